@@ -1,0 +1,46 @@
+# Waypost: `make run` starts a server with demo data; `make test` runs every test.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+# Installs again only when pyproject.toml changes.
+RUNTIME := $(VENV)/.runtime-installed
+DEV := $(VENV)/.dev-installed
+
+.PHONY: run test test-fast lint format docs clean
+
+$(RUNTIME): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(DEV): $(RUNTIME)
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+## Start Waypost on http://127.0.0.1:8000 (WAYPOST_HOST / WAYPOST_PORT change it) with data in ./.waypost
+run: $(RUNTIME)
+	$(BIN)/waypost serve --bootstrap
+
+## Every test, on SQLite and PostgreSQL, with the browser tests in Debian's Chromium
+test: $(DEV)
+	WAYPOST_TEST_POSTGRES_URL=$$(scripts/test-services.sh) $(BIN)/python -m pytest
+
+## The fast set: no browser, SQLite only, no scale tests (under 3 minutes)
+test-fast: $(DEV)
+	$(BIN)/python -m pytest -m "not browser and not postgres and not slow"
+
+lint: $(DEV)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+format: $(DEV)
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+## Regenerate docs/configuration.md from the settings model
+docs: $(RUNTIME)
+	$(BIN)/waypost config reference > docs/configuration.md
+
+clean:
+	rm -rf $(VENV) .pytest_cache

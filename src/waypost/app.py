@@ -1,0 +1,58 @@
+"""The ASGI application, assembled explicitly from each slice's routes and the shared infrastructure."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from waypost import __version__
+from waypost.console.routes import router as console_router
+from waypost.console.routes import static_files
+from waypost.db import check_database, create_engine_for, session_factory, upgrade
+from waypost.events import open_event_store
+from waypost.settings import Settings
+from waypost.tenancy.api import router as tenancy_router
+from waypost.web.errors import install_error_handlers
+from waypost.web.observability import HttpMetrics, ObservabilityMiddleware
+from waypost.web.system import router as system_router
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """A Waypost server for the settings; stores are opened and migrated when it starts."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine_for(settings.metadata_url)
+        check_database(engine)
+        upgrade(engine)
+        events = open_event_store(settings)
+        app.state.engine = engine
+        app.state.sessions = session_factory(engine)
+        app.state.events = events
+        try:
+            yield
+        finally:
+            events.close()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Waypost",
+        version=__version__,
+        summary="Admin API of a Waypost server.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.signing_secret = settings.signing_secret()
+    app.state.metrics = HttpMetrics()
+    install_error_handlers(app)
+    app.include_router(system_router)
+    app.include_router(tenancy_router)
+    app.include_router(console_router)
+    app.mount("/console/static", static_files(), name="console-static")
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
+    return app

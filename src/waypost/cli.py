@@ -1,0 +1,300 @@
+"""The `waypost` command: the product's front door for operators."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from waypost.db import DatabaseError, check_database, create_engine_for, session_factory, upgrade
+from waypost.errors import WaypostError
+from waypost.settings import Settings, SettingsError, load_settings, settings_reference
+from waypost.tenancy.keys import KeyKind, active_keys, revoke_key, rotate_key
+from waypost.tenancy.members import add_member, create_user
+from waypost.tenancy.models import App as AppRow
+from waypost.tenancy.models import User
+from waypost.tenancy.roles import Role
+from waypost.tenancy.workspaces import create_app, create_workspace, default_workspace, get_app
+
+app = typer.Typer(
+    help="Waypost: customer onboarding and digital adoption, self-hosted.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+apps_cli = typer.Typer(help="Create and list apps.", no_args_is_help=True)
+users_cli = typer.Typer(help="Manage console users.", no_args_is_help=True)
+keys_cli = typer.Typer(help="List, rotate and revoke app keys.", no_args_is_help=True)
+config_cli = typer.Typer(help="Inspect settings.", no_args_is_help=True)
+app.add_typer(apps_cli, name="apps")
+app.add_typer(users_cli, name="users")
+app.add_typer(keys_cli, name="keys")
+app.add_typer(config_cli, name="config")
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory [env: WAYPOST_DATA_DIR; default ./.waypost]."),
+]
+ConfigFile = Annotated[
+    Path | None,
+    typer.Option("--config", help="TOML settings file [env: WAYPOST_CONFIG]."),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _settings(config: Path | None = None, **overrides: Any) -> Settings:
+    try:
+        return load_settings(overrides, config)
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+
+
+@contextmanager
+def _metadata(settings: Settings) -> Iterator[Session]:
+    """A migrated metadata session, committed on success. The event store is never opened here,
+    so these commands work while the server runs on the same data directory."""
+    engine = create_engine_for(settings.metadata_url)
+    try:
+        check_database(engine)
+        upgrade(engine)
+        with session_factory(engine)() as session, session.begin():
+            yield session
+    except DatabaseError as exc:
+        raise _fail(str(exc)) from None
+    except WaypostError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        raise _fail(f"{exc.message}{where}") from None
+    finally:
+        engine.dispose()
+
+
+def _print(data: dict[str, Any] | list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, default=str))
+        return
+    rows = data if isinstance(data, list) else [data]
+    for row in rows:
+        typer.echo("  ".join(f"{key}={value}" for key, value in row.items()))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address [env: WAYPOST_HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port [env: WAYPOST_PORT].")] = None,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+    bootstrap: Annotated[
+        bool,
+        typer.Option(help="On an empty install, create a workspace, an app and an owner login."),
+    ] = False,
+) -> None:
+    """Run the server: API, console, snippet and tracking endpoints."""
+    import uvicorn
+
+    from waypost.app import create_app as create_server
+    from waypost.logs import configure_logging
+
+    settings = _settings(config, host=host, port=port, data_dir=data_dir)
+    if bootstrap:
+        _bootstrap(settings)
+    configure_logging(settings.log_level, settings.log_format)
+    uvicorn.run(
+        create_server(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        proxy_headers=True,
+        access_log=False,
+    )
+
+
+FIRST_RUN_FILE = "first-run.txt"
+
+
+def _bootstrap(settings: Settings) -> None:
+    """Create an owner, a workspace and an app when there are no users; print how to sign in."""
+    notes = settings.data_dir / FIRST_RUN_FILE
+    with _metadata(settings) as session:
+        has_users = bool(session.scalar(select(func.count()).select_from(User)))
+        if not has_users:
+            password = secrets.token_urlsafe(12)
+            user = create_user(session, "admin@waypost.local", password, name="Admin")
+            workspace = create_workspace(session, "Demo")
+            add_member(session, workspace.id, user.id, Role.OWNER)
+            new = create_app(session, workspace.id, "Demo app")
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(notes, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(
+                    f"Console:     {settings.base_url}/console/\n"
+                    f"Email:       {user.email}\n"
+                    f"Password:    {password}\n"
+                    f"App id:      {new.app_id}\n"
+                    f"Write key:   {new.write_key}\n"
+                    f"Secret key:  {new.secret_key}\n"
+                )
+    if notes.exists():
+        typer.echo(f"\nWaypost first-run credentials (kept in {notes}):\n")
+        typer.echo(notes.read_text())
+
+
+@app.command()
+def migrate(data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """Bring the metadata database schema up to date (the server also does this on start)."""
+    settings = _settings(config, data_dir=data_dir)
+    with _metadata(settings):
+        pass
+    typer.echo("metadata database is up to date")
+
+
+@apps_cli.command("create")
+def apps_create(
+    name: Annotated[str, typer.Argument(help="The app's display name.")],
+    workspace: Annotated[
+        str | None, typer.Option(help="Workspace id; default: the first workspace, made if none.")
+    ] = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Create an app and print its ids and keys (the secret key is shown only now)."""
+    settings = _settings(config, data_dir=data_dir)
+    with _metadata(settings) as session:
+        workspace_id = workspace or default_workspace(session).id
+        new = create_app(session, workspace_id, name)
+    _print(new.__dict__, as_json)
+
+
+@apps_cli.command("list")
+def apps_list(as_json: AsJson = False, data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """Every app with its workspace."""
+    settings = _settings(config, data_dir=data_dir)
+    with _metadata(settings) as session:
+        rows = [
+            {"app_id": a.id, "workspace_id": a.workspace_id, "name": a.name}
+            for a in session.scalars(select(AppRow).order_by(AppRow.created_at, AppRow.id))
+        ]
+    _print(rows, as_json)
+
+
+@users_cli.command("create")
+def users_create(
+    email: Annotated[str, typer.Argument(help="Sign-in email.")],
+    role: Annotated[Role, typer.Option(help="Role in the workspace.")] = Role.VIEWER,
+    workspace: Annotated[
+        str | None, typer.Option(help="Workspace id; default: the first workspace, made if none.")
+    ] = None,
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Create a console user with a role; without --password-stdin a password is generated."""
+    settings = _settings(config, data_dir=data_dir)
+    generated = not password_stdin
+    password = secrets.token_urlsafe(12) if generated else sys.stdin.readline().rstrip("\n")
+    with _metadata(settings) as session:
+        workspace_id = workspace or default_workspace(session).id
+        user = create_user(session, email, password, name=name)
+        add_member(session, workspace_id, user.id, role)
+    result = {"user_id": user.id, "email": user.email, "workspace_id": workspace_id, "role": role.value}
+    if generated:
+        result["password"] = password
+    _print(result, as_json)
+
+
+@keys_cli.command("list")
+def keys_list(
+    app_id: Annotated[str, typer.Option("--app", help="App id.")],
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """The app's working keys (secret keys as a hint only)."""
+    settings = _settings(config, data_dir=data_dir)
+    with _metadata(settings) as session:
+        get_app(session, app_id)
+        rows = [
+            {
+                "id": key.id,
+                "kind": key.kind,
+                "key": key.public_value or key.hint,
+                "expires_at": key.expires_at.isoformat() if key.expires_at else None,
+            }
+            for key in active_keys(session, app_id)
+        ]
+    _print(rows, as_json)
+
+
+@keys_cli.command("rotate")
+def keys_rotate(
+    app_id: Annotated[str, typer.Option("--app", help="App id.")],
+    kind: Annotated[KeyKind, typer.Option(help="Which key to rotate.")] = KeyKind.SECRET,
+    grace: Annotated[
+        int | None,
+        typer.Option(help="Seconds the old key keeps working [default: key_grace_seconds]."),
+    ] = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Issue a new key; the old one keeps working for the grace period, then stops."""
+    settings = _settings(config, data_dir=data_dir)
+    if grace is not None and grace < 0:
+        raise _fail("--grace must be zero or more seconds")
+    with _metadata(settings) as session:
+        get_app(session, app_id)
+        issued = rotate_key(
+            session, app_id, kind, settings.key_grace_seconds if grace is None else grace
+        )
+    _print({"key_id": issued.id, "kind": issued.kind.value, "key": issued.value}, as_json)
+
+
+@keys_cli.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="Key id (see `waypost keys list`).")],
+    app_id: Annotated[str, typer.Option("--app", help="App id.")],
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Stop a key from working at once."""
+    settings = _settings(config, data_dir=data_dir)
+    with _metadata(settings) as session:
+        revoke_key(session, app_id, key_id)
+    typer.echo(f"revoked {key_id}")
+
+
+@config_cli.command("show")
+def config_show(data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """The settings in force, secrets hidden."""
+    settings = _settings(config, data_dir=data_dir)
+    values = settings.model_dump(mode="json")
+    values["metadata_url (effective)"] = settings.metadata_url
+    typer.echo(json.dumps(values, indent=2))
+
+
+@config_cli.command("reference")
+def config_reference() -> None:
+    """Markdown table of every setting (the source of docs/configuration.md)."""
+    typer.echo(settings_reference(), nl=False)
+
+
+def main() -> None:
+    """Entry point of the `waypost` console script."""
+    app()

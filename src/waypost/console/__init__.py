@@ -1,0 +1,1 @@
+"""Server-rendered web console for builders, in English and Japanese."""

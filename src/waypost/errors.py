@@ -1,0 +1,58 @@
+"""Errors as values: a code, a message a person understands, the field at fault, an HTTP status.
+
+Every slice raises these; the web layer renders them as ``{"error": {"code", "message", "field"}}``.
+"""
+
+from __future__ import annotations
+
+
+class WaypostError(Exception):
+    """Base of every error a caller should see."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code is not None:
+            self.code = code
+
+    def as_body(self) -> dict[str, dict[str, str | None]]:
+        """The JSON body sent to API callers."""
+        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+
+
+class InvalidInput(WaypostError):
+    status = 422
+    code = "invalid"
+
+
+class Unauthorized(WaypostError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(WaypostError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(WaypostError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(WaypostError):
+    status = 409
+    code = "conflict"
+
+
+class TooManyRequests(WaypostError):
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

@@ -1,0 +1,1 @@
+"""HTTP infrastructure shared by every slice: errors, dependencies, observability, system routes."""

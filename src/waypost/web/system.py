@@ -1,0 +1,47 @@
+"""Operational endpoints: liveness, readiness of both stores, Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
+
+from waypost.db import DatabaseError, check_database
+from waypost.events import EventStoreError
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up and answering."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    """Both stores answer; 503 naming the one that does not."""
+    checks: dict[str, str] = {}
+    state = request.app.state
+    try:
+        await run_in_threadpool(check_database, state.engine)
+        checks["metadata"] = "ok"
+    except DatabaseError as exc:
+        checks["metadata"] = str(exc)
+    try:
+        await run_in_threadpool(state.events.ping)
+        checks["events"] = "ok"
+    except EventStoreError as exc:
+        checks["events"] = str(exc)
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not_ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
+@router.get("/metrics")
+def metrics(request: Request) -> Response:
+    """Prometheus text exposition of the server's metrics."""
+    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

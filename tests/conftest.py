@@ -1,0 +1,176 @@
+"""Shared fixtures: a migrated metadata database per test (SQLite, and PostgreSQL when marked),
+settings on a temporary data directory, a running app, and helpers to create tenants."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.orm import Session
+
+from waypost.app import create_app
+from waypost.db import create_engine_for, session_factory, upgrade
+from waypost.settings import Settings
+from waypost.tenancy.members import add_member, create_user
+from waypost.tenancy.roles import Role
+from waypost.tenancy.workspaces import NewApp, create_app as create_tenant_app, create_workspace
+
+POSTGRES_ENV = "WAYPOST_TEST_POSTGRES_URL"
+PASSWORD = "correct horse battery"
+
+
+def _postgres_admin_url() -> str:
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.fail(
+            f"{POSTGRES_ENV} is not set: run `make test` (it starts PostgreSQL), "
+            "or deselect with -m 'not postgres'"
+        )
+    return url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "metadata.db"
+    engine = create_engine_for(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A PostgreSQL database migrated once, used as the template of each test's database."""
+    admin_url = _postgres_admin_url()
+    name = f"waypost_template_{secrets.token_hex(4)}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = create_engine_for(make_url(admin_url).set(database=name).render_as_string(False))
+    upgrade(engine)
+    engine.dispose()
+    yield name
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def metadata_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated metadata database for one test, on each backend."""
+    if request.param == "sqlite":
+        target = tmp_path / "metadata.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        yield f"sqlite:///{target}"
+        return
+    template = request.getfixturevalue("postgres_template")
+    admin_url = _postgres_admin_url()
+    name = f"waypost_test_{secrets.token_hex(6)}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield make_url(admin_url).set(database=name).render_as_string(False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, metadata_url: str) -> Settings:
+    """Settings for a server on a temporary data directory and the test's metadata database."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=metadata_url,
+        secret="test-secret-" + secrets.token_hex(8),
+        log_format="text",
+    )
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Session]:
+    """A session on the test's metadata database, committed after each `with db.begin()`."""
+    engine = create_engine_for(settings.metadata_url)
+    with session_factory(engine)() as session:
+        yield session
+    engine.dispose()
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The full app, started (migrations, stores) and stopped around the test."""
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """A workspace with one app and an owner who can sign in."""
+
+    app: NewApp
+    owner_email: str
+
+    @property
+    def workspace_id(self) -> str:
+        return self.app.workspace_id
+
+    @property
+    def app_id(self) -> str:
+        return self.app.app_id
+
+    def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.app.secret_key}"}
+
+
+@pytest.fixture
+def make_tenant(db: Session) -> Callable[[str], Tenant]:
+    """Create a workspace, its app and an owner (password PASSWORD)."""
+
+    def make(name: str) -> Tenant:
+        with db.begin():
+            workspace = create_workspace(db, name)
+            new = create_tenant_app(db, workspace.id, f"{name} app")
+            email = f"owner@{name.lower()}.example"
+            user = create_user(db, email, PASSWORD)
+            add_member(db, workspace.id, user.id, Role.OWNER)
+        return Tenant(app=new, owner_email=email)
+
+    return make
+
+
+@pytest.fixture
+def make_member(db: Session) -> Callable[[str, Role, str], str]:
+    """Create a user with a role in a workspace; returns the email (password PASSWORD)."""
+
+    def make(workspace_id: str, role: Role, email: str) -> str:
+        with db.begin():
+            user = create_user(db, email, PASSWORD)
+            add_member(db, workspace_id, user.id, role)
+        return email
+
+    return make
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    """Sign in through the console form; returns the session's CSRF token for API calls."""
+    page = client.get("/console/login")
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    response = client.post(
+        "/console/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    home = client.get("/console/")
+    return home.text.split('name="csrf_token" value="')[1].split('"')[0]
