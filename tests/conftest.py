@@ -20,7 +20,8 @@ from waypost.db import create_engine_for, session_factory, upgrade
 from waypost.settings import Settings
 from waypost.tenancy.members import add_member, create_user
 from waypost.tenancy.roles import Role
-from waypost.tenancy.workspaces import NewApp, create_app as create_tenant_app, create_workspace
+from waypost.tenancy.workspaces import NewApp, create_workspace
+from waypost.tenancy.workspaces import create_app as create_tenant_app
 
 POSTGRES_ENV = "WAYPOST_TEST_POSTGRES_URL"
 PASSWORD = "correct horse battery"

@@ -1,4 +1,4 @@
-"""The ASGI application, assembled explicitly from each slice's routes and the shared infrastructure."""
+"""The ASGI application, assembled explicitly from each slice's routes and the infrastructure."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from waypost.console.routes import router as console_router
 from waypost.console.routes import static_files
 from waypost.db import check_database, create_engine_for, session_factory, upgrade
 from waypost.events import open_event_store
+from waypost.logs import stamp_request_ids
 from waypost.settings import Settings
 from waypost.tenancy.api import router as tenancy_router
 from waypost.web.errors import install_error_handlers
@@ -46,6 +47,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
+    stamp_request_ids()
     app.state.settings = settings
     app.state.signing_secret = settings.signing_secret()
     app.state.metrics = HttpMetrics()

@@ -213,7 +213,12 @@ def users_create(
         workspace_id = workspace or default_workspace(session).id
         user = create_user(session, email, password, name=name)
         add_member(session, workspace_id, user.id, role)
-    result = {"user_id": user.id, "email": user.email, "workspace_id": workspace_id, "role": role.value}
+    result = {
+        "user_id": user.id,
+        "email": user.email,
+        "workspace_id": workspace_id,
+        "role": role.value,
+    }
     if generated:
         result["password"] = password
     _print(result, as_json)

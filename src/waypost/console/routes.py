@@ -55,7 +55,11 @@ def _locale(request: Request, settings: Settings, signed_in: SignedIn | None = N
 
 
 def _secure(request: Request, settings: Settings) -> bool:
-    return settings.cookie_secure if settings.cookie_secure is not None else request.url.scheme == "https"
+    return (
+        settings.cookie_secure
+        if settings.cookie_secure is not None
+        else request.url.scheme == "https"
+    )
 
 
 def _render(
@@ -82,7 +86,11 @@ def _render(
     )
     if request.query_params.get("lang") in ("en", "ja"):
         response.set_cookie(
-            LOCALE_COOKIE, locale, max_age=365 * 86400, samesite="lax", secure=_secure(request, settings)
+            LOCALE_COOKIE,
+            locale,
+            max_age=365 * 86400,
+            samesite="lax",
+            secure=_secure(request, settings),
         )
     return response
 
@@ -105,9 +113,7 @@ def root() -> RedirectResponse:
 
 
 @router.get("/console/login")
-def login_page(
-    request: Request, settings: Annotated[Settings, Depends(get_settings)]
-) -> Response:
+def login_page(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> Response:
     """The sign-in form."""
     return _login_form(request, settings)
 

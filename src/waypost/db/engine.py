@@ -15,7 +15,7 @@ class DatabaseError(Exception):
 
 
 def create_engine_for(url: str) -> Engine:
-    """An engine tuned for the URL's backend: WAL and a busy timeout on SQLite, pre-ping on PostgreSQL."""
+    """An engine tuned for its backend: WAL and a busy timeout on SQLite, pre-ping on PostgreSQL."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

@@ -94,10 +94,14 @@ class MeOut(BaseModel):
 
 
 def _app_out(app: App) -> AppOut:
-    return AppOut(id=app.id, workspace_id=app.workspace_id, name=app.name, created_at=app.created_at)
+    return AppOut(
+        id=app.id, workspace_id=app.workspace_id, name=app.name, created_at=app.created_at
+    )
 
 
 def _workspace_for(db: DB, caller: Principal, workspace_id: str, needs: Permission) -> Workspace:
+    if caller.key_app_id is not None:
+        raise Forbidden("a secret key acts for one app; workspaces are managed by console users")
     role = caller.role_in(workspace_id)
     if role is None:
         raise NotFound(f"no workspace {workspace_id}", field="workspace_id")
@@ -131,8 +135,6 @@ def list_apps(db: DB, caller: Caller) -> list[AppOut]:
 @router.post("/apps", response_model=NewAppOut, status_code=201)
 def new_app(body: NewAppIn, db: DB, caller: Caller) -> NewAppOut:
     """Create an app in a workspace (console users with the manage_apps permission)."""
-    if caller.key_app_id is not None:
-        raise Forbidden("a secret key belongs to one app and cannot create apps")
     _workspace_for(db, caller, body.workspace_id, Permission.MANAGE_APPS)
     created = create_app(db, body.workspace_id, body.name)
     return NewAppOut(**created.__dict__)
@@ -201,9 +203,7 @@ def list_members(workspace_id: str, db: DB, caller: Caller) -> list[MemberOut]:
         .where(Membership.workspace_id == workspace_id)
         .order_by(User.email)
     )
-    return [
-        MemberOut(user_id=u.id, email=u.email, name=u.name, role=Role(m.role)) for m, u in rows
-    ]
+    return [MemberOut(user_id=u.id, email=u.email, name=u.name, role=Role(m.role)) for m, u in rows]
 
 
 @router.post("/workspaces/{workspace_id}/members", response_model=MemberOut, status_code=201)

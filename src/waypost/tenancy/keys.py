@@ -62,7 +62,7 @@ def issue_key(session: Session, app_id: str, kind: KeyKind) -> IssuedKey:
 def authenticate_key(
     session: Session, value: str, kind: KeyKind, now: datetime | None = None
 ) -> App | None:
-    """The app the key belongs to, or None when it is unknown, revoked, expired or of another kind."""
+    """The key's app, or None when the key is unknown, revoked, expired or of another kind."""
     now = now or utcnow()
     row = session.execute(
         select(ApiKey, App)

@@ -7,7 +7,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 _HASHER = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
-# Checked against when the email is unknown, so a wrong email costs as much time as a wrong password.
+# Checked when the email is unknown, so a wrong email costs as much time as a wrong password.
 _DUMMY_HASH = _HASHER.hash("waypost-timing-equaliser")
 
 

@@ -74,7 +74,7 @@ def _bearer(request: Request) -> str | None:
 
 
 def get_principal(request: Request, db: DB) -> Principal:
-    """Authenticate by secret key (Bearer) or console session cookie; 401 with the reason otherwise."""
+    """Authenticate by secret key (Bearer) or console session cookie; 401 with the reason."""
     token = _bearer(request)
     if token is not None:
         app = authenticate_key(db, token, KeyKind.SECRET)
@@ -105,7 +105,7 @@ Caller = Annotated[Principal, Depends(get_principal)]
 
 
 def app_for(db: Session, principal: Principal, app_id: str, needs: Permission) -> App:
-    """The app when the caller may act on it; 404 when it is not theirs (its existence stays hidden)."""
+    """The app when the caller may act on it; 404 when it is not theirs (existence stays hidden)."""
     app = db.get(App, app_id)
     if app is None or not principal.permissions_in(app):
         raise NotFound(f"no app {app_id}", field="app_id")

@@ -1,4 +1,4 @@
-"""Every error leaves as ``{"error": {"code", "message", "field"}}``; nothing leaks as a bare 500."""
+"""Every error leaves as ``{"error": {"code", "message", "field"}}``; never a bare 500."""
 
 from __future__ import annotations
 
@@ -59,9 +59,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         for err in exc.errors()
     ]
     first = problems[0] if problems else {"field": None, "message": "invalid request"}
-    return error_response(
-        422, "invalid", str(first["message"]), first["field"], problems=problems
-    )
+    return error_response(422, "invalid", str(first["message"]), first["field"], problems=problems)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

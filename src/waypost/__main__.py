@@ -1,0 +1,5 @@
+"""`python -m waypost` runs the CLI."""
+
+from waypost.cli import main
+
+main()

@@ -1,0 +1,108 @@
+"""Roles: what each member may do, and the rules that keep a workspace governable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import pairwise
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import Tenant, sign_in
+from waypost.tenancy.roles import Permission, Role, permissions_of
+
+
+def test_roles_are_ordered_by_what_they_allow() -> None:
+    order = [Role.OWNER, Role.ADMIN, Role.BUILDER, Role.ANALYST, Role.VIEWER]
+    for stronger, weaker in pairwise(order):
+        assert permissions_of(weaker) < permissions_of(stronger)
+    assert Permission.EDIT_CONTENT in permissions_of(Role.BUILDER)
+    assert Permission.EDIT_CONTENT not in permissions_of(Role.ANALYST)
+    assert Permission.QUERY_INSIGHTS in permissions_of(Role.ANALYST)
+
+
+@pytest.mark.parametrize("role", [Role.BUILDER, Role.ANALYST, Role.VIEWER])
+def test_members_below_admin_cannot_rotate_keys_or_add_members(
+    role: Role,
+    client: TestClient,
+    make_tenant: Callable[[str], Tenant],
+    make_member: Callable[[str, Role, str], str],
+) -> None:
+    tenant = make_tenant("Acme")
+    email = make_member(tenant.workspace_id, role, f"{role.value}@acme.example")
+    headers = {"X-CSRF-Token": sign_in(client, email)}
+    assert client.get(f"/api/v1/apps/{tenant.app_id}").status_code == 200
+    rotate = client.post(
+        f"/api/v1/apps/{tenant.app_id}/keys/rotate", json={"kind": "secret"}, headers=headers
+    )
+    assert rotate.status_code == 403
+    assert rotate.json()["error"]["code"] == "forbidden"
+    add = client.post(
+        f"/api/v1/workspaces/{tenant.workspace_id}/members",
+        json={"email": tenant.owner_email, "role": "viewer"},
+        headers=headers,
+    )
+    assert add.status_code == 403
+
+
+def test_admin_cannot_make_an_owner_or_remove_one(
+    client: TestClient,
+    make_tenant: Callable[[str], Tenant],
+    make_member: Callable[[str, Role, str], str],
+) -> None:
+    tenant = make_tenant("Acme")
+    admin = make_member(tenant.workspace_id, Role.ADMIN, "admin@acme.example")
+    viewer = make_member(tenant.workspace_id, Role.VIEWER, "viewer@acme.example")
+    headers = {"X-CSRF-Token": sign_in(client, admin)}
+    promote = client.post(
+        f"/api/v1/workspaces/{tenant.workspace_id}/members",
+        json={"email": viewer, "role": "owner"},
+        headers=headers,
+    )
+    assert promote.status_code == 403
+    assert promote.json()["error"]["field"] == "role"
+    members = client.get(f"/api/v1/workspaces/{tenant.workspace_id}/members").json()
+    owner_id = next(m["user_id"] for m in members if m["role"] == "owner")
+    remove = client.delete(
+        f"/api/v1/workspaces/{tenant.workspace_id}/members/{owner_id}", headers=headers
+    )
+    assert remove.status_code == 403
+    demote = client.post(
+        f"/api/v1/workspaces/{tenant.workspace_id}/members",
+        json={"email": tenant.owner_email, "role": "viewer"},
+        headers=headers,
+    )
+    assert demote.status_code == 403
+
+
+def test_the_last_owner_cannot_leave_or_be_demoted(
+    client: TestClient, make_tenant: Callable[[str], Tenant]
+) -> None:
+    tenant = make_tenant("Acme")
+    headers = {"X-CSRF-Token": sign_in(client, tenant.owner_email)}
+    me = client.get("/api/v1/me").json()
+    leave = client.delete(
+        f"/api/v1/workspaces/{tenant.workspace_id}/members/{me['user_id']}", headers=headers
+    )
+    assert leave.status_code == 409
+    assert "at least one owner" in leave.json()["error"]["message"]
+    demote = client.post(
+        f"/api/v1/workspaces/{tenant.workspace_id}/members",
+        json={"email": tenant.owner_email, "role": "admin"},
+        headers=headers,
+    )
+    assert demote.status_code == 409
+
+
+def test_adding_an_unknown_email_says_to_create_the_user_first(
+    client: TestClient, make_tenant: Callable[[str], Tenant]
+) -> None:
+    tenant = make_tenant("Acme")
+    headers = {"X-CSRF-Token": sign_in(client, tenant.owner_email)}
+    response = client.post(
+        f"/api/v1/workspaces/{tenant.workspace_id}/members",
+        json={"email": "ghost@acme.example", "role": "viewer"},
+        headers=headers,
+    )
+    assert response.status_code == 404
+    assert response.json()["error"]["field"] == "email"

@@ -1,0 +1,211 @@
+"""The `waypost` command: apps, users and keys administration, settings errors, and `make run`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from waypost.app import create_app
+from waypost.cli import app as cli
+from waypost.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+def _run(settings: Settings, *args: str, stdin: str | None = None) -> dict | list:
+    env = {"WAYPOST_DATABASE_URL": settings.metadata_url}
+    result = runner.invoke(
+        cli, [*args, "--json", "--data-dir", str(settings.data_dir)], input=stdin, env=env
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_apps_create_prints_working_keys(settings: Settings) -> None:
+    created = _run(settings, "apps", "create", "Shop")
+    assert set(created) == {"workspace_id", "app_id", "write_key", "secret_key"}
+    with TestClient(create_app(settings)) as client:
+        me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {created['secret_key']}"})
+    assert me.status_code == 200
+    assert me.json()["app_id"] == created["app_id"]
+    listed = _run(settings, "apps", "list")
+    assert [a["app_id"] for a in listed] == [created["app_id"]]
+
+
+def test_users_create_with_a_role_can_sign_in(settings: Settings) -> None:
+    created = _run(
+        settings,
+        "users",
+        "create",
+        "Mika@Example.com",
+        "--role",
+        "builder",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
+    assert created["email"] == "mika@example.com" and created["role"] == "builder"
+    assert "password" not in created
+    with TestClient(create_app(settings)) as client:
+        from tests.conftest import sign_in
+
+        sign_in(client, "mika@example.com", "a long enough password")
+        me = client.get("/api/v1/me").json()
+    assert me["workspaces"][0]["role"] == "builder"
+
+
+def test_users_create_refuses_a_short_password_naming_the_field(settings: Settings) -> None:
+    result = runner.invoke(
+        cli,
+        [
+            "users",
+            "create",
+            "a@example.com",
+            "--password-stdin",
+            "--data-dir",
+            str(settings.data_dir),
+        ],
+        input="short\n",
+        env={"WAYPOST_DATABASE_URL": settings.metadata_url},
+    )
+    assert result.exit_code == 2
+    assert "at least 10 characters (password)" in result.output
+
+
+def test_keys_rotate_keeps_the_old_key_for_the_grace_period_and_zero_grace_stops_all(
+    settings: Settings,
+) -> None:
+    created = _run(settings, "apps", "create", "Shop")
+    with TestClient(create_app(settings)) as client:
+
+        def status(key: str) -> int:
+            return client.get("/api/v1/me", headers={"Authorization": f"Bearer {key}"}).status_code
+
+        graceful = _run(settings, "keys", "rotate", "--app", created["app_id"])
+        assert (status(created["secret_key"]), status(graceful["key"])) == (200, 200)
+        kinds = [k["kind"] for k in _run(settings, "keys", "list", "--app", created["app_id"])]
+        assert sorted(kinds) == ["secret", "secret", "write"]
+        # An emergency rotation (a leaked key) stops every earlier key at once.
+        immediate = _run(settings, "keys", "rotate", "--app", created["app_id"], "--grace", "0")
+        assert status(created["secret_key"]) == 401
+        assert status(graceful["key"]) == 401
+        assert status(immediate["key"]) == 200
+
+
+def test_unknown_app_is_reported_by_name(settings: Settings) -> None:
+    result = runner.invoke(
+        cli,
+        ["keys", "rotate", "--app", "app_nope", "--data-dir", str(settings.data_dir)],
+        env={"WAYPOST_DATABASE_URL": settings.metadata_url},
+    )
+    assert result.exit_code == 2
+    assert "no app app_nope (app_id)" in result.output
+
+
+def test_invalid_setting_stops_the_command_with_a_clear_message(tmp_path: Path) -> None:
+    result = runner.invoke(
+        cli, ["migrate", "--data-dir", str(tmp_path)], env={"WAYPOST_LOG_LEVEL": "loud"}
+    )
+    assert result.exit_code == 2
+    assert "invalid setting log_level (WAYPOST_LOG_LEVEL)" in result.output
+
+
+def test_unreachable_database_stops_the_command_naming_it(tmp_path: Path) -> None:
+    result = runner.invoke(
+        cli,
+        ["apps", "create", "X", "--data-dir", str(tmp_path)],
+        env={"WAYPOST_DATABASE_URL": "postgresql+psycopg://u:pw@127.0.0.1:1/db"},
+    )
+    assert result.exit_code == 2
+    assert (
+        "cannot reach the metadata database postgresql+psycopg://u:***@127.0.0.1:1/db"
+        in result.output
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def make_run(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
+    """`make run` exactly as the README says, on a temporary data directory and a free port."""
+    port = _free_port()
+    data_dir = tmp_path / "data"
+    env = {**os.environ, "WAYPOST_PORT": str(port), "WAYPOST_DATA_DIR": str(data_dir)}
+    env.pop("WAYPOST_DATABASE_URL", None)
+    process = subprocess.Popen(
+        ["make", "-s", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        else:
+            pytest.fail("make run did not serve /healthz within 120 s")
+        yield base, "", data_dir
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        output = process.communicate(timeout=30)[0]
+    assert "Password:" in output and "Secret key:" in output
+
+
+@pytest.mark.slow
+def test_make_run_serves_healthz_and_admin_commands_work_beside_it(
+    make_run: tuple[str, str, Path],
+) -> None:
+    base, _, data_dir = make_run
+    assert httpx.get(f"{base}/readyz").json()["status"] == "ready"
+    notes = (data_dir / "first-run.txt").read_text()
+    secret = next(line.split()[-1] for line in notes.splitlines() if line.startswith("Secret key:"))
+    assert (
+        httpx.get(f"{base}/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code
+        == 200
+    )
+    # While the server holds the event store, the CLI administers the same data directory.
+    created = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "waypost",
+            "apps",
+            "create",
+            "Beside",
+            "--json",
+            "--data-dir",
+            str(data_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    key = json.loads(created.stdout)["secret_key"]
+    me = httpx.get(f"{base}/api/v1/me", headers={"Authorization": f"Bearer {key}"})
+    assert me.status_code == 200
