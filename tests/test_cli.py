@@ -135,6 +135,31 @@ def test_unreachable_database_stops_the_command_naming_it(tmp_path: Path) -> Non
     )
 
 
+def test_serve_refuses_to_start_when_the_database_is_unreachable(tmp_path: Path) -> None:
+    result = runner.invoke(
+        cli,
+        ["serve", "--data-dir", str(tmp_path), "--port", "1"],
+        env={"WAYPOST_DATABASE_URL": "postgresql+psycopg://u:pw@127.0.0.1:1/db"},
+    )
+    assert result.exit_code == 2
+    assert "cannot reach the metadata database" in result.output
+
+
+def test_serve_refuses_a_second_server_on_the_same_event_store(settings: Settings) -> None:
+    # DuckDB locks a file against other processes only, so the second server is a real process.
+    env = {**os.environ, "WAYPOST_DATABASE_URL": settings.metadata_url}
+    with TestClient(create_app(settings)):
+        result = subprocess.run(
+            [sys.executable, "-m", "waypost", "serve", "--data-dir", str(settings.data_dir)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert "Only one Waypost server may use" in result.stderr
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from waypost.db import DatabaseError, check_database, create_engine_for, session_factory, upgrade
 from waypost.errors import WaypostError
+from waypost.events import EventStoreError, open_event_store
 from waypost.settings import Settings, SettingsError, load_settings, settings_reference
 from waypost.tenancy.keys import KeyKind, active_keys, revoke_key, rotate_key
 from waypost.tenancy.members import add_member, create_user
@@ -110,6 +111,7 @@ def serve(
     settings = _settings(config, host=host, port=port, data_dir=data_dir)
     if bootstrap:
         _bootstrap(settings)
+    _preflight(settings)
     configure_logging(settings.log_level, settings.log_format)
     uvicorn.run(
         create_server(settings),
@@ -119,6 +121,21 @@ def serve(
         proxy_headers=True,
         access_log=False,
     )
+
+
+def _preflight(settings: Settings) -> None:
+    """Stop with a clear message, before the server starts, when either store cannot be used."""
+    engine = create_engine_for(settings.metadata_url)
+    try:
+        check_database(engine)
+    except DatabaseError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    try:
+        open_event_store(settings).close()
+    except EventStoreError as exc:
+        raise _fail(str(exc)) from None
 
 
 FIRST_RUN_FILE = "first-run.txt"

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from waypost.app import create_app
 from waypost.settings import Settings
@@ -33,6 +33,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 STARTUP_SECONDS = 20.0
+WAIT_MS = 10_000
+
+# Room for a loaded CI machine: Argon2 sign-ins and page loads can exceed Playwright's 5 s default.
+expect.set_options(timeout=WAIT_MS)
 
 
 @pytest.fixture
@@ -99,7 +103,7 @@ def chromium() -> Iterator[Browser]:
 def browser_page(chromium: Browser) -> Iterator[Page]:
     """A page in a fresh browser context (no cookies from other tests), English by default."""
     context = chromium.new_context(locale="en-US", timezone_id="UTC")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(WAIT_MS)
     try:
         yield context.new_page()
     finally:

@@ -163,10 +163,6 @@ def test_negotiate_locale_falls_back_to_the_default(header: str | None, default:
     assert negotiate_locale(header, default) == default
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: catalog.negotiate_locale treats q=0 as acceptable (RFC 9110: not acceptable)",
-)
 def test_negotiate_locale_never_picks_a_language_refused_with_q_zero() -> None:
     assert negotiate_locale("ja;q=0, fr", "en") == "en"
 

@@ -95,6 +95,11 @@ def _render(
     return response
 
 
+def _public_base(request: Request, settings: Settings) -> str:
+    # Without a configured public URL, the address the builder reached us at is the best guess.
+    return (settings.public_url or str(request.base_url)).rstrip("/")
+
+
 def _login_token(request: Request, nonce: str) -> str:
     # The form proves it came from our page: an HMAC of the nonce cookie under the server secret.
     secret = request.app.state.signing_secret.encode()
@@ -220,6 +225,6 @@ def home(
         "home.html",
         signed_in=signed_in,
         workspaces=workspaces,
-        base_url=settings.base_url,
+        base_url=_public_base(request, settings),
         csrf_token=signed_in.csrf_token,
     )

@@ -18,6 +18,12 @@ class DuckDBEventStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._connection = duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            # Most often another process (a second server) holds the file's write lock.
+            raise EventStoreError(
+                f"cannot open the event store {path}: {exc}. Only one Waypost server may use a "
+                "data directory's event store; admin commands do not need it."
+            ) from None
         except duckdb.Error as exc:
             raise EventStoreError(f"cannot open the event store {path}: {exc}") from None
         self._lock = threading.Lock()

@@ -40,14 +40,17 @@ def negotiate_locale(accept_language: str | None, default: str) -> str:
         return default
     ranked: list[tuple[float, int, str]] = []
     for position, part in enumerate(accept_language.split(",")):
-        tag, _, params = part.strip().partition(";")
+        tag, *params = (piece.strip() for piece in part.split(";"))
         quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                continue
-        ranked.append((-quality, position, tag.strip().lower()))
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value.strip())
+                except ValueError:
+                    quality = 0.0
+        if quality > 0:  # q=0 means "not acceptable" (RFC 9110, 12.4.2)
+            ranked.append((-quality, position, tag.lower()))
     for _, _, tag in sorted(ranked):
         language = tag.split("-")[0]
         if language in SUPPORTED_LOCALES:

@@ -17,7 +17,7 @@ def _zone(timezone: str | None) -> ZoneInfo:
 
 
 def format_datetime(value: datetime, locale: str, timezone: str | None = None) -> str:
-    """A stored UTC time shown in the viewer's zone and locale (e.g. 2026年11月23日 18:05)."""
+    """A stored UTC time shown in the viewer's zone and locale (ja: 2026/11/23 18:05:00)."""
     return _babel_datetime(value, "medium", tzinfo=_zone(timezone), locale=locale)
 
 
