@@ -48,6 +48,9 @@ ConfigFile = Annotated[
     Path | None,
     typer.Option("--config", help="TOML settings file [env: WAYPOST_CONFIG]."),
 ]
+WorkspaceId = Annotated[
+    str | None, typer.Option("--workspace", help="Workspace id; default: the first, made if none.")
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
@@ -180,9 +183,7 @@ def migrate(data_dir: DataDir = None, config: ConfigFile = None) -> None:
 @apps_cli.command("create")
 def apps_create(
     name: Annotated[str, typer.Argument(help="The app's display name.")],
-    workspace: Annotated[
-        str | None, typer.Option(help="Workspace id; default: the first workspace, made if none.")
-    ] = None,
+    workspace: WorkspaceId = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
     config: ConfigFile = None,
@@ -211,9 +212,7 @@ def apps_list(as_json: AsJson = False, data_dir: DataDir = None, config: ConfigF
 def users_create(
     email: Annotated[str, typer.Argument(help="Sign-in email.")],
     role: Annotated[Role, typer.Option(help="Role in the workspace.")] = Role.VIEWER,
-    workspace: Annotated[
-        str | None, typer.Option(help="Workspace id; default: the first workspace, made if none.")
-    ] = None,
+    workspace: WorkspaceId = None,
     name: Annotated[str, typer.Option(help="Display name.")] = "",
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")

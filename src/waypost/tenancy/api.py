@@ -12,7 +12,7 @@ from waypost.errors import Forbidden, NotFound
 from waypost.settings import Settings
 from waypost.tenancy.keys import KeyKind, active_keys, revoke_key, rotate_key
 from waypost.tenancy.members import add_member, find_user, member_role, remove_member
-from waypost.tenancy.models import App, Membership, User, Workspace
+from waypost.tenancy.models import ApiKey, App, Membership, User, Workspace
 from waypost.tenancy.roles import Permission, Role, permissions_of
 from waypost.tenancy.workspaces import apps_in, create_app, get_workspace
 from waypost.web.deps import DB, Caller, Principal, app_for, get_settings
@@ -99,6 +99,17 @@ def _app_out(app: App) -> AppOut:
     )
 
 
+def _key_out(key: ApiKey) -> KeyOut:
+    return KeyOut(
+        id=key.id,
+        kind=KeyKind(key.kind),
+        hint=key.hint,
+        value=key.public_value,
+        created_at=key.created_at,
+        expires_at=key.expires_at,
+    )
+
+
 def _workspace_for(db: DB, caller: Principal, workspace_id: str, needs: Permission) -> Workspace:
     if caller.key_app_id is not None:
         raise Forbidden("a secret key acts for one app; workspaces are managed by console users")
@@ -150,17 +161,7 @@ def show_app(app_id: str, db: DB, caller: Caller) -> AppOut:
 def list_keys(app_id: str, db: DB, caller: Caller) -> list[KeyOut]:
     """The app's working keys; secret keys show only a hint."""
     app = app_for(db, caller, app_id, Permission.VIEW)
-    return [
-        KeyOut(
-            id=k.id,
-            kind=KeyKind(k.kind),
-            hint=k.hint,
-            value=k.public_value,
-            created_at=k.created_at,
-            expires_at=k.expires_at,
-        )
-        for k in active_keys(db, app.id)
-    ]
+    return [_key_out(key) for key in active_keys(db, app.id)]
 
 
 @router.post("/apps/{app_id}/keys/rotate", response_model=IssuedKeyOut, status_code=201)
@@ -183,14 +184,7 @@ def revoke(app_id: str, key_id: str, db: DB, caller: Caller) -> KeyOut:
     """Stop a key from working at once."""
     app = app_for(db, caller, app_id, Permission.MANAGE_APPS)
     key = revoke_key(db, app.id, key_id)
-    return KeyOut(
-        id=key.id,
-        kind=KeyKind(key.kind),
-        hint=key.hint,
-        value=key.public_value,
-        created_at=key.created_at,
-        expires_at=key.expires_at,
-    )
+    return _key_out(key)
 
 
 @router.get("/workspaces/{workspace_id}/members", response_model=list[MemberOut])
