@@ -1,0 +1,1 @@
+"""Event ingestion: Segment- and PostHog-compatible tracking API, validation, identity, writer."""
