@@ -1,0 +1,205 @@
+"""Validating one Segment-shaped message into a typed value, with Segment's timestamp rule.
+
+A bad message raises InvalidInput naming the field and the reason, so a batch can store the good
+messages beside it and report the bad ones.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from waypost.errors import InvalidInput
+from waypost.tracking.bodies import MAX_EVENT_BYTES
+
+MESSAGE_TYPES = frozenset({"track", "identify", "page", "screen", "group", "alias"})
+# Every top-level key the Segment spec and its official libraries send. Anything else is
+# most likely a typo (`userID`, `propertes`) that would otherwise be dropped without a word.
+KNOWN_KEYS = frozenset(
+    {
+        "type", "messageId", "timestamp", "originalTimestamp", "sentAt", "receivedAt",
+        "anonymousId", "userId", "event", "name", "category", "properties", "traits",
+        "context", "integrations", "groupId", "previousId", "channel", "version",
+        "_metadata", "writeKey", "options",
+    }
+)  # fmt: skip
+MAX_ID_LENGTH = 255
+MAX_NAME_LENGTH = 255
+MAX_NESTING = 16
+# A clock more than a day ahead is broken, not skewed; events years old are kept (imports).
+MAX_FUTURE = timedelta(days=1)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A validated message: what the writer and identity resolution work from."""
+
+    type: str
+    message_id: str | None
+    timestamp: datetime
+    received_at: datetime
+    user_id: str | None = None
+    anonymous_id: str | None = None
+    event: str | None = None
+    group_id: str | None = None
+    previous_id: str | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+    traits: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_time(value: Any, name: str) -> datetime:
+    """An ISO 8601 time as timezone-aware UTC; a time without a zone is taken as UTC."""
+    if not isinstance(value, str):
+        raise InvalidInput("must be an ISO 8601 date-time string", field=name)
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"{value[:40]!r} is not an ISO 8601 date-time", field=name) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def event_time(
+    raw: dict[str, Any], received_at: datetime, batch_sent_at: datetime | None
+) -> datetime:
+    """When the event happened, by Segment's rule.
+
+    An explicit ``timestamp`` is trusted as given (server libraries and historical imports).
+    Otherwise ``originalTimestamp`` is corrected for the sender's clock skew:
+    ``receivedAt - (sentAt - originalTimestamp)``. With neither, the time it arrived.
+    """
+    if raw.get("timestamp") is not None:
+        when = parse_time(raw["timestamp"], "timestamp")
+        name = "timestamp"
+    elif raw.get("originalTimestamp") is not None:
+        original = parse_time(raw["originalTimestamp"], "originalTimestamp")
+        sent = (
+            parse_time(raw["sentAt"], "sentAt") if raw.get("sentAt") is not None else batch_sent_at
+        )
+        when = received_at - (sent - original) if sent is not None else original
+        name = "originalTimestamp"
+    else:
+        return received_at
+    if when > received_at + MAX_FUTURE:
+        raise InvalidInput(
+            f"{when.isoformat()} is more than a day in the future; check the sender's clock",
+            field=name,
+        )
+    if when < EARLIEST:
+        raise InvalidInput(f"{when.isoformat()} is before the year 2000", field=name)
+    return when
+
+
+def _identifier(raw: dict[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InvalidInput("must be a string (or a number)", field=key)
+    text = str(value).strip()
+    if not text:
+        raise InvalidInput("must not be empty", field=key)
+    if len(text) > MAX_ID_LENGTH:
+        raise InvalidInput(f"must be at most {MAX_ID_LENGTH} characters", field=key)
+    return text
+
+
+def _object(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    value = raw.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidInput(f"must be a JSON object, not {type(value).__name__}", field=key)
+    _check_depth(value, key, 1)
+    return value
+
+
+def _check_depth(value: Any, path: str, depth: int) -> None:
+    if depth > MAX_NESTING:
+        raise InvalidInput(f"is nested more than {MAX_NESTING} levels deep", field=path)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_depth(item, f"{path}.{key}", depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_depth(item, f"{path}[{index}]", depth + 1)
+
+
+def _name(raw: dict[str, Any], key: str, required: bool) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        if required:
+            raise InvalidInput("is required for this message type", field=key)
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("must be a non-empty string", field=key)
+    if len(value) > MAX_NAME_LENGTH:
+        raise InvalidInput(f"must be at most {MAX_NAME_LENGTH} characters", field=key)
+    return value.strip()
+
+
+def validate_message(
+    raw: Any,
+    received_at: datetime,
+    batch_sent_at: datetime | None = None,
+    implied_type: str | None = None,
+) -> Message:
+    """A validated Message, or InvalidInput naming the first field at fault and why.
+
+    ``implied_type`` is the type the endpoint stands for (``/v1/track`` → ``track``); a message
+    sent there may omit ``type`` but may not contradict it.
+    """
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"each message must be a JSON object, not {type(raw).__name__}")
+    unknown = sorted(set(raw) - KNOWN_KEYS)
+    if unknown:
+        raise InvalidInput(
+            f"unknown key {unknown[0]!r}; custom data belongs in properties, traits or context",
+            field=unknown[0],
+        )
+    size = len(json.dumps(raw, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > MAX_EVENT_BYTES:
+        raise InvalidInput(
+            f"the message is {size:,} bytes; the limit is {MAX_EVENT_BYTES:,}",
+            code="message_too_large",
+        )
+    kind = raw.get("type", implied_type)
+    if kind not in MESSAGE_TYPES or (implied_type is not None and kind != implied_type):
+        expected = implied_type or ", ".join(sorted(MESSAGE_TYPES))
+        raise InvalidInput(f"must be {expected}", field="type")
+    user_id = _identifier(raw, "userId")
+    anonymous_id = _identifier(raw, "anonymousId")
+    previous_id = _identifier(raw, "previousId")
+    if kind == "alias":
+        if user_id is None or previous_id is None:
+            raise InvalidInput("alias needs both userId and previousId", field="previousId")
+    elif user_id is None and anonymous_id is None:
+        raise InvalidInput("either userId or anonymousId is required", field="userId")
+    group_id = _identifier(raw, "groupId")
+    if kind == "group" and group_id is None:
+        raise InvalidInput("is required for a group message", field="groupId")
+    if kind == "track":
+        event = _name(raw, "event", required=True)
+    elif kind in ("page", "screen"):
+        event = _name(raw, "name", required=False)
+    else:
+        event = None
+    return Message(
+        type=kind,
+        message_id=_identifier(raw, "messageId"),
+        timestamp=event_time(raw, received_at, batch_sent_at),
+        received_at=received_at,
+        user_id=user_id,
+        anonymous_id=anonymous_id,
+        event=event,
+        group_id=group_id,
+        previous_id=previous_id,
+        properties=_object(raw, "properties"),
+        traits=_object(raw, "traits"),
+        context=_object(raw, "context"),
+    )
