@@ -6,11 +6,17 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
@@ -25,6 +31,7 @@ from waypost.tenancy.workspaces import create_app as create_tenant_app
 
 POSTGRES_ENV = "WAYPOST_TEST_POSTGRES_URL"
 PASSWORD = "correct horse battery"
+STARTUP_SECONDS = 20.0
 
 
 def _postgres_admin_url() -> str:
@@ -175,3 +182,46 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
     assert response.status_code == 303, response.text
     home = client.get("/console/")
     return home.text.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+@pytest.fixture
+def live_app(settings: Settings) -> FastAPI:
+    """The app a live server runs, for tests that look at its state."""
+    return create_app(settings)
+
+
+@pytest.fixture
+def live_server(live_app: FastAPI) -> Iterator[str]:
+    """The full app under uvicorn in a background thread; yields its base URL."""
+    # Binding the socket here (port 0) and handing it to uvicorn leaves no window for a port race.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(live_app, lifespan="on", log_config=None, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(base_url, thread)
+        yield base_url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+    assert not thread.is_alive(), "the live server did not stop within 10 seconds"
+
+
+def _wait_until_healthy(base_url: str, thread: threading.Thread) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if not thread.is_alive():
+            pytest.fail("the live server stopped during startup (see the captured log)")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    pytest.fail(f"the live server did not answer /healthz within {STARTUP_SECONDS} seconds")

@@ -15,6 +15,9 @@ from waypost.events import open_event_store
 from waypost.logs import stamp_request_ids
 from waypost.settings import Settings
 from waypost.tenancy.api import router as tenancy_router
+from waypost.tracking.api import router as tracking_router
+from waypost.tracking.auth import WriteKeys
+from waypost.tracking.writer import EventWriter
 from waypost.web.errors import install_error_handlers
 from waypost.web.observability import HttpMetrics, ObservabilityMiddleware
 from waypost.web.system import router as system_router
@@ -29,12 +32,17 @@ def create_app(settings: Settings) -> FastAPI:
         check_database(engine)
         upgrade(engine)
         events = open_event_store(settings)
+        writer = EventWriter(events)
+        writer.start()
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         app.state.events = events
+        app.state.writer = writer
+        app.state.write_keys = WriteKeys(app.state.sessions)
         try:
             yield
         finally:
+            writer.stop()
             events.close()
             engine.dispose()
 
@@ -54,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(system_router)
     app.include_router(tenancy_router)
+    app.include_router(tracking_router)
     app.include_router(console_router)
     app.mount("/console/static", static_files(), name="console-static")
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)

@@ -7,19 +7,11 @@ Chromium run would only make the suite slower.
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-
-from waypost.app import create_app
-from waypost.settings import Settings
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -32,7 +24,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-STARTUP_SECONDS = 20.0
 WAIT_MS = 10_000
 
 # Room for a loaded CI machine: Argon2 sign-ins and page loads can exceed Playwright's 5 s default.
@@ -45,45 +36,6 @@ def metadata_url(tmp_path: Path, sqlite_template: Path) -> str:
     target = tmp_path / "metadata.db"
     shutil.copy(sqlite_template, target)
     return f"sqlite:///{target}"
-
-
-@pytest.fixture
-def live_server(settings: Settings) -> Iterator[str]:
-    """The full app under uvicorn in a background thread; yields its base URL."""
-    # Binding the socket here (port 0) and handing it to uvicorn leaves no window for a port race.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(settings), lifespan="on", log_config=None, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_healthy(base_url, thread)
-        yield base_url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-    assert not thread.is_alive(), "the live server did not stop within 10 seconds"
-
-
-def _wait_until_healthy(base_url: str, thread: threading.Thread) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if not thread.is_alive():
-            pytest.fail("the live server stopped during startup (see the captured log)")
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    pytest.fail(f"the live server did not answer /healthz within {STARTUP_SECONDS} seconds")
 
 
 @pytest.fixture(scope="module")

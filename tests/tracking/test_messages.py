@@ -101,6 +101,20 @@ def test_message_over_32_kb_is_refused() -> None:
     assert "32,768" in error.message
 
 
+def test_lone_surrogate_from_a_json_escape_is_refused_not_crashed_on() -> None:
+    error = _refusal({"type": "track", "event": "E", "userId": "u", "properties": {"x": "\ud800"}})
+    assert error.code == "invalid_unicode"
+
+
+def test_nulls_sent_for_unset_fields_count_as_absent() -> None:
+    # segment-analytics-python sends unset ids and names as null.
+    message = validate_message(
+        {"type": "page", "userId": "u", "anonymousId": None, "name": None, "category": None},
+        RECEIVED,
+    )
+    assert (message.anonymous_id, message.event) == (None, None)
+
+
 def test_nesting_past_the_limit_is_refused_with_the_path() -> None:
     deep: dict[str, object] = {}
     cursor = deep

@@ -1,6 +1,15 @@
 """Event store: the protocol every backend implements, and the embedded DuckDB backend."""
 
 from waypost.events.duckdb_store import DuckDBEventStore
-from waypost.events.store import EventStore, EventStoreError, open_event_store
+from waypost.events.schema import EVENT_COLUMNS, EVENTS_ARROW_SCHEMA
+from waypost.events.store import AppendResult, EventStore, EventStoreError, open_event_store
 
-__all__ = ["DuckDBEventStore", "EventStore", "EventStoreError", "open_event_store"]
+__all__ = [
+    "EVENTS_ARROW_SCHEMA",
+    "EVENT_COLUMNS",
+    "AppendResult",
+    "DuckDBEventStore",
+    "EventStore",
+    "EventStoreError",
+    "open_event_store",
+]

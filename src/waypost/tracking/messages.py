@@ -162,7 +162,13 @@ def validate_message(
             f"unknown key {unknown[0]!r}; custom data belongs in properties, traits or context",
             field=unknown[0],
         )
-    size = len(json.dumps(raw, ensure_ascii=False, separators=(",", ":")).encode())
+    try:
+        size = len(json.dumps(raw, ensure_ascii=False, separators=(",", ":")).encode())
+    except UnicodeEncodeError:
+        # JSON escapes like "\ud800" decode to lone surrogates, which no text column can hold.
+        raise InvalidInput(
+            "contains an invalid Unicode escape (a lone surrogate)", code="invalid_unicode"
+        ) from None
     if size > MAX_EVENT_BYTES:
         raise InvalidInput(
             f"the message is {size:,} bytes; the limit is {MAX_EVENT_BYTES:,}",
