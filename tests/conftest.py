@@ -170,13 +170,17 @@ def make_member(db: Session) -> Callable[[str, Role, str], str]:
     return make
 
 
+def login_form_token(client: TestClient) -> str:
+    """Open the sign-in page and read the form's CSRF token, as a browser would submit it."""
+    page = client.get("/console/login")
+    return page.text.split('name="csrf_token" value="')[1].split('"')[0]
+
+
 def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
     """Sign in through the console form; returns the session's CSRF token for API calls."""
-    page = client.get("/console/login")
-    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
     response = client.post(
         "/console/login",
-        data={"email": email, "password": password, "csrf_token": token},
+        data={"email": email, "password": password, "csrf_token": login_form_token(client)},
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text

@@ -7,18 +7,13 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.conftest import PASSWORD, Tenant, sign_in
+from tests.conftest import PASSWORD, Tenant, login_form_token, sign_in
 from waypost.settings import Settings
 from waypost.tenancy.members import find_user
 
 
-def _login_form_token(client: TestClient) -> str:
-    page = client.get("/console/login")
-    return page.text.split('name="csrf_token" value="')[1].split('"')[0]
-
-
 def _post_login(client: TestClient, email: str, password: str) -> int:
-    token = _login_form_token(client)
+    token = login_form_token(client)
     response = client.post(
         "/console/login",
         data={"email": email, "password": password, "csrf_token": token},
@@ -41,7 +36,7 @@ def test_sign_in_sets_an_http_only_session_cookie_and_opens_the_console(
     client: TestClient, make_tenant: Callable[[str], Tenant]
 ) -> None:
     tenant = make_tenant("Acme")
-    token = _login_form_token(client)
+    token = login_form_token(client)
     response = client.post(
         "/console/login",
         data={"email": tenant.owner_email.upper(), "password": PASSWORD, "csrf_token": token},
@@ -64,7 +59,7 @@ def test_session_cookie_is_secure_over_https(
 
     tenant = make_tenant("Acme")
     with TestClient(create_app(settings), base_url="https://testserver") as client:
-        token = _login_form_token(client)
+        token = login_form_token(client)
         response = client.post(
             "/console/login",
             data={"email": tenant.owner_email, "password": PASSWORD, "csrf_token": token},
@@ -107,7 +102,7 @@ def test_account_locks_after_repeated_failures_even_for_the_right_password(
     ]
     assert statuses[:-1] == [401] * (settings.login_max_failures - 1)
     assert statuses[-1] == 429
-    token = _login_form_token(client)
+    token = login_form_token(client)
     locked = client.post(
         "/console/login",
         data={"email": tenant.owner_email, "password": PASSWORD, "csrf_token": token},

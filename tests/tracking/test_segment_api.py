@@ -246,3 +246,19 @@ def test_official_segment_python_client_delivers_every_event_exactly_once(
     assert sorted(
         json.loads(e["properties"])["n"] for e in stored if e["event"] == "Report Viewed"
     ) == list(range(1000))
+
+
+def test_revoked_write_key_stops_working_once_the_cache_expires(
+    client: TestClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from waypost.tracking import auth
+
+    headers = _basic(tenant.app.write_key)
+    assert client.post("/v1/batch", json={"batch": [_track("A", "m1")]}, headers=headers).is_success
+    keys = client.get(f"/api/v1/apps/{tenant.app_id}/keys", headers=tenant.bearer()).json()
+    write_key_id = next(k["id"] for k in keys if k["kind"] == "write")
+    client.post(f"/api/v1/apps/{tenant.app_id}/keys/{write_key_id}/revoke", headers=tenant.bearer())
+    monkeypatch.setattr(auth, "CACHE_SECONDS", 0.0)
+    refused = client.post("/v1/batch", json={"batch": [_track("B", "m2")]}, headers=headers)
+    assert refused.status_code == 401
+    assert [e["message_id"] for e in _events(client, tenant.app_id)] == ["m1"]

@@ -46,7 +46,12 @@ async def _app_id(request: Request, body: Any) -> str:
             "send the write key as HTTP Basic user name or as writeKey in the body",
             field="writeKey",
         )
-    app_id: str = await run_in_threadpool(request.app.state.write_keys.app_id, key)
+    write_keys = request.app.state.write_keys
+    # Known keys are answered from memory; only a miss waits on the metadata database.
+    known: str | None = write_keys.cached(key)
+    if known is not None:
+        return known
+    app_id: str = await run_in_threadpool(write_keys.app_id, key)
     return app_id
 
 

@@ -23,26 +23,38 @@ class WriteKeys:
         self._cache: dict[str, tuple[str | None, float]] = {}
         self._lock = threading.Lock()
 
+    def cached(self, key: str) -> str | None:
+        """The app id when a fresh answer for this key is cached: no I/O, for the event loop.
+
+        None means the database must be asked (``app_id``), not that the key is invalid.
+        """
+        with self._lock:
+            entry = self._cache.get(key)
+        if entry is None or time.monotonic() - entry[1] > CACHE_SECONDS or entry[0] is None:
+            return None
+        return entry[0]
+
     def app_id(self, key: str) -> str:
-        """The app of a valid write key; Unauthorized naming the problem otherwise."""
+        """The app of a valid write key, asking the database when the cache is stale;
+        Unauthorized naming the problem otherwise."""
         now = time.monotonic()
         with self._lock:
-            cached = self._cache.get(key)
-        if cached is None or now - cached[1] > CACHE_SECONDS:
+            entry = self._cache.get(key)
+        if entry is None or now - entry[1] > CACHE_SECONDS:
             with self._sessions() as session:
                 app = authenticate_key(session, key, KeyKind.WRITE)
-            cached = (app.id if app else None, now)
+            entry = (app.id if app else None, now)
             with self._lock:
                 if len(self._cache) > 100_000:  # bounded even under a flood of made-up keys
                     self._cache.clear()
-                self._cache[key] = cached
-        if cached[0] is None:
+                self._cache[key] = entry
+        if entry[0] is None:
             raise Unauthorized(
                 "this write key is not valid: unknown, revoked or expired",
                 field="writeKey",
                 code="invalid_write_key",
             )
-        return cached[0]
+        return entry[0]
 
 
 def key_from_basic_auth(header: str | None) -> str | None:
