@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy.orm import Session
 
 from tests.conftest import PASSWORD, Tenant, login_form_token, sign_in
@@ -12,14 +13,12 @@ from waypost.settings import Settings
 from waypost.tenancy.members import find_user
 
 
-def _post_login(client: TestClient, email: str, password: str) -> int:
-    token = login_form_token(client)
-    response = client.post(
+def _post_login(client: TestClient, email: str, password: str) -> Response:
+    return client.post(
         "/console/login",
-        data={"email": email, "password": password, "csrf_token": token},
+        data={"email": email, "password": password, "csrf_token": login_form_token(client)},
         follow_redirects=False,
     )
-    return response.status_code
 
 
 def test_passwords_are_stored_as_argon2id_hashes(
@@ -59,12 +58,7 @@ def test_session_cookie_is_secure_over_https(
 
     tenant = make_tenant("Acme")
     with TestClient(create_app(settings), base_url="https://testserver") as client:
-        token = login_form_token(client)
-        response = client.post(
-            "/console/login",
-            data={"email": tenant.owner_email, "password": PASSWORD, "csrf_token": token},
-            follow_redirects=False,
-        )
+        response = _post_login(client, tenant.owner_email, PASSWORD)
     assert response.status_code == 303
     assert "Secure" in response.headers["set-cookie"]
 
@@ -73,8 +67,8 @@ def test_wrong_password_is_refused_without_saying_which_part_was_wrong(
     client: TestClient, make_tenant: Callable[[str], Tenant]
 ) -> None:
     tenant = make_tenant("Acme")
-    assert _post_login(client, tenant.owner_email, "wrong password!") == 401
-    assert _post_login(client, "nobody@acme.example", "wrong password!") == 401
+    assert _post_login(client, tenant.owner_email, "wrong password!").status_code == 401
+    assert _post_login(client, "nobody@acme.example", "wrong password!").status_code == 401
     assert client.get("/console/", follow_redirects=False).status_code == 303
 
 
@@ -97,17 +91,12 @@ def test_account_locks_after_repeated_failures_even_for_the_right_password(
 ) -> None:
     tenant = make_tenant("Acme")
     statuses = [
-        _post_login(client, tenant.owner_email, "wrong password!")
+        _post_login(client, tenant.owner_email, "wrong password!").status_code
         for _ in range(settings.login_max_failures)
     ]
     assert statuses[:-1] == [401] * (settings.login_max_failures - 1)
     assert statuses[-1] == 429
-    token = login_form_token(client)
-    locked = client.post(
-        "/console/login",
-        data={"email": tenant.owner_email, "password": PASSWORD, "csrf_token": token},
-        follow_redirects=False,
-    )
+    locked = _post_login(client, tenant.owner_email, PASSWORD)
     assert locked.status_code == 429
     assert int(locked.headers["retry-after"]) > 0
 

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +42,7 @@ class EventWriter:
         self._store = store
         self._max_waiting = max_waiting_rows
         self._max_batch = max_batch_rows
-        self._waiting: list[_Pending] = []
+        self._waiting: deque[_Pending] = deque()
         self._waiting_rows = 0
         self._condition = threading.Condition()
         self._stopping = False
@@ -89,7 +90,7 @@ class EventWriter:
             while self._waiting and (
                 not taken or count + len(self._waiting[0].rows) <= self._max_batch
             ):
-                item = self._waiting.pop(0)
+                item = self._waiting.popleft()
                 taken.append(item)
                 count += len(item.rows)
             self._waiting_rows -= count
