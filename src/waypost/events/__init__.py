@@ -2,14 +2,27 @@
 
 from waypost.events.duckdb_store import DuckDBEventStore
 from waypost.events.schema import EVENT_COLUMNS, EVENTS_ARROW_SCHEMA
-from waypost.events.store import AppendResult, EventStore, EventStoreError, open_event_store
+from waypost.events.store import (
+    AppendResult,
+    Erasure,
+    EventCount,
+    EventFilter,
+    EventStore,
+    EventStoreError,
+    PersonProfile,
+    open_event_store,
+)
 
 __all__ = [
     "EVENTS_ARROW_SCHEMA",
     "EVENT_COLUMNS",
     "AppendResult",
     "DuckDBEventStore",
+    "Erasure",
+    "EventCount",
+    "EventFilter",
     "EventStore",
     "EventStoreError",
+    "PersonProfile",
     "open_event_store",
 ]

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from waypost.events.schema import EVENT_COLUMNS, events_ddl
-from waypost.events.store import AppendResult, EventStoreError
+from waypost.events.duckdb_identity import apply_identity
+from waypost.events.schema import EVENT_COLUMNS, IDENTITY_DDL, added_columns_ddl, events_ddl
+from waypost.events.store import (
+    AppendResult,
+    Erasure,
+    EventCount,
+    EventFilter,
+    EventStoreError,
+    PersonProfile,
+)
 
 # Message ids are remembered at least this long, so client retries are stored once (the promise
 # is 7 days; a day more absorbs clock differences between senders).
@@ -44,9 +55,11 @@ class DuckDBEventStore:
             ) from None
         except duckdb.Error as exc:
             raise EventStoreError(f"cannot open the event store {path}: {exc}") from None
-        self._connection.execute(events_ddl())
-        self._connection.execute(_SEEN_DDL)
+        for statement in (events_ddl(), *added_columns_ddl(), _SEEN_DDL, *IDENTITY_DDL):
+            self._connection.execute(statement)
         self._lock = threading.Lock()
+        # One writer at a time: appends, erasures and pruning change the same tables.
+        self._write_lock = threading.Lock()
         # Appends are serialised by the writer; one cursor of their own keeps them off readers.
         self._append_cursor = self._connection.cursor()
 
@@ -66,8 +79,13 @@ class DuckDBEventStore:
         except duckdb.Error as exc:
             raise EventStoreError(f"event store {self.path} does not answer: {exc}") from None
 
-    def append(self, rows: pa.Table) -> AppendResult:
-        """Store the rows in one transaction, skipping message ids already stored for the app."""
+    def append(self, rows: pa.Table, now: datetime | None = None) -> AppendResult:
+        """Store the rows in one transaction, skipping message ids already stored for the app,
+        and bring identities, traits and profiles up to date in the same transaction."""
+        with self._write_lock:
+            return self._append(rows, now or datetime.now(UTC))
+
+    def _append(self, rows: pa.Table, now: datetime) -> AppendResult:
         keys = list(
             zip(
                 rows.column("app_id").to_pylist(),
@@ -79,6 +97,8 @@ class DuckDBEventStore:
         for index, key in enumerate(keys):
             first_seen.setdefault(key, index)
         unique = rows.take(sorted(first_seen.values())) if len(first_seen) < len(keys) else rows
+        # Arrival order breaks ties between messages with the same timestamp (traits, links).
+        unique = unique.append_column("seq", pa.array(range(unique.num_rows), pa.int64()))
         cursor = self._append_cursor
         try:
             cursor.register("incoming", unique)
@@ -99,11 +119,14 @@ class DuckDBEventStore:
                         strict=True,
                     )
                 ]
+                unique = unique.filter(pa.array(mask))
                 cursor.unregister("incoming")
-                cursor.register("incoming", unique.filter(pa.array(mask)))
+                cursor.register("incoming", unique)
             cursor.execute(
                 f"INSERT INTO events ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM incoming"
             )
+            if unique.num_rows:
+                apply_identity(cursor, unique, now)
             cursor.execute("COMMIT")
         except duckdb.Error as exc:
             _rollback(cursor)
@@ -112,18 +135,168 @@ class DuckDBEventStore:
             cursor.unregister("incoming")
         return AppendResult(stored=frozenset(new), duplicates=frozenset(set(keys) - new))
 
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        cursor = self.cursor()
+        try:
+            yield cursor
+        except duckdb.Error as exc:
+            raise EventStoreError(f"could not read the event store {self.path}: {exc}") from None
+        finally:
+            cursor.close()
+
+    def _person_id(self, cursor: duckdb.DuckDBPyConnection, app_id: str, any_id: str) -> str | None:
+        row = cursor.execute(
+            "SELECT person_id FROM person_ids WHERE app_id = ? AND distinct_id = ?",
+            [app_id, any_id],
+        ).fetchone()
+        if row is None:
+            row = cursor.execute(
+                "SELECT person_id FROM persons WHERE app_id = ? AND person_id = ?", [app_id, any_id]
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    def find_person(self, app_id: str, any_id: str) -> PersonProfile | None:
+        """The person one of whose ids (or whose person id) is `any_id`, or None."""
+        with self._reading() as cursor:
+            person_id = self._person_id(cursor, app_id, any_id)
+            if person_id is None:
+                return None
+            created_at, account_id = cursor.execute(
+                "SELECT created_at, account_id FROM persons WHERE app_id = ? AND person_id = ?",
+                [app_id, person_id],
+            ).fetchone() or (None, None)
+            ids = cursor.execute(
+                "SELECT distinct_id, is_user FROM person_ids WHERE app_id = ? AND person_id = ? "
+                "ORDER BY created_at, distinct_id",
+                [app_id, person_id],
+            ).fetchall()
+            counts = cursor.execute(
+                "SELECT event, count, first_seen, last_seen FROM person_event_stats "
+                "WHERE app_id = ? AND person_id = ? ORDER BY count DESC, event",
+                [app_id, person_id],
+            ).fetchall()
+            return PersonProfile(
+                person_id=person_id,
+                user_ids=tuple(i for i, is_user in ids if is_user),
+                anonymous_ids=tuple(i for i, is_user in ids if not is_user),
+                traits=_traits(cursor, app_id, "person", person_id),
+                account_id=account_id,
+                account_traits=_traits(cursor, app_id, "account", account_id) if account_id else {},
+                created_at=created_at,
+                event_counts=tuple(EventCount(*row) for row in counts),
+            )
+
+    def person_ids(self, app_id: str, any_id: str) -> tuple[str, ...]:
+        """Every id of the person `any_id` names (empty when nobody has it)."""
+        with self._reading() as cursor:
+            person_id = self._person_id(cursor, app_id, any_id)
+            if person_id is None:
+                return ()
+            rows = cursor.execute(
+                "SELECT distinct_id FROM person_ids WHERE app_id = ? AND person_id = ?",
+                [app_id, person_id],
+            ).fetchall()
+            return tuple(sorted(row[0] for row in rows))
+
+    def list_events(self, app_id: str, where: EventFilter) -> list[dict[str, Any]]:
+        """Events of the app matching `where`, newest first (timestamp, then message id)."""
+        clauses, params = ["app_id = ?"], [app_id]
+        if where.event is not None:
+            clauses.append("event = ?")
+            params.append(where.event)
+        if where.distinct_ids is not None:
+            clauses.append("distinct_id IN (SELECT unnest(?))")
+            params.append(list(where.distinct_ids))
+        if where.since is not None:
+            clauses.append("timestamp >= ?")
+            params.append(_naive(where.since))
+        if where.until is not None:
+            clauses.append("timestamp < ?")
+            params.append(_naive(where.until))
+        if where.before is not None:
+            clauses.append("(timestamp < ? OR (timestamp = ? AND message_id < ?))")
+            at = _naive(where.before[0])
+            params.extend([at, at, where.before[1]])
+        sql = (
+            f"SELECT * EXCLUDE (app_id) FROM resolved_events WHERE {' AND '.join(clauses)} "
+            "ORDER BY timestamp DESC, message_id DESC LIMIT ?"
+        )
+        with self._reading() as cursor:
+            result = cursor.execute(sql, [*params, where.limit])
+            names = [column[0] for column in result.description or ()]
+            rows = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        for row in rows:
+            row["properties"] = json.loads(row["properties"])
+            row["context"] = json.loads(row["context"])
+        return rows
+
+    def erase_person(self, app_id: str, any_id: str) -> Erasure | None:
+        """Delete the person, all their ids, traits, profile and events; None when unknown."""
+        with self._write_lock:
+            cursor = self._append_cursor
+            person_id = self._person_id(cursor, app_id, any_id)
+            if person_id is None:
+                return None
+            try:
+                cursor.execute("BEGIN TRANSACTION")
+                ids = [
+                    row[0]
+                    for row in cursor.execute(
+                        "SELECT distinct_id FROM person_ids WHERE app_id = ? AND person_id = ?",
+                        [app_id, person_id],
+                    ).fetchall()
+                ]
+                deleted = cursor.execute(
+                    "DELETE FROM events WHERE app_id = ? AND distinct_id IN (SELECT unnest(?))",
+                    [app_id, ids],
+                ).fetchone()
+                for statement in _ERASE_STATEMENTS:
+                    cursor.execute(statement, [app_id, person_id])
+                cursor.execute("COMMIT")
+            except duckdb.Error as exc:
+                _rollback(cursor)
+                raise EventStoreError(f"could not erase {any_id!r} in {self.path}: {exc}") from None
+        return Erasure(person_id, tuple(sorted(ids)), int(deleted[0]) if deleted else 0)
+
     def forget_old_message_ids(self, now: datetime) -> int:
         """Drop remembered message ids older than the dedupe window; returns how many."""
         cutoff = (now - DEDUPE_WINDOW).replace(tzinfo=None)
-        result = self._append_cursor.execute(
-            "DELETE FROM seen_messages WHERE seen_at < ?", [cutoff]
-        ).fetchone()
+        with self._write_lock:
+            result = self._append_cursor.execute(
+                "DELETE FROM seen_messages WHERE seen_at < ?", [cutoff]
+            ).fetchone()
         return int(result[0]) if result else 0
 
     def close(self) -> None:
         """Close the file; further use raises EventStoreError."""
         self._append_cursor.close()
         self._connection.close()
+
+
+_ERASE_STATEMENTS = (
+    "DELETE FROM person_ids WHERE app_id = ? AND person_id = ?",
+    "DELETE FROM persons WHERE app_id = ? AND person_id = ?",
+    "DELETE FROM person_event_stats WHERE app_id = ? AND person_id = ?",
+    "DELETE FROM traits WHERE app_id = ? AND entity = 'person' AND entity_id = ?",
+    "DELETE FROM trait_history WHERE app_id = ? AND entity = 'person' AND entity_id = ?",
+)
+
+
+def _traits(
+    cursor: duckdb.DuckDBPyConnection, app_id: str, entity: str, entity_id: str
+) -> dict[str, Any]:
+    rows = cursor.execute(
+        "SELECT trait, value FROM traits WHERE app_id = ? AND entity = ? AND entity_id = ? "
+        "ORDER BY trait",
+        [app_id, entity, entity_id],
+    ).fetchall()
+    return {trait: json.loads(value) for trait, value in rows}
+
+
+def _naive(moment: datetime) -> datetime:
+    """UTC without a zone, as the store's TIMESTAMP columns hold it."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def _rollback(cursor: duckdb.DuckDBPyConnection) -> None:

@@ -29,6 +29,7 @@ EVENT_COLUMNS: tuple[Column, ...] = (
     Column("distinct_id", "VARCHAR NOT NULL", pa.string(), "userId when given, else anonymousId"),
     Column("user_id", "VARCHAR", pa.string(), "the sender's userId"),
     Column("anonymous_id", "VARCHAR", pa.string(), "the sender's anonymousId"),
+    Column("previous_id", "VARCHAR", pa.string(), "an alias message's previousId"),
     Column("account_id", "VARCHAR", pa.string(), "context.groupId, or the group message's id"),
     Column("timestamp", "TIMESTAMP NOT NULL", pa.timestamp("us"), "when it happened (UTC)"),
     Column("received_at", "TIMESTAMP NOT NULL", pa.timestamp("us"), "when we got it (UTC)"),
@@ -51,3 +52,77 @@ def events_ddl(table: str = "events") -> str:
     """CREATE TABLE statement for the events table."""
     columns = ",\n  ".join(f"{c.name} {c.duckdb_type}" for c in EVENT_COLUMNS)
     return f"CREATE TABLE IF NOT EXISTS {table} (\n  {columns}\n)"
+
+
+def added_columns_ddl(table: str = "events") -> list[str]:
+    """Statements that add columns newer than a store's file (nullable ones only), in order."""
+    return [
+        f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {c.name} {c.duckdb_type}"
+        for c in EVENT_COLUMNS
+        if "NOT NULL" not in c.duckdb_type
+    ]
+
+
+# Who did what: every id a sender used maps to one person; merges repoint ids, never rewrite
+# events, so a person's earlier events follow them (queries join events to person_ids).
+IDENTITY_DDL: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS person_ids (
+  app_id VARCHAR NOT NULL,
+  distinct_id VARCHAR NOT NULL,
+  person_id VARCHAR NOT NULL,
+  is_user BOOLEAN NOT NULL,
+  created_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (app_id, distinct_id)
+)""",
+    """CREATE TABLE IF NOT EXISTS persons (
+  app_id VARCHAR NOT NULL,
+  person_id VARCHAR NOT NULL,
+  created_at TIMESTAMP NOT NULL,
+  account_id VARCHAR,
+  account_set_at TIMESTAMP,
+  PRIMARY KEY (app_id, person_id)
+)""",
+    # Current trait values of persons and accounts, one row per trait, for breakdowns and targeting.
+    """CREATE TABLE IF NOT EXISTS traits (
+  app_id VARCHAR NOT NULL,
+  entity VARCHAR NOT NULL,
+  entity_id VARCHAR NOT NULL,
+  trait VARCHAR NOT NULL,
+  value JSON,
+  set_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (app_id, entity, entity_id, trait)
+)""",
+    # Each change of a trait's value, so "plan was trial until March" can be answered.
+    """CREATE TABLE IF NOT EXISTS trait_history (
+  app_id VARCHAR NOT NULL,
+  entity VARCHAR NOT NULL,
+  entity_id VARCHAR NOT NULL,
+  trait VARCHAR NOT NULL,
+  value JSON,
+  set_at TIMESTAMP NOT NULL
+)""",
+    # Profiles: per person and event name, kept current at ingest so guidance never scans events.
+    """CREATE TABLE IF NOT EXISTS person_event_stats (
+  app_id VARCHAR NOT NULL,
+  person_id VARCHAR NOT NULL,
+  event VARCHAR NOT NULL,
+  count BIGINT NOT NULL,
+  first_seen TIMESTAMP NOT NULL,
+  last_seen TIMESTAMP NOT NULL,
+  PRIMARY KEY (app_id, person_id, event)
+)""",
+    """CREATE TABLE IF NOT EXISTS accounts (
+  app_id VARCHAR NOT NULL,
+  account_id VARCHAR NOT NULL,
+  first_seen TIMESTAMP NOT NULL,
+  last_seen TIMESTAMP NOT NULL,
+  PRIMARY KEY (app_id, account_id)
+)""",
+    # Events as queries see them: with the person they belong to now, and the account: the
+    # event's own group when it named one, else the person's current account.
+    """CREATE OR REPLACE VIEW resolved_events AS
+SELECT e.* REPLACE (coalesce(e.account_id, p.account_id) AS account_id), i.person_id
+FROM events e
+LEFT JOIN person_ids i ON i.app_id = e.app_id AND i.distinct_id = e.distinct_id
+LEFT JOIN persons p ON p.app_id = i.app_id AND p.person_id = i.person_id""",
+)

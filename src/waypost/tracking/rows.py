@@ -53,6 +53,7 @@ def to_row(app_id: str, message: Message) -> dict[str, Any]:
         "distinct_id": message.user_id or message.anonymous_id,
         "user_id": message.user_id,
         "anonymous_id": message.anonymous_id,
+        "previous_id": message.previous_id,
         "account_id": _text(account) or (str(account) if isinstance(account, int) else None),
         "timestamp": message.timestamp.replace(tzinfo=None),
         "received_at": message.received_at.replace(tzinfo=None),

@@ -1,0 +1,99 @@
+"""Identity rules: which ids belong to one person, and when two persons become one.
+
+A message that carries two ids links them: `identify` (or any message) with both a userId and an
+anonymousId, and `alias` (previousId → userId). Linking never rewrites events; it only decides
+which person each id points to. The rules, applied in time order:
+
+- Two unknown ids become one new person.
+- An unknown id joins the person of the known one, except that a userId never joins an
+  anonymous id whose person already has another userId (a shared computer: the second user gets
+  a person of their own).
+- Two known ids of different persons merge when the anonymous side has no userId yet. `alias`
+  is an explicit request, so it merges in every case.
+
+Only the linked ids need this care, and they are few beside ordinary events; the store maps all
+other ids in bulk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """Two ids one message says belong to the same person (`source` is anonymous or previous)."""
+
+    source: str
+    user_id: str
+    alias: bool = False
+
+
+@dataclass
+class LinkPlan:
+    """What the store must write: new ids with their persons, and merges (loser → winner)."""
+
+    assign: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    new_persons: set[str] = field(default_factory=set)
+    merges: dict[str, str] = field(default_factory=dict)
+
+
+def plan_links(
+    links: Iterable[Link],
+    known: dict[str, str],
+    identified: set[str],
+    new_person_id: Callable[[], str],
+) -> LinkPlan:
+    """Apply the links in order to `known` (id → person) and `identified` (persons with a userId).
+
+    Returns the ids to insert, the persons created and the merges, each merge pointing at its
+    final winner even when a batch merges the same person twice.
+    """
+    plan = LinkPlan()
+    owner = dict(known)
+    users = set(identified)
+
+    def current(person: str) -> str:
+        while person in plan.merges:
+            person = plan.merges[person]
+        return person
+
+    def person_of(distinct_id: str) -> str | None:
+        person = owner.get(distinct_id)
+        return current(person) if person is not None else None
+
+    def give(distinct_id: str, person: str, is_user: bool) -> None:
+        owner[distinct_id] = person
+        plan.assign[distinct_id] = (person, is_user)
+        if is_user:
+            users.add(person)
+
+    def create() -> str:
+        person = new_person_id()
+        plan.new_persons.add(person)
+        return person
+
+    for link in links:
+        source, user = person_of(link.source), person_of(link.user_id)
+        if source is None and user is None:
+            person = create()
+            give(link.source, person, False)
+            give(link.user_id, person, True)
+        elif user is None:
+            assert source is not None
+            taken = source in users and not link.alias
+            give(link.user_id, create() if taken else source, True)
+        elif source is None:
+            give(link.source, user, False)
+        elif source != user and (link.alias or source not in users):
+            plan.merges[source] = user
+            if source in users:
+                users.add(user)
+    created = plan.new_persons
+    # Persons made and merged away within the batch never reach the store.
+    return LinkPlan(
+        assign={key: (current(person), user) for key, (person, user) in plan.assign.items()},
+        new_persons={person for person in created if current(person) == person},
+        merges={loser: current(loser) for loser in plan.merges if loser not in created},
+    )
