@@ -134,8 +134,9 @@ _MERGE_STATEMENTS = (
       AND trait_history.entity_id = m.loser""",
     # The merged person keeps the earliest creation and the most recently set account.
     """UPDATE persons SET created_at = least(persons.created_at, x.created_at),
-      account_id = CASE WHEN x.account_set_at > coalesce(persons.account_set_at, TIMESTAMP '1970-01-01')
-                   THEN x.account_id ELSE persons.account_id END,
+      account_id = CASE
+        WHEN x.account_set_at > coalesce(persons.account_set_at, TIMESTAMP '1970-01-01')
+        THEN x.account_id ELSE persons.account_id END,
       account_set_at = greatest(persons.account_set_at, x.account_set_at)
     FROM (
       SELECT p.app_id, m.winner, min(p.created_at) AS created_at,
@@ -173,7 +174,8 @@ def apply_identity(cursor: duckdb.DuckDBPyConnection, incoming: pa.Table, now: d
         """CREATE OR REPLACE TEMP TABLE resolved AS
         SELECT i.app_id, i.seq, i.type, i.event, i.timestamp, i.account_id, i.properties,
                p.person_id
-        FROM incoming i JOIN person_ids p ON p.app_id = i.app_id AND p.distinct_id = i.distinct_id"""
+        FROM incoming i
+        JOIN person_ids p ON p.app_id = i.app_id AND p.distinct_id = i.distinct_id"""
     )
     cursor.execute(_STATS)
     types = incoming.column("type")
