@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from tests.conftest import Tenant, sign_in
@@ -27,17 +26,29 @@ TARGETED: dict[tuple[str, str], dict[str, Any] | None] = {
         "role": "viewer",
     },
     ("DELETE", "/api/v1/workspaces/{workspace_id}/members/{user_id}"): None,
+    ("GET", "/api/v1/events"): None,
+    ("GET", "/api/v1/persons/{person}"): None,
+    ("DELETE", "/api/v1/persons/{person}"): None,
+}
+# Routes that name the app in the query string rather than the path.
+QUERIES = {
+    ("GET", "/api/v1/events"): "?app_id={app_id}&person={person}",
+    ("GET", "/api/v1/persons/{person}"): "?app_id={app_id}",
+    ("DELETE", "/api/v1/persons/{person}"): "?app_id={app_id}",
 }
 # Routes without another tenant's id in the path; checked one by one below.
 UNTARGETED = {("GET", "/api/v1/me"), ("GET", "/api/v1/apps"), ("POST", "/api/v1/apps")}
 
 
 def _api_routes(client: TestClient) -> set[tuple[str, str]]:
+    # From the OpenAPI document: FastAPI's route objects vary between versions (newer ones
+    # nest included routers), the published schema does not.
+    paths = client.app.openapi()["paths"]  # type: ignore[attr-defined]
     return {
-        (method, route.path)
-        for route in client.app.routes  # type: ignore[attr-defined]
-        if isinstance(route, APIRoute) and route.path.startswith("/api/v1")
-        for method in route.methods
+        (method.upper(), path)
+        for path, operations in paths.items()
+        if path.startswith("/api/v1")
+        for method in operations
     }
 
 
@@ -51,6 +62,11 @@ def two_tenants(
     client: TestClient, make_tenant: Callable[[str], Tenant]
 ) -> tuple[Tenant, Tenant, dict[str, str]]:
     alpha, beta = make_tenant("Alpha"), make_tenant("Beta")
+    sent = client.post(
+        "/v1/track",
+        json={"userId": "victim-user", "event": "Paid", "writeKey": beta.app.write_key},
+    )
+    assert sent.status_code == 200
     keys = client.get(f"/api/v1/apps/{beta.app_id}/keys", headers=beta.bearer()).json()
     sign_in(client, beta.owner_email)
     beta_owner_id = client.get("/api/v1/me").json()["user_id"]
@@ -61,6 +77,7 @@ def two_tenants(
         "workspace_id": beta.workspace_id,
         "key_id": next(k["id"] for k in keys if k["kind"] == "secret"),
         "victim_email": beta.owner_email,
+        "person": "victim-user",
     }
     return alpha, beta, victim_ids
 
@@ -74,6 +91,8 @@ def _beta_state(client: TestClient, beta: Tenant) -> Any:
     return (
         client.get(f"/api/v1/apps/{beta.app_id}", headers=headers).json(),
         client.get(f"/api/v1/apps/{beta.app_id}/keys", headers=headers).json(),
+        client.get("/api/v1/persons/victim-user", headers=headers).json(),
+        client.get("/api/v1/events", headers=headers).json(),
     )
 
 
@@ -83,13 +102,15 @@ BOGUS_IDS = {
     "key_id": "key_doesnotexist000000",
     "user_id": "usr_doesnotexist000000",
     "victim_email": "nobody@nowhere.example",
+    "person": "nobody",
 }
 
 
 def _call(client: TestClient, route: tuple[str, str], headers: dict[str, str], ids: dict[str, str]):
     (method, path), body = route, TARGETED[route]
     payload = {k: _fill(v, ids) if isinstance(v, str) else v for k, v in (body or {}).items()}
-    return client.request(method, _fill(path, ids), headers=headers, json=payload if body else None)
+    url = _fill(path + QUERIES.get(route, ""), ids)
+    return client.request(method, url, headers=headers, json=payload if body else None)
 
 
 def _attack(client: TestClient, headers: dict[str, str], ids: dict[str, str]) -> list[str]:
@@ -136,6 +157,20 @@ def test_listings_show_only_the_callers_own_tenant(
     sign_in(client, alpha.owner_email)
     assert [a["id"] for a in client.get("/api/v1/apps").json()] == [alpha.app_id]
     assert [w["id"] for w in client.get("/api/v1/me").json()["workspaces"]] == [alpha.workspace_id]
+
+
+def test_a_persons_id_from_another_app_finds_nobody_in_ones_own(
+    client: TestClient, two_tenants: tuple[Tenant, Tenant, dict[str, str]]
+) -> None:
+    alpha, beta, _ = two_tenants
+    victim = client.get("/api/v1/persons/victim-user", headers=beta.bearer()).json()
+    for person in ("victim-user", victim["person_id"]):
+        response = client.get(f"/api/v1/persons/{person}", headers=alpha.bearer())
+        assert response.status_code == 404
+        assert client.delete(f"/api/v1/persons/{person}", headers=alpha.bearer()).status_code == 404
+    listed = client.get("/api/v1/events", params={"person": "victim-user"}, headers=alpha.bearer())
+    assert listed.json()["events"] == []
+    assert client.get("/api/v1/persons/victim-user", headers=beta.bearer()).status_code == 200
 
 
 def test_creating_an_app_in_another_workspace_is_refused(

@@ -17,6 +17,7 @@ from waypost.settings import Settings
 from waypost.tenancy.api import router as tenancy_router
 from waypost.tracking.api import router as tracking_router
 from waypost.tracking.auth import WriteKeys
+from waypost.tracking.data_api import router as data_router
 from waypost.tracking.writer import EventWriter
 from waypost.web.errors import install_error_handlers
 from waypost.web.observability import HttpMetrics, ObservabilityMiddleware
@@ -63,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(system_router)
     app.include_router(tenancy_router)
     app.include_router(tracking_router)
+    app.include_router(data_router)
     app.include_router(console_router)
     app.mount("/console/static", static_files(), name="console-static")
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)

@@ -22,7 +22,8 @@ class Permission(StrEnum):
     MANAGE_MEMBERS = "manage_members"
     MANAGE_APPS = "manage_apps"  # create apps, rotate and revoke keys
     EDIT_CONTENT = "edit_content"  # guidance, surveys, playbooks
-    QUERY_INSIGHTS = "query_insights"
+    QUERY_INSIGHTS = "query_insights"  # also read raw events and person profiles
+    ERASE_DATA = "erase_data"  # delete a person and their events (GDPR requests)
     VIEW = "view"
 
 
