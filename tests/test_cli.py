@@ -104,6 +104,44 @@ def test_keys_rotate_keeps_the_old_key_for_the_grace_period_and_zero_grace_stops
         assert status(immediate["key"]) == 200
 
 
+def test_persons_show_and_delete_erase_a_person_and_their_events(settings: Settings) -> None:
+    created = _run(settings, "apps", "create", "Shop")
+    batch = [
+        {"type": "track", "event": "Viewed", "anonymousId": "a1"},
+        {"type": "identify", "userId": "u1", "anonymousId": "a1", "traits": {"email": "a@b.jp"}},
+        {"type": "track", "event": "Viewed", "userId": "u2"},
+    ]
+    with TestClient(create_app(settings)) as client:
+        sent = client.post("/v1/batch", json={"batch": batch, "writeKey": created["write_key"]})
+        assert sent.status_code == 200
+    app = created["app_id"]
+
+    shown = _run(settings, "persons", "show", "a1", "--app", app)
+    assert shown["user_ids"] == ["u1"] and shown["traits"] == {"email": "a@b.jp"}
+    erased = _run(settings, "persons", "delete", "u1", "--app", app)
+    assert erased["distinct_ids"] == ["a1", "u1"] and erased["events_deleted"] == 2
+
+    env = {"WAYPOST_DATABASE_URL": settings.metadata_url}
+    again = runner.invoke(
+        cli, ["persons", "show", "u1", "--app", app, "--data-dir", str(settings.data_dir)], env=env
+    )
+    assert again.exit_code == 2 and "no person has the id 'u1'" in again.output
+    assert _run(settings, "persons", "show", "u2", "--app", app)["events"] == {"Viewed": 1}
+
+
+def test_persons_delete_beside_a_running_server_points_to_the_api(settings: Settings) -> None:
+    created = _run(settings, "apps", "create", "Shop")
+    env = {**os.environ, "WAYPOST_DATABASE_URL": settings.metadata_url}
+    with TestClient(create_app(settings)):
+        result = subprocess.run(
+            [sys.executable, "-m", "waypost", "persons", "delete", "u1", "--app",
+             created["app_id"], "--data-dir", str(settings.data_dir)],
+            env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert result.returncode == 2
+    assert "DELETE /api/v1/persons/{id}" in result.stderr
+
+
 def test_unknown_app_is_reported_by_name(settings: Settings) -> None:
     result = runner.invoke(
         cli,

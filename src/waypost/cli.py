@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from waypost.db import DatabaseError, check_database, create_engine_for, session_factory, upgrade
 from waypost.errors import WaypostError
-from waypost.events import EventStoreError, open_event_store
+from waypost.events import DuckDBEventStore, EventStoreError, open_event_store
 from waypost.settings import Settings, SettingsError, load_settings, settings_reference
 from waypost.tenancy.keys import KeyKind, active_keys, revoke_key, rotate_key
 from waypost.tenancy.members import add_member, create_user
@@ -35,10 +35,12 @@ apps_cli = typer.Typer(help="Create and list apps.", no_args_is_help=True)
 users_cli = typer.Typer(help="Manage console users.", no_args_is_help=True)
 keys_cli = typer.Typer(help="List, rotate and revoke app keys.", no_args_is_help=True)
 config_cli = typer.Typer(help="Inspect settings.", no_args_is_help=True)
+persons_cli = typer.Typer(help="Look up and erase persons (GDPR).", no_args_is_help=True)
 app.add_typer(apps_cli, name="apps")
 app.add_typer(users_cli, name="users")
 app.add_typer(keys_cli, name="keys")
 app.add_typer(config_cli, name="config")
+app.add_typer(persons_cli, name="persons")
 
 DataDir = Annotated[
     Path | None,
@@ -299,6 +301,87 @@ def keys_revoke(
     with _metadata(settings) as session:
         revoke_key(session, app_id, key_id)
     typer.echo(f"revoked {key_id}")
+
+
+@contextmanager
+def _event_store(settings: Settings, app_id: str) -> Iterator[DuckDBEventStore]:
+    """The event store for a command that reads or changes events, after checking the app."""
+    with _metadata(settings) as session:
+        get_app(session, app_id)
+    try:
+        store = open_event_store(settings)
+    except EventStoreError as exc:
+        raise _fail(
+            f"{exc}\nWhile the server runs, use the API instead, e.g. "
+            "DELETE /api/v1/persons/{id} with the app's secret key."
+        ) from None
+    try:
+        yield store
+    except EventStoreError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.close()
+
+
+PersonId = Annotated[
+    str, typer.Argument(help="Any id of the person: userId, anonymousId or person id.")
+]
+
+
+@persons_cli.command("show")
+def persons_show(
+    person: PersonId,
+    app_id: Annotated[str, typer.Option("--app", help="App id.")],
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """A person's ids, traits, account and event counts."""
+    settings = _settings(config, data_dir=data_dir)
+    with _event_store(settings, app_id) as store:
+        profile = store.find_person(app_id, person)
+    if profile is None:
+        raise _fail(f"no person has the id {person!r} in app {app_id}")
+    _print(
+        {
+            "person_id": profile.person_id,
+            "user_ids": list(profile.user_ids),
+            "anonymous_ids": list(profile.anonymous_ids),
+            "traits": profile.traits,
+            "account_id": profile.account_id,
+            "first_seen": profile.first_seen,
+            "last_seen": profile.last_seen,
+            "events": {c.event: c.count for c in profile.event_counts},
+        },
+        as_json,
+    )
+
+
+@persons_cli.command("delete")
+def persons_delete(
+    person: PersonId,
+    app_id: Annotated[str, typer.Option("--app", help="App id.")],
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Erase a person: all their ids, traits, profile and events (a GDPR request).
+
+    Needs the event store, so run it while the server is stopped; a running server offers the
+    same through DELETE /api/v1/persons/{id}."""
+    settings = _settings(config, data_dir=data_dir)
+    with _event_store(settings, app_id) as store:
+        erasure = store.erase_person(app_id, person)
+    if erasure is None:
+        raise _fail(f"no person has the id {person!r} in app {app_id}")
+    _print(
+        {
+            "person_id": erasure.person_id,
+            "distinct_ids": list(erasure.distinct_ids),
+            "events_deleted": erasure.events_deleted,
+        },
+        as_json,
+    )
 
 
 @config_cli.command("show")
