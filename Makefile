@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 # Installs again only when pyproject.toml changes.
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
+# The official Node tracking clients the tests run; installed again only when their manifest changes.
+NODE_CLIENTS := tests/node/node_modules/.installed
 
 .PHONY: run test test-fast lint format docs clean
 
@@ -18,16 +20,20 @@ $(DEV): $(RUNTIME)
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
+$(NODE_CLIENTS): tests/node/package.json tests/node/package-lock.json
+	cd tests/node && npm ci --no-audit --no-fund
+	touch $@
+
 ## Start Waypost on http://127.0.0.1:8000 (WAYPOST_HOST / WAYPOST_PORT change it) with data in ./.waypost
 run: $(RUNTIME)
 	$(BIN)/waypost serve --bootstrap
 
 ## Every test, on SQLite and PostgreSQL, with the browser tests in Debian's Chromium
-test: $(DEV)
+test: $(DEV) $(NODE_CLIENTS)
 	WAYPOST_TEST_POSTGRES_URL=$$(scripts/test-services.sh) $(BIN)/python -m pytest
 
 ## The fast set: no browser, SQLite only, no scale tests (under 3 minutes)
-test-fast: $(DEV)
+test-fast: $(DEV) $(NODE_CLIENTS)
 	$(BIN)/python -m pytest -m "not browser and not postgres and not slow"
 
 lint: $(DEV)
@@ -43,4 +49,4 @@ docs: $(RUNTIME)
 	$(BIN)/waypost config reference > docs/configuration.md
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache tests/node/node_modules

@@ -1,7 +1,9 @@
-"""Segment's HTTP tracking API: /v1/batch and one endpoint per message type."""
+"""The tracking APIs: Segment's /v1/batch and one endpoint per message type, and PostHog's
+capture endpoints (/batch/, /capture/, /e/), sharing write keys, validation and the writer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -12,11 +14,15 @@ from waypost.db.base import utcnow
 from waypost.errors import InvalidInput, TooManyRequests, Unauthorized, WaypostError
 from waypost.tracking.auth import key_from_basic_auth
 from waypost.tracking.bodies import MAX_BATCH_BYTES, MAX_EVENT_BYTES, decode_body
-from waypost.tracking.messages import parse_time, validate_message
+from waypost.tracking.messages import Message, parse_time, validate_message
+from waypost.tracking.posthog import read_body, read_capture, validate_event
 from waypost.tracking.rows import to_row
 
 router = APIRouter(tags=["tracking"])
 SINGLE_TYPES = ("track", "identify", "page", "screen", "group", "alias")
+# PostHog's clients post to these with a trailing slash; both spellings are served directly,
+# because a redirect loses the events (requests turns a redirected POST into a GET).
+POSTHOG_PATHS = ("/batch", "/capture", "/e", "/i/v0/e")
 # Browsers call these from customers' pages on any origin; write keys are public by design.
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -30,11 +36,28 @@ def _answer(status: int, body: dict[str, Any]) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=CORS_HEADERS)
 
 
-def _error_answer(exc: WaypostError) -> JSONResponse:
+def _error_answer(exc: WaypostError, extra: dict[str, Any] | None = None) -> JSONResponse:
     headers = dict(CORS_HEADERS)
     if isinstance(exc, TooManyRequests):
         headers["Retry-After"] = str(exc.retry_after)
-    return JSONResponse(exc.as_body(), status_code=exc.status, headers=headers)
+    return JSONResponse({**exc.as_body(), **(extra or {})}, status_code=exc.status, headers=headers)
+
+
+async def _app_for_key(request: Request, key: str, field: str) -> str:
+    """The app of a write key, from memory when known; Unauthorized naming ``field`` otherwise.
+
+    Both tracking APIs resolve keys here; ``field`` is where their clients put the key.
+    """
+    write_keys = request.app.state.write_keys
+    # Known keys are answered from memory; only a miss waits on the metadata database.
+    known: str | None = write_keys.cached(key)
+    if known is not None:
+        return known
+    try:
+        app_id: str = await run_in_threadpool(write_keys.app_id, key)
+    except Unauthorized as exc:
+        raise Unauthorized(exc.message, field=field, code=exc.code) from None
+    return app_id
 
 
 async def _app_id(request: Request, body: Any) -> str:
@@ -46,13 +69,38 @@ async def _app_id(request: Request, body: Any) -> str:
             "send the write key as HTTP Basic user name or as writeKey in the body",
             field="writeKey",
         )
-    write_keys = request.app.state.write_keys
-    # Known keys are answered from memory; only a miss waits on the metadata database.
-    known: str | None = write_keys.cached(key)
-    if known is not None:
-        return known
-    app_id: str = await run_in_threadpool(write_keys.app_id, key)
-    return app_id
+    return await _app_for_key(request, key, "writeKey")
+
+
+async def _store(
+    request: Request,
+    app_id: str,
+    raws: Sequence[Any],
+    validate: Callable[[Any], Message],
+    prefix: str | None,
+) -> tuple[int, dict[str, Any]]:
+    """Validate each raw message, store the good ones, and report each bad one by index and field.
+
+    ``prefix`` names messages in reports (``batch`` → ``batch[1].event``); None for a single one.
+    """
+    rows, rejected = [], []
+    for index, raw in enumerate(raws):
+        try:
+            message = validate(raw)
+        except InvalidInput as exc:
+            head = "" if prefix is None else f"{prefix}[{index}]"
+            field = ".".join(part for part in (head, exc.field or "") if part) or None
+            rejected.append(
+                {"index": index, "field": field, "code": exc.code, "message": exc.message}
+            )
+            continue
+        rows.append(to_row(app_id, message))
+    if not rows:
+        first = rejected[0] if rejected else {"field": "batch", "message": "the batch is empty"}
+        error = {"code": "invalid", "message": first["message"], "field": first["field"]}
+        return 400, {"error": error, "rejected": rejected}
+    await request.app.state.writer.write(rows)
+    return 200, {"success": True, "accepted": len(rows), "rejected": rejected}
 
 
 async def _ingest(request: Request, implied_type: str | None) -> JSONResponse:
@@ -73,35 +121,16 @@ async def _ingest(request: Request, implied_type: str | None) -> JSONResponse:
                 raise InvalidInput("must be a list of messages", field="batch")
         else:
             messages = [body]
-    except WaypostError as exc:
-        return _error_answer(exc)
-
-    rows, rejected = [], []
-    for index, raw in enumerate(messages):
-        try:
-            message = validate_message(raw, received_at, batch_sent_at, implied_type)
-        except InvalidInput as exc:
-            prefix = f"batch[{index}]" if implied_type is None else ""
-            field = ".".join(part for part in (prefix, exc.field or "") if part) or None
-            rejected.append(
-                {"index": index, "field": field, "code": exc.code, "message": exc.message}
-            )
-            continue
-        rows.append(to_row(app_id, message))
-    if not rows:
-        first = rejected[0] if rejected else {"field": "batch", "message": "the batch is empty"}
-        return _answer(
-            400,
-            {
-                "error": {"code": "invalid", "message": first["message"], "field": first["field"]},
-                "rejected": rejected,
-            },
+        status, answer = await _store(
+            request,
+            app_id,
+            messages,
+            lambda raw: validate_message(raw, received_at, batch_sent_at, implied_type),
+            "batch" if implied_type is None else None,
         )
-    try:
-        await request.app.state.writer.write(rows)
     except WaypostError as exc:
         return _error_answer(exc)
-    return _answer(200, {"success": True, "accepted": len(rows), "rejected": rejected})
+    return _answer(status, answer)
 
 
 @router.post("/v1/batch")
@@ -127,3 +156,47 @@ for _kind in SINGLE_TYPES:
 def preflight(path: str) -> Response:
     """CORS preflight for browsers sending events from any origin."""
     return Response(status_code=204, headers=CORS_HEADERS)
+
+
+async def capture(request: Request) -> JSONResponse:
+    """PostHog events, one or a batch; answered 200 (the only success posthog-python accepts)."""
+    received_at = utcnow()
+    try:
+        body = read_body(
+            await request.body(),
+            request.headers.get("content-type"),
+            request.headers.get("content-encoding"),
+        )
+        read = read_capture(body)
+        if not read.api_key:
+            raise Unauthorized(
+                "send the write key as api_key in the body (or token in each event's properties)",
+                field="api_key",
+            )
+        app_id = await _app_for_key(request, read.api_key, "api_key")
+        status, answer = await _store(
+            request,
+            app_id,
+            read.events,
+            lambda raw: validate_event(raw, received_at, read.sent_at, read.api_key),
+            read.prefix,
+        )
+    except WaypostError as exc:
+        # posthog-python logs `detail` from an error body; PostHog's own server sends it.
+        return _error_answer(exc, {"detail": exc.message})
+    if status != 200:
+        answer["detail"] = answer["error"]["message"]
+    return _answer(status, answer)
+
+
+def capture_preflight() -> Response:
+    """CORS preflight for posthog-js sending events from any origin."""
+    return Response(status_code=204, headers=CORS_HEADERS)
+
+
+for _path in POSTHOG_PATHS:
+    for _spelling in (_path, _path + "/"):
+        router.add_api_route(_spelling, capture, methods=["POST"])
+        router.add_api_route(
+            _spelling, capture_preflight, methods=["OPTIONS"], include_in_schema=False
+        )
