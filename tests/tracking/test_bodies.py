@@ -66,6 +66,13 @@ def test_malformed_json_reports_line_and_column() -> None:
     assert caught.value.code == "malformed_json"
 
 
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_refused_as_not_json(constant: str) -> None:
+    with pytest.raises(MalformedBody, match=f"{constant} is not a JSON number") as caught:
+        decode_body(f'{{"batch": [{{"properties": {{"x": {constant}}}}}]}}'.encode(), None)
+    assert caught.value.code == "malformed_json"
+
+
 def test_empty_body_is_named() -> None:
     with pytest.raises(MalformedBody, match="empty"):
         decode_body(b"  \n", None)

@@ -106,6 +106,12 @@ def test_lone_surrogate_from_a_json_escape_is_refused_not_crashed_on() -> None:
     assert error.code == "invalid_unicode"
 
 
+def test_integer_beyond_64_bits_is_refused_not_crashed_on() -> None:
+    error = _refusal({"type": "track", "event": "E", "userId": "u", "properties": {"n": 2**70}})
+    assert error.code == "unstorable_value"
+    assert "64 bits" in error.message
+
+
 def test_nulls_sent_for_unset_fields_count_as_absent() -> None:
     # segment-analytics-python sends unset ids and names as null.
     message = validate_message(

@@ -53,7 +53,7 @@ def decode_body(raw: bytes, content_encoding: str | None, limit: int = MAX_BATCH
     if not text.strip():
         raise MalformedBody("the body is empty; send a JSON object", code="empty_body")
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_refuse_constant)
     except RecursionError:
         # The parser gives up on absurd nesting; each message's own depth is checked later.
         raise MalformedBody("the JSON is nested too deeply to read", code="too_deep") from None
@@ -62,6 +62,13 @@ def decode_body(raw: bytes, content_encoding: str | None, limit: int = MAX_BATCH
             f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
             code="malformed_json",
         ) from None
+
+
+def _refuse_constant(name: str) -> Any:
+    # Python's parser accepts NaN and Infinity, which JSON (and the event store) do not.
+    raise MalformedBody(
+        f"{name} is not a JSON number; send null or a string instead", code="malformed_json"
+    )
 
 
 def _gunzip(raw: bytes, limit: int) -> bytes:

@@ -6,10 +6,11 @@ messages beside it and report the bad ones.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import orjson
 
 from waypost.errors import InvalidInput
 from waypost.tracking.bodies import MAX_EVENT_BYTES
@@ -163,11 +164,15 @@ def validate_message(
             field=unknown[0],
         )
     try:
-        size = len(json.dumps(raw, ensure_ascii=False, separators=(",", ":")).encode())
-    except UnicodeEncodeError:
+        size = len(orjson.dumps(raw))
+    except orjson.JSONEncodeError as exc:
         # JSON escapes like "\ud800" decode to lone surrogates, which no text column can hold.
+        if "surrogates" in str(exc):
+            raise InvalidInput(
+                "contains an invalid Unicode escape (a lone surrogate)", code="invalid_unicode"
+            ) from None
         raise InvalidInput(
-            "contains an invalid Unicode escape (a lone surrogate)", code="invalid_unicode"
+            f"cannot be stored: {exc}; integers must fit in 64 bits", code="unstorable_value"
         ) from None
     if size > MAX_EVENT_BYTES:
         raise InvalidInput(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 import pyarrow as pa
 
 from waypost.events import EVENT_COLUMNS, EVENTS_ARROW_SCHEMA
@@ -65,8 +65,8 @@ def to_row(app_id: str, message: Message) -> dict[str, Any]:
         "element_text": _text(message.properties.get(ELEMENT_TEXT)),
         "content_id": _text(message.properties.get(CONTENT_ID)),
         "content_step": _step(message.properties.get(CONTENT_STEP)),
-        "properties": json.dumps(props, ensure_ascii=False, separators=(",", ":")),
-        "context": json.dumps(message.context, ensure_ascii=False, separators=(",", ":")),
+        "properties": orjson.dumps(props).decode(),
+        "context": orjson.dumps(message.context).decode(),
     }
 
 
