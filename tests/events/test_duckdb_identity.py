@@ -191,7 +191,7 @@ def test_erasing_a_person_removes_every_trace_but_not_others(store: DuckDBEventS
     assert store.find_person("app1", "u1") is None
     assert [e["distinct_id"] for e in store.list_events("app1", EventFilter())] == ["u2"]
     cursor = store.cursor()
-    for table in ("person_ids", "persons", "traits", "trait_history", "person_event_stats"):
+    for table in ("person_ids", "persons", "person_traits", "trait_history", "person_event_stats"):
         leftover = cursor.execute(f"SELECT count(*) FROM {table} WHERE app_id = 'app1'").fetchone()
         assert leftover is not None
         assert leftover[0] == (1 if table in ("person_ids", "persons", "person_event_stats") else 0)

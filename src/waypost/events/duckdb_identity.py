@@ -7,7 +7,6 @@ messages that link two ids, which go through the rules in `events.identity`.
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from datetime import datetime
 
@@ -31,52 +30,54 @@ ORDER BY timestamp, seq
 # persons, group traits for accounts.
 _TRAIT_SETS = """
 CREATE OR REPLACE TEMP TABLE trait_sets AS
-SELECT r.app_id, 'person' AS entity, r.person_id AS entity_id, j.key AS trait, j.value,
-       r.timestamp AS set_at, r.seq, false AS once
+SELECT r.app_id, 'person' AS entity, r.person_id, NULL::VARCHAR AS account_id, j.key AS trait,
+       j.value, r.timestamp AS set_at, r.seq, false AS once
 FROM resolved r, json_each(r.properties) j
 WHERE r.type = 'identify' AND json_type(r.properties) = 'OBJECT'
   AND j.key NOT IN ('$set', '$set_once')
 UNION ALL
-SELECT r.app_id, 'person', r.person_id, j.key, j.value, r.timestamp, r.seq, false
+SELECT r.app_id, 'person', r.person_id, NULL, j.key, j.value, r.timestamp, r.seq, false
 FROM resolved r, json_each(r.properties, '$."$set"') j
 WHERE json_type(r.properties, '$."$set"') = 'OBJECT'
 UNION ALL
-SELECT r.app_id, 'person', r.person_id, j.key, j.value, r.timestamp, r.seq, true
+SELECT r.app_id, 'person', r.person_id, NULL, j.key, j.value, r.timestamp, r.seq, true
 FROM resolved r, json_each(r.properties, '$."$set_once"') j
 WHERE json_type(r.properties, '$."$set_once"') = 'OBJECT'
 UNION ALL
-SELECT r.app_id, 'account', r.account_id, j.key, j.value, r.timestamp, r.seq, false
+SELECT r.app_id, 'account', NULL, r.account_id, j.key, j.value, r.timestamp, r.seq, false
 FROM resolved r, json_each(r.properties) j
 WHERE r.type = 'group' AND r.account_id IS NOT NULL AND json_type(r.properties) = 'OBJECT'
 """
+# Where each kind of trait lives, and the column that names its owner.
+_TRAIT_TABLES = (
+    ("person", "person_traits", "person_id"),
+    ("account", "account_traits", "account_id"),
+)
 # A history row whenever a value differs from the one before it (in the batch, else stored).
 _TRAIT_HISTORY = """
 INSERT INTO trait_history
-SELECT s.app_id, s.entity, s.entity_id, s.trait, s.value, s.set_at
+SELECT s.app_id, s.entity, s.{key}::VARCHAR, s.trait, s.value, s.set_at
 FROM (
-  SELECT *, lag(value) OVER (
-    PARTITION BY app_id, entity, entity_id, trait ORDER BY set_at, seq) AS before
-  FROM trait_sets WHERE NOT once
+  SELECT *, lag(value) OVER (PARTITION BY app_id, {key}, trait ORDER BY set_at, seq) AS before
+  FROM trait_sets WHERE entity = '{entity}' AND NOT once
 ) s
-LEFT JOIN traits t
-  ON t.app_id = s.app_id AND t.entity = s.entity AND t.entity_id = s.entity_id
-  AND t.trait = s.trait
+LEFT JOIN {table} t ON t.app_id = s.app_id AND t.{key} = s.{key} AND t.trait = s.trait
 WHERE (CASE WHEN s.before IS NULL THEN t.value ELSE s.before END) IS DISTINCT FROM s.value
 """
 _TRAIT_SET = """
-INSERT INTO traits
-SELECT app_id, entity, entity_id, trait, arg_max(value, (set_at, seq)), max(set_at)
-FROM trait_sets WHERE NOT once GROUP BY app_id, entity, entity_id, trait
+INSERT INTO {table}
+SELECT app_id, {key}, trait, arg_max(value, (set_at, seq)), max(set_at)
+FROM trait_sets WHERE entity = '{entity}' AND NOT once GROUP BY app_id, {key}, trait
 ON CONFLICT DO UPDATE SET
-  value = CASE WHEN excluded.set_at >= traits.set_at THEN excluded.value ELSE traits.value END,
-  set_at = greatest(traits.set_at, excluded.set_at)
+  value = CASE WHEN excluded.set_at >= {table}.set_at THEN excluded.value ELSE {table}.value END,
+  set_at = greatest({table}.set_at, excluded.set_at)
 """
 _TRAIT_SET_ONCE = """
-INSERT INTO traits
-SELECT app_id, entity, entity_id, trait, arg_min(value, (set_at, seq)), min(set_at)
-FROM trait_sets WHERE once GROUP BY app_id, entity, entity_id, trait
+INSERT INTO {table}
+SELECT app_id, {key}, trait, arg_min(value, (set_at, seq)), min(set_at)
+FROM trait_sets WHERE entity = '{entity}' AND once GROUP BY app_id, {key}, trait
 ON CONFLICT DO NOTHING
-RETURNING app_id, entity, entity_id, trait, value, set_at
+RETURNING app_id, '{entity}', {key}::VARCHAR, trait, value, set_at
 """
 _STATS = """
 INSERT INTO person_event_stats
@@ -119,19 +120,19 @@ _MERGE_STATEMENTS = (
       last_seen = greatest(person_event_stats.last_seen, excluded.last_seen)""",
     """DELETE FROM person_event_stats s USING merges m
     WHERE s.app_id = m.app_id AND s.person_id = m.loser""",
-    """INSERT INTO traits
-    SELECT t.app_id, 'person', m.winner, t.trait, arg_max(t.value, t.set_at), max(t.set_at)
-    FROM traits t JOIN merges m ON t.app_id = m.app_id AND t.entity_id = m.loser
-    WHERE t.entity = 'person'
+    """INSERT INTO person_traits
+    SELECT t.app_id, m.winner, t.trait, arg_max(t.value, t.set_at), max(t.set_at)
+    FROM person_traits t JOIN merges m ON t.app_id = m.app_id AND t.person_id = m.loser
     GROUP BY t.app_id, m.winner, t.trait
     ON CONFLICT DO UPDATE SET
-      value = CASE WHEN excluded.set_at > traits.set_at THEN excluded.value ELSE traits.value END,
-      set_at = greatest(traits.set_at, excluded.set_at)""",
-    """DELETE FROM traits t USING merges m
-    WHERE t.entity = 'person' AND t.app_id = m.app_id AND t.entity_id = m.loser""",
-    """UPDATE trait_history SET entity_id = m.winner FROM merges m
+      value = CASE WHEN excluded.set_at > person_traits.set_at
+              THEN excluded.value ELSE person_traits.value END,
+      set_at = greatest(person_traits.set_at, excluded.set_at)""",
+    """DELETE FROM person_traits t USING merges m
+    WHERE t.app_id = m.app_id AND t.person_id = m.loser""",
+    """UPDATE trait_history SET entity_id = m.winner::VARCHAR FROM merges m
     WHERE trait_history.entity = 'person' AND trait_history.app_id = m.app_id
-      AND trait_history.entity_id = m.loser""",
+      AND trait_history.entity_id = m.loser::VARCHAR""",
     # The merged person keeps the earliest creation and the most recently set account.
     """UPDATE persons SET created_at = least(persons.created_at, x.created_at),
       account_id = CASE
@@ -158,7 +159,7 @@ def apply_identity(cursor: duckdb.DuckDBPyConnection, incoming: pa.Table, now: d
     new_persons = _arrow(
         cursor.execute(
             """INSERT INTO person_ids
-            SELECT app_id, distinct_id, uuid()::VARCHAR, bool_or(user_id IS NOT NULL), ?
+            SELECT app_id, distinct_id, nextval('person_seq'), bool_or(user_id IS NOT NULL), ?
             FROM incoming GROUP BY app_id, distinct_id
             ON CONFLICT DO NOTHING RETURNING app_id, person_id""",
             [stamp],
@@ -220,8 +221,14 @@ def _link_ids(cursor: duckdb.DuckDBPyConnection, stamp: datetime) -> None:
                 [app_id, sorted(set(known.values()))],
             ).fetchall()
         }
-        plan = plan_links(links, known, identified, lambda: str(uuid.uuid4()))
+        plan = plan_links(links, known, identified, lambda: _next_person_id(cursor))
         _write_plan(cursor, app_id, plan, stamp)
+
+
+def _next_person_id(cursor: duckdb.DuckDBPyConnection) -> int:
+    row = cursor.execute("SELECT nextval('person_seq')").fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def _write_plan(
@@ -256,11 +263,13 @@ def _write_plan(
 
 def _update_traits(cursor: duckdb.DuckDBPyConnection) -> None:
     cursor.execute(_TRAIT_SETS)
-    cursor.execute(_TRAIT_HISTORY)
-    cursor.execute(_TRAIT_SET)
-    first_values = _arrow(cursor.execute(_TRAIT_SET_ONCE))
-    if first_values.num_rows:
-        cursor.register("first_values", first_values)
-        cursor.execute("INSERT INTO trait_history SELECT * FROM first_values")
-        cursor.unregister("first_values")
+    for entity, table, key in _TRAIT_TABLES:
+        names = {"entity": entity, "table": table, "key": key}
+        cursor.execute(_TRAIT_HISTORY.format(**names))
+        cursor.execute(_TRAIT_SET.format(**names))
+        first_values = _arrow(cursor.execute(_TRAIT_SET_ONCE.format(**names)))
+        if first_values.num_rows:
+            cursor.register("first_values", first_values)
+            cursor.execute("INSERT INTO trait_history SELECT * FROM first_values")
+            cursor.unregister("first_values")
     cursor.execute("DROP TABLE trait_sets")

@@ -145,16 +145,18 @@ class DuckDBEventStore:
         finally:
             cursor.close()
 
-    def _person_id(self, cursor: duckdb.DuckDBPyConnection, app_id: str, any_id: str) -> str | None:
+    def _person_id(self, cursor: duckdb.DuckDBPyConnection, app_id: str, any_id: str) -> int | None:
+        """The person a sender's id names; failing that, `any_id` read as a person id."""
         row = cursor.execute(
             "SELECT person_id FROM person_ids WHERE app_id = ? AND distinct_id = ?",
             [app_id, any_id],
         ).fetchone()
-        if row is None:
+        if row is None and any_id.isascii() and any_id.isdigit() and len(any_id) < 19:
             row = cursor.execute(
-                "SELECT person_id FROM persons WHERE app_id = ? AND person_id = ?", [app_id, any_id]
+                "SELECT person_id FROM persons WHERE app_id = ? AND person_id = ?",
+                [app_id, int(any_id)],
             ).fetchone()
-        return str(row[0]) if row else None
+        return int(row[0]) if row else None
 
     def find_person(self, app_id: str, any_id: str) -> PersonProfile | None:
         """The person one of whose ids (or whose person id) is `any_id`, or None."""
@@ -177,12 +179,16 @@ class DuckDBEventStore:
                 [app_id, person_id],
             ).fetchall()
             return PersonProfile(
-                person_id=person_id,
+                person_id=str(person_id),
                 user_ids=tuple(i for i, is_user in ids if is_user),
                 anonymous_ids=tuple(i for i, is_user in ids if not is_user),
-                traits=_traits(cursor, app_id, "person", person_id),
+                traits=_traits(cursor, "person_traits", "person_id", app_id, person_id),
                 account_id=account_id,
-                account_traits=_traits(cursor, app_id, "account", account_id) if account_id else {},
+                account_traits=(
+                    _traits(cursor, "account_traits", "account_id", app_id, account_id)
+                    if account_id
+                    else {}
+                ),
                 created_at=created_at,
                 event_counts=tuple(EventCount(*row) for row in counts),
             )
@@ -227,6 +233,7 @@ class DuckDBEventStore:
             names = [column[0] for column in result.description or ()]
             rows = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
         for row in rows:
+            row["person_id"] = None if row["person_id"] is None else str(row["person_id"])
             row["properties"] = json.loads(row["properties"])
             row["context"] = json.loads(row["context"])
         return rows
@@ -257,7 +264,7 @@ class DuckDBEventStore:
             except duckdb.Error as exc:
                 _rollback(cursor)
                 raise EventStoreError(f"could not erase {any_id!r} in {self.path}: {exc}") from None
-        return Erasure(person_id, tuple(sorted(ids)), int(deleted[0]) if deleted else 0)
+        return Erasure(str(person_id), tuple(sorted(ids)), int(deleted[0]) if deleted else 0)
 
     def forget_old_message_ids(self, now: datetime) -> int:
         """Drop remembered message ids older than the dedupe window; returns how many."""
@@ -278,18 +285,17 @@ _ERASE_STATEMENTS = (
     "DELETE FROM person_ids WHERE app_id = ? AND person_id = ?",
     "DELETE FROM persons WHERE app_id = ? AND person_id = ?",
     "DELETE FROM person_event_stats WHERE app_id = ? AND person_id = ?",
-    "DELETE FROM traits WHERE app_id = ? AND entity = 'person' AND entity_id = ?",
-    "DELETE FROM trait_history WHERE app_id = ? AND entity = 'person' AND entity_id = ?",
+    "DELETE FROM person_traits WHERE app_id = ? AND person_id = ?",
+    "DELETE FROM trait_history WHERE app_id = ? AND entity = 'person' AND entity_id = ?::VARCHAR",
 )
 
 
 def _traits(
-    cursor: duckdb.DuckDBPyConnection, app_id: str, entity: str, entity_id: str
+    cursor: duckdb.DuckDBPyConnection, table: str, key: str, app_id: str, owner: int | str
 ) -> dict[str, Any]:
     rows = cursor.execute(
-        "SELECT trait, value FROM traits WHERE app_id = ? AND entity = ? AND entity_id = ? "
-        "ORDER BY trait",
-        [app_id, entity, entity_id],
+        f"SELECT trait, value FROM {table} WHERE app_id = ? AND {key} = ? ORDER BY trait",
+        [app_id, owner],
     ).fetchall()
     return {trait: json.loads(value) for trait, value in rows}
 

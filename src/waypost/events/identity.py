@@ -17,8 +17,12 @@ other ids in bulk.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+# Persons are whatever the store names them by (integers in DuckDB).
+P = TypeVar("P", bound=Hashable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,45 +35,45 @@ class Link:
 
 
 @dataclass
-class LinkPlan:
+class LinkPlan(Generic[P]):
     """What the store must write: new ids with their persons, and merges (loser → winner)."""
 
-    assign: dict[str, tuple[str, bool]] = field(default_factory=dict)
-    new_persons: set[str] = field(default_factory=set)
-    merges: dict[str, str] = field(default_factory=dict)
+    assign: dict[str, tuple[P, bool]] = field(default_factory=dict)
+    new_persons: set[P] = field(default_factory=set)
+    merges: dict[P, P] = field(default_factory=dict)
 
 
 def plan_links(
     links: Iterable[Link],
-    known: dict[str, str],
-    identified: set[str],
-    new_person_id: Callable[[], str],
-) -> LinkPlan:
+    known: dict[str, P],
+    identified: set[P],
+    new_person_id: Callable[[], P],
+) -> LinkPlan[P]:
     """Apply the links in order to `known` (id → person) and `identified` (persons with a userId).
 
     Returns the ids to insert, the persons created and the merges, each merge pointing at its
     final winner even when a batch merges the same person twice.
     """
-    plan = LinkPlan()
+    plan: LinkPlan[P] = LinkPlan()
     owner = dict(known)
     users = set(identified)
 
-    def current(person: str) -> str:
+    def current(person: P) -> P:
         while person in plan.merges:
             person = plan.merges[person]
         return person
 
-    def person_of(distinct_id: str) -> str | None:
+    def person_of(distinct_id: str) -> P | None:
         person = owner.get(distinct_id)
         return current(person) if person is not None else None
 
-    def give(distinct_id: str, person: str, is_user: bool) -> None:
+    def give(distinct_id: str, person: P, is_user: bool) -> None:
         owner[distinct_id] = person
         plan.assign[distinct_id] = (person, is_user)
         if is_user:
             users.add(person)
 
-    def create() -> str:
+    def create() -> P:
         person = new_person_id()
         plan.new_persons.add(person)
         return person
