@@ -238,6 +238,13 @@ class DuckDBEventStore:
             row["context"] = json.loads(row["context"])
         return rows
 
+    def query(self, sql: str, params: dict[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run one read-only statement with named parameters; column names and rows."""
+        with self._reading() as cursor:
+            result = cursor.execute(sql, params)
+            columns = [column[0] for column in result.description or ()]
+            return columns, result.fetchall()
+
     def erase_person(self, app_id: str, any_id: str) -> Erasure | None:
         """Delete the person, all their ids, traits, profile and events; None when unknown."""
         with self._write_lock:

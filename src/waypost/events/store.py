@@ -80,6 +80,13 @@ class EventFilter:
     limit: int = 100
 
 
+class EventQueries(Protocol):
+    """Read-only SQL over the store's tables, for the insights compilers."""
+
+    def query(self, sql: str, params: dict[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run one statement with named parameters; column names and rows."""
+
+
 class EventStore(Protocol):
     """What the rest of Waypost may ask of an event store."""
 

@@ -1,0 +1,90 @@
+"""Filters on event properties and on person and account traits, compiled to SQL conditions."""
+
+from __future__ import annotations
+
+from waypost.insights.dialects import Dialect, Params
+from waypost.insights.queries import Filter, Op, Source
+
+TEST_ACCOUNT_TRAIT = "is_test_account"
+
+
+class PropertySql:
+    """Compiles filters over the events relation `e`, joining in the trait values they name."""
+
+    def __init__(self, dialect: Dialect, params: Params) -> None:
+        self.dialect = dialect
+        self.params = params
+        self._joins: dict[tuple[Source, str], str] = {}
+
+    def value(self, source: Source, name: str) -> tuple[str, str | None]:
+        """The JSON column and key holding a property (traits are joined in as whole values)."""
+        if source is Source.EVENT:
+            return "e.properties", name
+        alias = self._joins.setdefault((source, name), f"trait{len(self._joins)}")
+        return f"{alias}.value", None
+
+    def text(self, source: Source, name: str) -> str:
+        """A property as text ('' when missing or null), for breakdowns."""
+        column, key = self.value(source, name)
+        return f"coalesce({self.dialect.json_text(column, key)}, '')"
+
+    def joins(self) -> str:
+        """LEFT JOINs bringing in each trait the compiled conditions named."""
+        parts = []
+        for (source, name), alias in self._joins.items():
+            trait = self.params.add(name)
+            if source is Source.PERSON:
+                parts.append(
+                    f"LEFT JOIN person_traits {alias} ON {alias}.app_id = e.app_id "
+                    f"AND {alias}.person_id = e.person_id AND {alias}.trait = {trait}"
+                )
+            else:
+                parts.append(
+                    f"LEFT JOIN account_traits {alias} ON {alias}.app_id = e.app_id "
+                    f"AND {alias}.account_id = e.account_id AND {alias}.trait = {trait}"
+                )
+        return "\n".join(parts)
+
+    def all_of(self, filters: list[Filter]) -> str:
+        """A condition true when every filter holds (true for none)."""
+        return " AND ".join(f"({self.condition(f)})" for f in filters) or "true"
+
+    def not_test_account(self) -> str:
+        """True unless the event's person is marked as a test account."""
+        column, key = self.value(Source.PERSON, TEST_ACCOUNT_TRAIT)
+        return f"NOT {self.dialect.is_json_bool(column, key, True)}"
+
+    def condition(self, f: Filter) -> str:
+        """One filter as a condition that is never NULL."""
+        d = self.dialect
+        column, key = self.value(f.source, f.property)
+        if f.op is Op.IS_SET:
+            return f"coalesce({d.json_type(column, key)} <> 'NULL', false)"
+        if f.op is Op.IS_NOT_SET:
+            return f"NOT coalesce({d.json_type(column, key)} <> 'NULL', false)"
+        if f.op is Op.IN:
+            assert isinstance(f.value, list)
+            return " OR ".join(f"({self._equals(column, key, v)})" for v in f.value)
+        if f.op is Op.EQ:
+            return self._equals(column, key, f.value)
+        if f.op is Op.NEQ:
+            return f"NOT ({self._equals(column, key, f.value)})"
+        if f.op in (Op.CONTAINS, Op.REGEX):
+            text, pattern = d.json_text(column, key), self.params.add(f.value)
+            test = d.contains_ci(text, pattern) if f.op is Op.CONTAINS else d.regex(text, pattern)
+            return f"coalesce({d.is_json_string(column, key)} AND {test}, false)"
+        symbol = {Op.GT: ">", Op.GTE: ">=", Op.LT: "<", Op.LTE: "<="}[f.op]
+        return f"coalesce({d.json_number(column, key)} {symbol} {self.params.add(f.value)}, false)"
+
+    def _equals(self, column: str, key: str | None, value: object) -> str:
+        d = self.dialect
+        if isinstance(value, bool):
+            return d.is_json_bool(column, key, value)
+        if isinstance(value, int | float):
+            return (
+                f"coalesce({d.json_number(column, key)} = {self.params.add(float(value))}, false)"
+            )
+        return (
+            f"coalesce({d.is_json_string(column, key)} "
+            f"AND {d.json_text(column, key)} = {self.params.add(value)}, false)"
+        )

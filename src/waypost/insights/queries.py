@@ -1,0 +1,238 @@
+"""Insight queries as typed values: what the API, the CLI and the compilers share.
+
+A query names its insight with `kind`. Models reject unknown fields, so a typo in a saved query
+is an error naming the field, not a silently different answer.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# Property names become JSON paths; anything outside this set is refused rather than escaped.
+PROPERTY_NAME = re.compile(r"^[\w$][\w$ .:/@-]{0,199}$")
+FOURTEEN_DAYS = 14 * 24 * 3600
+
+
+class Strict(BaseModel):
+    """Refuses unknown fields and is immutable once validated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(StrEnum):
+    """Where a property is read: the event's properties, its person's or its account's traits."""
+
+    EVENT = "event"
+    PERSON = "person"
+    ACCOUNT = "account"
+
+
+class Op(StrEnum):
+    """How a property is compared with a filter's value."""
+
+    EQ = "eq"
+    NEQ = "neq"
+    IN = "in"
+    CONTAINS = "contains"
+    REGEX = "regex"
+    GT = "gt"
+    GTE = "gte"
+    LT = "lt"
+    LTE = "lte"
+    IS_SET = "is_set"
+    IS_NOT_SET = "is_not_set"
+
+
+Scalar = str | int | float | bool
+
+
+def _property_name(name: str) -> str:
+    if not PROPERTY_NAME.match(name):
+        raise ValueError(
+            "must start with a letter, digit, _ or $ and hold only letters, digits, spaces "
+            "and _ $ . : / @ - (up to 200 characters)"
+        )
+    return name
+
+
+class Filter(Strict):
+    """One condition on a property; a query's filters must all hold."""
+
+    source: Source = Source.EVENT
+    property: str
+    op: Op = Op.EQ
+    value: Scalar | list[Scalar] | None = None
+
+    @field_validator("property")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        return _property_name(name)
+
+    @model_validator(mode="after")
+    def _value_fits_op(self) -> Filter:
+        if self.op in (Op.IS_SET, Op.IS_NOT_SET):
+            if self.value is not None:
+                raise ValueError(f"{self.op.value} takes no value")
+        elif self.op is Op.IN:
+            if not isinstance(self.value, list) or not self.value:
+                raise ValueError("in needs a non-empty list as value")
+        elif self.value is None or isinstance(self.value, list):
+            raise ValueError(f"{self.op.value} needs a single value")
+        elif self.op in (Op.GT, Op.GTE, Op.LT, Op.LTE) and (
+            isinstance(self.value, bool) or not isinstance(self.value, int | float)
+        ):
+            raise ValueError(f"{self.op.value} compares numbers; value must be a number")
+        elif self.op in (Op.CONTAINS, Op.REGEX) and not isinstance(self.value, str):
+            raise ValueError(f"{self.op.value} needs a string value")
+        if self.op is Op.REGEX:
+            try:
+                re.compile(str(self.value))
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return self
+
+
+Where = Annotated[list[Filter], Field(default_factory=list, max_length=50)]
+
+
+class Step(Strict):
+    """A funnel step: an event name (null means any event) and conditions on it."""
+
+    event: str | None
+    where: Where
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+class Common(Strict):
+    """Fields every insight takes."""
+
+    date_from: datetime | None = Field(None, description="Events before this are ignored.")
+    date_to: datetime | None = Field(None, description="Events at or after this are ignored.")
+    where: Where
+    filter_test_accounts: bool = Field(
+        False, description="Leave out persons whose trait is_test_account is true."
+    )
+
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        return _utc(value)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Common:
+        if self.date_from and self.date_to and self.date_from >= self.date_to:
+            raise ValueError("date_from must be before date_to")
+        return self
+
+
+class FunnelOrder(StrEnum):
+    ORDERED = "ordered"
+    STRICT = "strict"
+    UNORDERED = "unordered"
+
+
+class AggregateBy(StrEnum):
+    PERSON = "person"
+    ACCOUNT = "account"
+    SESSION = "session"
+
+
+class Exclusion(Strict):
+    """An event that voids an attempt when it happens between two steps."""
+
+    event: str | None
+    where: Where
+    from_step: int = Field(ge=0)
+    to_step: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _span(self) -> Exclusion:
+        if self.to_step <= self.from_step:
+            raise ValueError("to_step must come after from_step")
+        return self
+
+
+class Attribution(StrEnum):
+    FIRST_TOUCH = "first_touch"
+    LAST_TOUCH = "last_touch"
+    ALL_EVENTS = "all_events"
+    STEP = "step"
+
+
+class Breakdown(Strict):
+    """Split the result by a property's value."""
+
+    source: Source = Source.EVENT
+    property: str
+    attribution: Attribution = Attribution.FIRST_TOUCH
+    step: int | None = Field(None, ge=0, description="For attribution 'step': which step's value.")
+    limit: int = Field(10, ge=1, le=100, description="Values beyond the largest ones go to Other.")
+
+    @field_validator("property")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        return _property_name(name)
+
+    @model_validator(mode="after")
+    def _step_given(self) -> Breakdown:
+        if (self.attribution is Attribution.STEP) != (self.step is not None):
+            raise ValueError("give step exactly when attribution is 'step'")
+        return self
+
+
+class FunnelQuery(Common):
+    """Who got how far through a sequence of steps."""
+
+    kind: Literal["funnel"] = "funnel"
+    steps: list[Step] = Field(min_length=2, max_length=20)
+    window_seconds: int = Field(FOURTEEN_DAYS, ge=1, le=366 * 24 * 3600)
+    order: FunnelOrder = FunnelOrder.ORDERED
+    exclusions: list[Exclusion] = Field(default_factory=list, max_length=10)
+    aggregate_by: AggregateBy = AggregateBy.PERSON
+    breakdown: Breakdown | None = None
+    histogram_steps: tuple[int, int] | None = Field(
+        None, description="Two steps (0-based) for the time-to-convert histogram; default: all."
+    )
+    histogram_bins: int = Field(10, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _steps_exist(self) -> FunnelQuery:
+        last = len(self.steps) - 1
+        for index, exclusion in enumerate(self.exclusions):
+            if exclusion.to_step > last:
+                raise ValueError(f"exclusions[{index}].to_step: no step {exclusion.to_step}")
+        if self.breakdown and self.breakdown.step is not None and self.breakdown.step > last:
+            raise ValueError(f"breakdown.step: there is no step {self.breakdown.step}")
+        if (
+            self.breakdown
+            and self.breakdown.source is not Source.EVENT
+            and self.breakdown.attribution is not Attribution.FIRST_TOUCH
+        ):
+            raise ValueError("person and account breakdowns take their current value")
+        if self.order is FunnelOrder.UNORDERED:
+            if self.exclusions:
+                raise ValueError("exclusions need an order; unordered funnels take none")
+            if self.breakdown and self.breakdown.attribution in (
+                Attribution.LAST_TOUCH,
+                Attribution.STEP,
+            ):
+                raise ValueError("unordered funnels break down by first_touch or all_events")
+        if self.histogram_steps is not None:
+            start, end = self.histogram_steps
+            if not 0 <= start < end <= last:
+                raise ValueError("histogram_steps must be two steps in order, e.g. [0, 2]")
+        return self
+
+
+# Every kind of insight; the API and CLI read a query into this by its `kind`.
+InsightQuery = FunnelQuery

@@ -1,0 +1,81 @@
+"""Insight tests: load a small world of events straight into a real DuckDB event store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.insights.reference import World
+from waypost.events import DuckDBEventStore
+
+APP = "app_test"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[DuckDBEventStore]:
+    events = DuckDBEventStore(tmp_path / "events.duckdb")
+    yield events
+    events.close()
+
+
+def load(store: DuckDBEventStore, world: World) -> None:
+    """Replace the store's contents with the world (persons numbered as in the world)."""
+    cursor = store.cursor()
+    try:
+        for table in ("events", "person_ids", "persons", "person_traits", "account_traits"):
+            cursor.execute(f"DELETE FROM {table}")
+        people = sorted({ev.person for ev in world.events} | set(world.person_traits))
+        for person in people:
+            cursor.execute(
+                "INSERT INTO person_ids VALUES (?, ?, ?, true, now())", [APP, f"d{person}", person]
+            )
+            cursor.execute("INSERT INTO persons VALUES (?, ?, now(), NULL, NULL)", [APP, person])
+        for person, traits in world.person_traits.items():
+            for trait, value in traits.items():
+                cursor.execute(
+                    "INSERT INTO person_traits VALUES (?, ?, ?, ?, now())",
+                    [APP, person, trait, json.dumps(value)],
+                )
+        for account, traits in world.account_traits.items():
+            for trait, value in traits.items():
+                cursor.execute(
+                    "INSERT INTO account_traits VALUES (?, ?, ?, ?, now())",
+                    [APP, account, trait, json.dumps(value)],
+                )
+        rows = [
+            [APP, ev.message_id, "track", ev.event, f"d{ev.person}", ev.account, ev.session,
+             ev.at.astimezone(UTC).replace(tzinfo=None), json.dumps(ev.properties)]
+            for ev in world.events
+        ]  # fmt: skip
+        if rows:
+            cursor.executemany(
+                "INSERT INTO events (app_id, message_id, type, event, distinct_id, account_id, "
+                "session_id, timestamp, received_at, properties, context) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, now(), ?, '{}')",
+                rows,
+            )
+    finally:
+        cursor.close()
+
+
+@pytest.fixture
+def loaded(store: DuckDBEventStore) -> Callable[[World], DuckDBEventStore]:
+    def load_world(world: World) -> DuckDBEventStore:
+        load(store, world)
+        return store
+
+    return load_world
+
+
+def plain(result: Any) -> dict[str, Any]:
+    """A result model as plain data, without None breakdowns, to compare with the reference."""
+    data: dict[str, Any] = result.model_dump()
+    data.pop("kind", None)
+    if data.get("breakdowns") is None:
+        data.pop("breakdowns", None)
+    return data

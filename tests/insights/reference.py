@@ -1,0 +1,342 @@
+"""Brute-force insights in plain Python: the definitions the SQL compilers must agree with.
+
+Slow on purpose: loops over every unit and attempt, written to be read, not to be fast.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from waypost.insights.queries import (
+    AggregateBy,
+    Attribution,
+    Filter,
+    FunnelOrder,
+    FunnelQuery,
+    Op,
+    Source,
+)
+
+OTHER = "Other"
+
+
+@dataclass(frozen=True)
+class Ev:
+    """One stored event as the reference sees it (after identity resolution)."""
+
+    person: int
+    event: str
+    at: datetime
+    message_id: str
+    properties: dict[str, Any] = field(default_factory=dict)
+    account: str | None = None
+    session: str | None = None
+
+
+@dataclass
+class World:
+    """Events plus the current traits of persons and accounts."""
+
+    events: list[Ev]
+    person_traits: dict[int, dict[str, Any]] = field(default_factory=dict)
+    account_traits: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+_MISSING = object()
+
+
+def _lookup(world: World, ev: Ev, source: Source, name: str) -> Any:
+    if source is Source.EVENT:
+        return ev.properties.get(name, _MISSING)
+    if source is Source.PERSON:
+        return world.person_traits.get(ev.person, {}).get(name, _MISSING)
+    if ev.account is None:
+        return _MISSING
+    return world.account_traits.get(ev.account, {}).get(name, _MISSING)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _equals(value: Any, wanted: Any) -> bool:
+    if isinstance(wanted, bool):
+        return isinstance(value, bool) and value == wanted
+    if _is_number(wanted):
+        return _is_number(value) and float(value) == float(wanted)
+    return isinstance(value, str) and value == wanted
+
+
+def matches(world: World, ev: Ev, f: Filter) -> bool:
+    """Whether one filter holds for one event."""
+    value = _lookup(world, ev, f.source, f.property)
+    present = value is not _MISSING and value is not None
+    if f.op is Op.IS_SET:
+        return present
+    if f.op is Op.IS_NOT_SET:
+        return not present
+    if f.op is Op.EQ:
+        return _equals(value, f.value)
+    if f.op is Op.NEQ:
+        return not _equals(value, f.value)
+    if f.op is Op.IN:
+        assert isinstance(f.value, list)
+        return any(_equals(value, v) for v in f.value)
+    if f.op is Op.CONTAINS:
+        return isinstance(value, str) and str(f.value).lower() in value.lower()
+    if f.op is Op.REGEX:
+        return isinstance(value, str) and re.search(str(f.value), value) is not None
+    if not _is_number(value):
+        return False
+    number, bound = float(value), float(f.value)  # type: ignore[arg-type]
+    return {Op.GT: number > bound, Op.GTE: number >= bound, Op.LT: number < bound}.get(
+        f.op, number <= bound
+    )
+
+
+def text(value: Any) -> str:
+    """A value as breakdowns show it: strings bare, other JSON as stored, missing as ''."""
+    if value is _MISSING or value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()
+
+
+def _all(world: World, ev: Ev, filters: list[Filter]) -> bool:
+    return all(matches(world, ev, f) for f in filters)
+
+
+def _unit(ev: Ev, by: AggregateBy) -> Any:
+    return {AggregateBy.PERSON: ev.person, AggregateBy.ACCOUNT: ev.account}.get(by, ev.session)
+
+
+@dataclass
+class Attempt:
+    start: int
+    positions: list[int]
+    void: bool = False
+
+    @property
+    def level(self) -> int:
+        return len(self.positions)
+
+
+def funnel(world: World, q: FunnelQuery) -> dict[str, Any]:
+    """The funnel's counts, times and breakdowns, by the rules in waypost.insights.funnels."""
+    events = [
+        ev
+        for ev in world.events
+        if (q.date_from is None or ev.at >= q.date_from)
+        and (q.date_to is None or ev.at < q.date_to)
+        and _unit(ev, q.aggregate_by) is not None
+        and _all(world, ev, q.where)
+        and not (
+            q.filter_test_accounts
+            and world.person_traits.get(ev.person, {}).get("is_test_account") is True
+        )
+    ]
+    total = _run(world, q, events, per_value=False)
+    result: dict[str, Any] = {"steps": _steps(q, total), "histogram": _histogram(q, total)}
+    if q.breakdown is not None:
+        per_value = q.breakdown.attribution is Attribution.ALL_EVENTS
+        chosen = _run(world, q, events, per_value=per_value)
+        result["breakdowns"] = _breakdowns(q, chosen)
+    return result
+
+
+def _step_of(world: World, q: FunnelQuery, ev: Ev, k: int) -> bool:
+    step = q.steps[k]
+    return (step.event is None or ev.event == step.event) and _all(world, ev, step.where)
+
+
+def _run(
+    world: World, q: FunnelQuery, events: list[Ev], per_value: bool
+) -> list[tuple[str, list[Ev], Attempt]]:
+    """Each counted unit's label, ordered events and chosen attempt."""
+    n = len(q.steps)
+    window = timedelta(seconds=q.window_seconds)
+    value = None
+    if q.breakdown is not None:
+        value = lambda ev: text(_lookup(world, ev, q.breakdown.source, q.breakdown.property))  # noqa: E731
+    groups: dict[Any, list[Ev]] = {}
+    for ev in events:
+        key = (_unit(ev, q.aggregate_by), value(ev) if per_value and value else None)
+        groups.setdefault(key, []).append(ev)
+    chosen = []
+    for (_, group_value), group in groups.items():
+
+        def first_step(ev: Ev) -> int:
+            return next((k for k in range(n) if _step_of(world, q, ev, k)), n)
+
+        if q.order is not FunnelOrder.STRICT:
+            group = [
+                ev
+                for ev in group
+                if first_step(ev) < n
+                or any(
+                    x.event in (None, ev.event) and _all(world, ev, x.where) for x in q.exclusions
+                )
+            ]
+        seq = sorted(group, key=lambda ev: (ev.at, first_step(ev), ev.message_id))
+        attempts = _attempts(world, q, seq, window, first_step)
+        if not attempts:
+            continue
+        best = max(a.level for a in attempts)
+        clean = [a for a in attempts if a.level == best and not a.void]
+        if not clean:
+            continue
+        attempt = min(clean, key=lambda a: a.start)
+        if per_value:
+            label = group_value
+        elif q.breakdown is None:
+            label = ""
+        elif q.breakdown.attribution is Attribution.STEP:
+            step = q.breakdown.step
+            assert step is not None
+            label = value(seq[attempt.positions[step]]) if step < attempt.level else ""
+        elif q.breakdown.attribution is Attribution.LAST_TOUCH:
+            label = value(seq[attempt.positions[-1]])
+        else:
+            label = value(seq[attempt.start])
+        chosen.append((label, seq, attempt))
+    return chosen
+
+
+def _attempts(world, q, seq, window, first_step) -> list[Attempt]:  # type: ignore[no-untyped-def]
+    n = len(q.steps)
+    attempts = []
+    if q.order is FunnelOrder.UNORDERED:
+        for i, start in enumerate(seq):
+            if first_step(start) >= n:
+                continue
+            firsts: dict[int, int] = {}
+            for j in range(i, len(seq)):
+                if seq[j].at > start.at + window:
+                    break
+                k = first_step(seq[j])
+                if k < n and k not in firsts:
+                    firsts[k] = j
+            attempts.append(Attempt(i, sorted(firsts.values())))
+        return attempts
+    for i, start in enumerate(seq):
+        if not _step_of(world, q, start, 0):
+            continue
+        positions = [i]
+        for k in range(1, n):
+            candidates = (
+                [positions[-1] + 1]
+                if q.order is FunnelOrder.STRICT
+                else range(positions[-1] + 1, len(seq))
+            )
+            found = next(
+                (
+                    j
+                    for j in candidates
+                    if j < len(seq)
+                    and _step_of(world, q, seq[j], k)
+                    and seq[j].at <= start.at + window
+                ),
+                None,
+            )
+            if found is None:
+                break
+            positions.append(found)
+        attempt = Attempt(i, positions)
+        for x in q.exclusions:
+            if x.from_step >= attempt.level:
+                continue
+            after = positions[x.from_step]
+            for j in range(after + 1, len(seq)):
+                ev = seq[j]
+                if not (x.event in (None, ev.event) and _all(world, ev, x.where)):
+                    continue
+                if x.to_step < attempt.level:
+                    attempt.void |= j < positions[x.to_step]
+                else:
+                    attempt.void |= ev.at <= start.at + window
+                break
+        attempts.append(attempt)
+    return attempts
+
+
+def _us(delta: timedelta) -> int:
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _steps(q: FunnelQuery, chosen: list[tuple[str, list[Ev], Attempt]]) -> list[dict[str, Any]]:
+    n = len(q.steps)
+    counts = [sum(1 for _, _, a in chosen if a.level > k) for k in range(n)]
+    steps = []
+    for k in range(n):
+        gaps = [
+            _us(seq[a.positions[k]].at - seq[a.positions[k - 1]].at)
+            for _, seq, a in chosen
+            if k and a.level > k
+        ]
+        gaps = [g for g in gaps if g > 0]
+        previous = counts[k - 1] if k else counts[0]
+        steps.append(
+            {
+                "index": k,
+                "event": q.steps[k].event,
+                "count": counts[k],
+                "conversion_from_previous": counts[k] / previous if previous else 0.0,
+                "conversion_from_first": counts[k] / counts[0] if counts[0] else 0.0,
+                "average_seconds_from_previous": sum(gaps) / len(gaps) / 1e6 if gaps else None,
+                "median_seconds_from_previous": statistics.median(gaps) / 1e6 if gaps else None,
+            }
+        )
+    return steps
+
+
+def _histogram(q: FunnelQuery, chosen: list[tuple[str, list[Ev], Attempt]]) -> list[dict[str, int]]:
+    start, end = q.histogram_steps or (0, len(q.steps) - 1)
+    spans = [
+        _us(seq[a.positions[end]].at - seq[a.positions[start]].at) // 1_000_000
+        for _, seq, a in chosen
+        if a.level > end
+    ]
+    if not spans:
+        return []
+    lo, hi = min(spans), max(spans)
+    width = max(1, (hi - lo + q.histogram_bins) // q.histogram_bins)
+    bins: dict[int, int] = {}
+    for span in spans:
+        bins[(span - lo) // width] = bins.get((span - lo) // width, 0) + 1
+    return [
+        {
+            "from_seconds": lo + b * width,
+            "to_seconds": lo + (b + 1) * width,
+            "count": bins.get(b, 0),
+        }
+        for b in range(max(bins) + 1)
+    ]
+
+
+def _breakdowns(
+    q: FunnelQuery, chosen: list[tuple[str, list[Ev], Attempt]]
+) -> list[dict[str, Any]]:
+    assert q.breakdown is not None
+    sizes: dict[str, int] = {}
+    for label, _, _ in chosen:
+        sizes[label] = sizes.get(label, 0) + 1
+    ranked = sorted(sizes, key=lambda label: (-sizes[label], label))
+    kept = set(ranked[: q.breakdown.limit])
+    groups: dict[str, list[tuple[str, list[Ev], Attempt]]] = {}
+    for item in chosen:
+        groups.setdefault(item[0] if item[0] in kept else OTHER, []).append(item)
+    rows = [{"value": label, "steps": _steps(q, items)} for label, items in groups.items()]
+    rows.sort(key=lambda row: (row["value"] == OTHER, -row["steps"][0]["count"], row["value"]))
+    return rows
+
+
+def at(minutes: float, day: int = 1) -> datetime:
+    """A moment on 2026-06-<day>, `minutes` after 09:00 UTC (for readable test tables)."""
+    return datetime(2026, 6, day, 9, 0, tzinfo=UTC) + timedelta(minutes=minutes)
