@@ -103,7 +103,7 @@ class DuckDBDialect:
         path = self._path(key)
         return (
             f"CASE WHEN json_type({column}, {path}) IN ('BIGINT', 'UBIGINT', 'DOUBLE') "
-            f"THEN json_extract({column}, {path})::DOUBLE END"
+            f"THEN TRY_CAST(json_extract_string({column}, {path}) AS DOUBLE) END"
         )
 
     def is_json_number(self, column: str, key: str | None) -> str:
@@ -116,7 +116,7 @@ class DuckDBDialect:
         path = self._path(key)
         return (
             f"coalesce(json_type({column}, {path}) = 'BOOLEAN' "
-            f"AND json_extract({column}, {path})::BOOLEAN = {'true' if value else 'false'}, false)"
+            f"AND json_extract_string({column}, {path}) = '{'true' if value else 'false'}', false)"
         )
 
     def contains_ci(self, text: str, needle: str) -> str:

@@ -1,0 +1,151 @@
+"""Random worlds and random funnel queries: the SQL funnel must equal the reference."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.insights.conftest import APP, load, plain
+from tests.insights.reference import Ev, World, at, funnel
+from waypost.events import DuckDBEventStore
+from waypost.insights.funnels import run_funnel
+from waypost.insights.queries import FunnelQuery
+
+EVENTS = ["A", "B", "C", "D"]
+ACCOUNTS = ["acme", "globex", None]
+values = st.one_of(
+    st.sampled_from(["x", "y", "Yes", "日本"]), st.integers(-2, 3), st.booleans(), st.none()
+)
+
+
+@st.composite
+def worlds(draw: st.DrawFn) -> World:
+    events = []
+    for index in range(draw(st.integers(0, 30))):
+        person = draw(st.integers(1, 5))
+        events.append(
+            Ev(
+                person=person,
+                event=draw(st.sampled_from(EVENTS)),
+                # Few distinct minutes, so ties and window edges happen often.
+                at=at(draw(st.integers(0, 12)) * 5),
+                message_id=f"m{index:03d}",
+                properties=draw(st.dictionaries(st.sampled_from(["p", "q"]), values, max_size=2)),
+                account=draw(st.sampled_from(ACCOUNTS)),
+                session=f"s{person}-{draw(st.integers(0, 1))}",
+            )
+        )
+    traits = draw(
+        st.dictionaries(
+            st.integers(1, 5),
+            st.dictionaries(st.sampled_from(["plan", "is_test_account"]), values, max_size=2),
+        )
+    )
+    account_traits = draw(
+        st.dictionaries(
+            st.sampled_from(["acme", "globex"]),
+            st.dictionaries(st.just("tier"), values, max_size=1),
+        )
+    )
+    return World(events, traits, account_traits)
+
+
+filters = st.builds(
+    dict,
+    source=st.sampled_from(["event", "person", "account"]),
+    property=st.sampled_from(["p", "q", "plan", "tier"]),
+).flatmap(
+    lambda base: st.one_of(
+        st.builds(
+            lambda v: {**base, "op": "eq", "value": v}, values.filter(lambda v: v is not None)
+        ),
+        st.builds(lambda v: {**base, "op": "neq", "value": v}, st.sampled_from(["x", 1, True])),
+        st.just({**base, "op": "in", "value": ["x", 1]}),
+        st.just({**base, "op": "contains", "value": "e"}),
+        st.just({**base, "op": "regex", "value": "^[xy]$"}),
+        st.builds(
+            lambda o: {**base, "op": o, "value": 1}, st.sampled_from(["gt", "gte", "lt", "lte"])
+        ),
+        st.builds(lambda o: {**base, "op": o}, st.sampled_from(["is_set", "is_not_set"])),
+    )
+)
+
+
+@st.composite
+def funnel_queries(draw: st.DrawFn) -> FunnelQuery:
+    order = draw(st.sampled_from(["ordered", "strict", "unordered"]))
+    n = draw(st.integers(2, 4))
+    steps = [
+        {
+            "event": draw(st.sampled_from([*EVENTS, None])),
+            "where": draw(st.lists(filters, max_size=1)),
+        }
+        for _ in range(n)
+    ]
+    fields: dict[str, Any] = {
+        "steps": steps,
+        "order": order,
+        "window_seconds": draw(st.sampled_from([300, 600, 1800, 86400])),
+        "aggregate_by": draw(st.sampled_from(["person", "person", "account", "session"])),
+        "where": draw(st.lists(filters, max_size=1)),
+        "filter_test_accounts": draw(st.booleans()),
+        "histogram_bins": draw(st.integers(1, 4)),
+    }
+    if draw(st.booleans()):
+        fields["date_from"] = at(draw(st.integers(0, 20)))
+    if order != "unordered" and draw(st.booleans()):
+        start = draw(st.integers(0, n - 2))
+        fields["exclusions"] = [
+            {
+                "event": draw(st.sampled_from(EVENTS)),
+                "from_step": start,
+                "to_step": draw(st.integers(start + 1, n - 1)),
+            }
+        ]
+    if draw(st.booleans()):
+        attributions = ["first_touch", "all_events"]
+        if order != "unordered":
+            attributions += ["last_touch", "step"]
+        source = draw(st.sampled_from(["event", "event", "person", "account"]))
+        attribution = draw(st.sampled_from(attributions)) if source == "event" else "first_touch"
+        fields["breakdown"] = {
+            "source": source,
+            "property": draw(st.sampled_from(["p", "plan", "tier"])),
+            "attribution": attribution,
+            "limit": draw(st.integers(1, 3)),
+            **({"step": draw(st.integers(0, n - 1))} if attribution == "step" else {}),
+        }
+    return FunnelQuery(**fields)
+
+
+def _close(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+@pytest.fixture(scope="module")
+def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEventStore]:
+    store = DuckDBEventStore(tmp_path_factory.mktemp("funnel") / "events.duckdb")
+    yield store
+    store.close()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(world=worlds(), query=funnel_queries())
+def test_sql_funnel_equals_the_reference(
+    shared_store: DuckDBEventStore, world: World, query: FunnelQuery
+) -> None:
+    load(shared_store, world)
+    got = plain(run_funnel(shared_store, APP, query))
+    expected = funnel(world, query)
+    assert _close(got, expected), (got, expected)
