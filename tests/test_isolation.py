@@ -29,12 +29,17 @@ TARGETED: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/api/v1/events"): None,
     ("GET", "/api/v1/persons/{person}"): None,
     ("DELETE", "/api/v1/persons/{person}"): None,
+    ("POST", "/api/v1/insights/query"): {
+        "kind": "funnel",
+        "steps": [{"event": "Paid"}, {"event": "Paid"}],
+    },
 }
 # Routes that name the app in the query string rather than the path.
 QUERIES = {
     ("GET", "/api/v1/events"): "?app_id={app_id}&person={person}",
     ("GET", "/api/v1/persons/{person}"): "?app_id={app_id}",
     ("DELETE", "/api/v1/persons/{person}"): "?app_id={app_id}",
+    ("POST", "/api/v1/insights/query"): "?app_id={app_id}",
 }
 # Routes without another tenant's id in the path; checked one by one below.
 UNTARGETED = {("GET", "/api/v1/me"), ("GET", "/api/v1/apps"), ("POST", "/api/v1/apps")}

@@ -12,6 +12,7 @@ from waypost.console.routes import router as console_router
 from waypost.console.routes import static_files
 from waypost.db import check_database, create_engine_for, session_factory, upgrade
 from waypost.events import open_event_store
+from waypost.insights.api import router as insights_router
 from waypost.logs import stamp_request_ids
 from waypost.settings import Settings
 from waypost.tenancy.api import router as tenancy_router
@@ -65,6 +66,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(tenancy_router)
     app.include_router(tracking_router)
     app.include_router(data_router)
+    app.include_router(insights_router)
     app.include_router(console_router)
     app.mount("/console/static", static_files(), name="console-static")
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)

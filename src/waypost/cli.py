@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from waypost.db import DatabaseError, check_database, create_engine_for, session_factory, upgrade
 from waypost.errors import WaypostError
 from waypost.events import DuckDBEventStore, EventStoreError, open_event_store
+from waypost.insights import InsightQuery, run_query
 from waypost.settings import Settings, SettingsError, load_settings, settings_reference
 from waypost.tenancy.keys import KeyKind, active_keys, revoke_key, rotate_key
 from waypost.tenancy.members import add_member, create_user
@@ -36,11 +38,15 @@ users_cli = typer.Typer(help="Manage console users.", no_args_is_help=True)
 keys_cli = typer.Typer(help="List, rotate and revoke app keys.", no_args_is_help=True)
 config_cli = typer.Typer(help="Inspect settings.", no_args_is_help=True)
 persons_cli = typer.Typer(help="Look up and erase persons (GDPR).", no_args_is_help=True)
+insights_cli = typer.Typer(help="Answer insight queries.", no_args_is_help=True)
 app.add_typer(apps_cli, name="apps")
 app.add_typer(users_cli, name="users")
 app.add_typer(keys_cli, name="keys")
 app.add_typer(config_cli, name="config")
 app.add_typer(persons_cli, name="persons")
+app.add_typer(insights_cli, name="insights")
+
+INSIGHT_QUERY: TypeAdapter[InsightQuery] = TypeAdapter(InsightQuery)
 
 DataDir = Annotated[
     Path | None,
@@ -304,7 +310,9 @@ def keys_revoke(
 
 
 @contextmanager
-def _event_store(settings: Settings, app_id: str) -> Iterator[DuckDBEventStore]:
+def _event_store(
+    settings: Settings, app_id: str, api: str = "DELETE /api/v1/persons/{id}"
+) -> Iterator[DuckDBEventStore]:
     """The event store for a command that reads or changes events, after checking the app."""
     with _metadata(settings) as session:
         get_app(session, app_id)
@@ -312,8 +320,7 @@ def _event_store(settings: Settings, app_id: str) -> Iterator[DuckDBEventStore]:
         store = open_event_store(settings)
     except EventStoreError as exc:
         raise _fail(
-            f"{exc}\nWhile the server runs, use the API instead, e.g. "
-            "DELETE /api/v1/persons/{id} with the app's secret key."
+            f"{exc}\nWhile the server runs, use its API instead: {api} with the app's secret key."
         ) from None
     try:
         yield store
@@ -382,6 +389,38 @@ def persons_delete(
         },
         as_json,
     )
+
+
+@insights_cli.command("query")
+def insights_query(
+    file: Annotated[Path, typer.Argument(help="A JSON insight query (see docs/insights.md).")],
+    app_id: Annotated[
+        str | None, typer.Option("--app", help="App id; may be left out when there is one app.")
+    ] = None,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Print the JSON result of an insight query, as POST /api/v1/insights/query answers it."""
+    settings = _settings(config, data_dir=data_dir)
+    try:
+        query = INSIGHT_QUERY.validate_json(file.read_bytes())
+    except OSError as exc:
+        raise _fail(f"cannot read {file}: {exc.strerror}") from None
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'query'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise _fail(f"{file} is not a valid insight query: {problems}") from None
+    if app_id is None:
+        with _metadata(settings) as session:
+            apps = session.scalars(select(AppRow.id)).all()
+        if len(apps) != 1:
+            raise _fail(f"there are {len(apps)} apps; name one with --app")
+        app_id = apps[0]
+    with _event_store(settings, app_id, api="POST /api/v1/insights/query") as store:
+        result = run_query(store, app_id, query)
+    typer.echo(result.model_dump_json(indent=2))
 
 
 @config_cli.command("show")

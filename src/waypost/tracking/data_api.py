@@ -13,23 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from waypost.errors import InvalidInput, NotFound
 from waypost.events import DuckDBEventStore, EventFilter, PersonProfile
-from waypost.tenancy.models import App
 from waypost.tenancy.roles import Permission
-from waypost.web.deps import DB, Caller, Principal, app_for
+from waypost.web.deps import DB, Caller, caller_app
 
 router = APIRouter(prefix="/api/v1", tags=["data"])
 AppId = Annotated[
     str | None,
     Query(description="The app; may be left out with a secret key, which names its own app."),
 ]
-
-
-def _app(db: DB, caller: Principal, app_id: str | None, needs: Permission) -> App:
-    if app_id is None:
-        if caller.key_app_id is None:
-            raise InvalidInput("name the app whose data you want", field="app_id")
-        app_id = caller.key_app_id
-    return app_for(db, caller, app_id, needs)
 
 
 def _store(request: Request) -> DuckDBEventStore:
@@ -110,7 +101,7 @@ def list_events(
     request: Request, db: DB, caller: Caller, query: Annotated[EventsQuery, Query()]
 ) -> EventPage:
     """Events as they were stored, newest first; filter by name, person and time."""
-    app = _app(db, caller, query.app_id, Permission.QUERY_INSIGHTS)
+    app = caller_app(db, caller, query.app_id, Permission.QUERY_INSIGHTS)
     store = _store(request)
     distinct_ids = None
     if query.person is not None:
@@ -190,7 +181,7 @@ def get_person(
     request: Request, db: DB, caller: Caller, person: str, app_id: AppId = None
 ) -> PersonOut:
     """A person by any of their ids (userId, anonymousId or person id)."""
-    app = _app(db, caller, app_id, Permission.QUERY_INSIGHTS)
+    app = caller_app(db, caller, app_id, Permission.QUERY_INSIGHTS)
     profile = _store(request).find_person(app.id, person)
     if profile is None:
         raise NotFound(f"no person has the id {person!r} in this app", field="person")
@@ -209,7 +200,7 @@ def erase_person(
 ) -> ErasureOut:
     """Delete a person with all their ids, traits, profile and events (a GDPR erasure request).
     Events sent later under the same ids start a new person."""
-    app = _app(db, caller, app_id, Permission.ERASE_DATA)
+    app = caller_app(db, caller, app_id, Permission.ERASE_DATA)
     erasure = _store(request).erase_person(app.id, person)
     if erasure is None:
         raise NotFound(f"no person has the id {person!r} in this app", field="person")

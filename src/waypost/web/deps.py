@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from waypost.errors import Forbidden, NotFound, Unauthorized
+from waypost.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from waypost.settings import Settings
 from waypost.tenancy.keys import KeyKind, authenticate_key
 from waypost.tenancy.members import memberships_of
@@ -112,3 +112,12 @@ def app_for(db: Session, principal: Principal, app_id: str, needs: Permission) -
     if needs not in principal.permissions_in(app):
         raise Forbidden(f"your role does not allow {needs.value} in this app", code="forbidden")
     return app
+
+
+def caller_app(db: Session, principal: Principal, app_id: str | None, needs: Permission) -> App:
+    """The app a call is about: the one named, else a secret key's own app."""
+    if app_id is None:
+        if principal.key_app_id is None:
+            raise InvalidInput("name the app this is about", field="app_id")
+        app_id = principal.key_app_id
+    return app_for(db, principal, app_id, needs)

@@ -1,0 +1,14 @@
+"""One entry point for every insight kind, shared by the API and the CLI."""
+
+from __future__ import annotations
+
+from waypost.events.store import EventQueries
+from waypost.insights.funnels import FunnelResult, run_funnel
+from waypost.insights.queries import FunnelQuery, InsightQuery
+
+
+def run_query(store: EventQueries, app_id: str, query: InsightQuery) -> FunnelResult:
+    """The result of any insight query over one app's events."""
+    if isinstance(query, FunnelQuery):
+        return run_funnel(store, app_id, query)
+    raise TypeError(f"no runner for {type(query).__name__}")
