@@ -140,7 +140,7 @@ def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEve
     store.close()
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(world=worlds(), query=funnel_queries())
 def test_sql_funnel_equals_the_reference(
     shared_store: DuckDBEventStore, world: World, query: FunnelQuery
