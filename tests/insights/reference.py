@@ -340,3 +340,79 @@ def _breakdowns(
 def at(minutes: float, day: int = 1) -> datetime:
     """A moment on 2026-06-<day>, `minutes` after 09:00 UTC (for readable test tables)."""
     return datetime(2026, 6, day, 9, 0, tzinfo=UTC) + timedelta(minutes=minutes)
+
+
+def trends(world: World, q: Any) -> dict[str, Any]:
+    """Counts per interval in the query's zone, every interval listed, totals over the range."""
+    from zoneinfo import ZoneInfo
+
+    from waypost.insights.trends import _truncate, buckets
+
+    zone = ZoneInfo(q.timezone)
+    starts = buckets(q)
+    series = []
+    for index, s in enumerate(q.series):
+        picked = [
+            ev
+            for ev in world.events
+            if q.date_from <= ev.at < q.date_to
+            and (s.event is None or ev.event == s.event)
+            and _all(world, ev, q.where)
+            and _all(world, ev, s.where)
+            and not (s.math.value == "accounts" and ev.account is None)
+            and not (
+                q.filter_test_accounts
+                and world.person_traits.get(ev.person, {}).get("is_test_account") is True
+            )
+        ]
+
+        def measure(events: list[Ev], math: str = s.math.value) -> int:
+            if math == "persons":
+                return len({ev.person for ev in events})
+            if math == "accounts":
+                return len({ev.account for ev in events})
+            return len(events)
+
+        def value_of(ev: Ev) -> str:
+            assert q.breakdown is not None
+            return text(_lookup(world, ev, q.breakdown.source, q.breakdown.property))
+
+        groups: dict[str, list[Ev]] = {}
+        if q.breakdown is None:
+            groups[""] = picked
+        else:
+            by_value: dict[str, list[Ev]] = {}
+            for ev in picked:
+                by_value.setdefault(value_of(ev), []).append(ev)
+            ranked = sorted(by_value, key=lambda v: (-measure(by_value[v]), v))
+            for rank, value in enumerate(ranked):
+                label = value if rank < q.breakdown.limit else OTHER
+                groups.setdefault(label, []).extend(by_value[value])
+        labels = sorted(groups, key=lambda label: (label == OTHER, -measure(groups[label]), label))
+        for label in labels:
+            events = groups[label]
+            values = []
+            for start in starts:
+                inside = [
+                    ev
+                    for ev in events
+                    if _truncate(ev.at.astimezone(zone).replace(tzinfo=None), q.interval) == start
+                ]
+                values.append(measure(inside))
+            series.append(
+                {
+                    "index": index,
+                    "label": s.label or s.event or "all events",
+                    "event": s.event,
+                    "math": s.math,
+                    "breakdown_value": label if q.breakdown else None,
+                    "values": values,
+                    "total": measure(events),
+                }
+            )
+    return {
+        "interval": q.interval,
+        "timezone": q.timezone,
+        "buckets": [start.replace(tzinfo=zone) for start in starts],
+        "series": series,
+    }

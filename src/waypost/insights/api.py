@@ -5,19 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from waypost.insights.funnels import FunnelResult
 from waypost.insights.queries import InsightQuery
-from waypost.insights.runner import run_query
+from waypost.insights.runner import InsightResult, run_query
 from waypost.tenancy.roles import Permission
 from waypost.web.deps import DB, Caller, caller_app
 
 router = APIRouter(prefix="/api/v1", tags=["insights"])
 
 
-@router.post("/insights/query", response_model=FunnelResult)
+@router.post("/insights/query", response_model=InsightResult)
 async def query_insight(
     request: Request, db: DB, caller: Caller, query: InsightQuery, app_id: str | None = None
-) -> FunnelResult:
+) -> InsightResult:
     """Answer one insight query (its `kind` says which) over the app's events."""
     app = caller_app(db, caller, app_id, Permission.QUERY_INSIGHTS)
     return await run_in_threadpool(run_query, request.app.state.events, app.id, query)

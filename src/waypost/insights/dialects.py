@@ -56,6 +56,13 @@ class Dialect(Protocol):
     def plus_seconds(self, timestamp: str, seconds: str) -> str:
         """A timestamp moved by a number of seconds."""
 
+    def one_of(self, value: str, values: str) -> str:
+        """True when value is in `values`, a bound list, spelled so the scan can use it."""
+
+    def bucket(self, timestamp: str, interval: str, zone: str) -> str:
+        """The start of the hour/day/week (Monday)/month holding a UTC timestamp, as local time
+        without a zone in the IANA `zone`."""
+
     def count_if(self, condition: str) -> str:
         """How many rows meet the condition."""
 
@@ -130,6 +137,15 @@ class DuckDBDialect:
 
     def plus_seconds(self, timestamp: str, seconds: str) -> str:
         return f"({timestamp} + to_seconds({seconds}))"
+
+    def one_of(self, value: str, values: str) -> str:
+        # A semi-join, not `IN (a, b)`: DuckDB pushes the join's filter into the table scan, which
+        # then reads the other columns only for matching rows; an IN list is checked after.
+        return f"{value} IN (SELECT unnest({values}))"
+
+    def bucket(self, timestamp: str, interval: str, zone: str) -> str:
+        local = f"timezone({zone}, {timestamp} AT TIME ZONE 'UTC')"
+        return f"date_trunc('{interval}', {local})"
 
     def count_if(self, condition: str) -> str:
         return f"count(*) FILTER (WHERE {condition})"

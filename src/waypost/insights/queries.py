@@ -10,6 +10,7 @@ import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -105,6 +106,11 @@ class Step(Strict):
 
     event: str | None
     where: Where
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """A moment as the event store holds it: UTC without a zone."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -234,5 +240,78 @@ class FunnelQuery(Common):
         return self
 
 
+class Interval(StrEnum):
+    HOUR = "hour"
+    DAY = "day"
+    WEEK = "week"  # weeks start on Monday
+    MONTH = "month"
+
+
+INTERVAL_SECONDS = {Interval.HOUR: 3600, Interval.DAY: 86400, Interval.WEEK: 604800}
+MAX_BUCKETS = 2000
+
+
+class Math(StrEnum):
+    """What a trend counts per interval."""
+
+    TOTAL = "total"  # events
+    PERSONS = "persons"  # distinct persons
+    ACCOUNTS = "accounts"  # distinct accounts
+
+
+class Series(Strict):
+    """One line of a trend: which events, and what to count of them."""
+
+    event: str | None
+    where: Where
+    math: Math = Math.TOTAL
+    label: str | None = Field(None, max_length=200)
+
+
+class TrendBreakdown(Strict):
+    """Split each series by a property's value; the largest values, the rest as Other."""
+
+    source: Source = Source.EVENT
+    property: str
+    limit: int = Field(10, ge=1, le=100)
+
+    @field_validator("property")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        return _property_name(name)
+
+
+class TrendsQuery(Common):
+    """How many events, persons or accounts per hour, day, week or month."""
+
+    kind: Literal["trends"] = "trends"
+    date_from: datetime
+    date_to: datetime
+    series: list[Series] = Field(min_length=1, max_length=10)
+    interval: Interval = Interval.DAY
+    timezone: str = Field("UTC", description="IANA zone the intervals follow, e.g. Asia/Tokyo.")
+    breakdown: TrendBreakdown | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{name!r} is not an IANA time zone (e.g. Asia/Tokyo)") from None
+        return name
+
+    @model_validator(mode="after")
+    def _not_too_many_buckets(self) -> TrendsQuery:
+        seconds = (self.date_to - self.date_from).total_seconds()
+        per_bucket = INTERVAL_SECONDS.get(self.interval, 28 * 86400)
+        if seconds / per_bucket > MAX_BUCKETS:
+            raise ValueError(
+                f"more than {MAX_BUCKETS} {self.interval.value} intervals; choose a longer "
+                "interval or a shorter range"
+            )
+        return self
+
+
 # Every kind of insight; the API and CLI read a query into this by its `kind`.
-InsightQuery = FunnelQuery
+InsightQuery = Annotated[FunnelQuery | TrendsQuery, Field(discriminator="kind")]

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from waypost.events.store import EventQueries
 from waypost.insights.funnels import FunnelResult, run_funnel
-from waypost.insights.queries import FunnelQuery, InsightQuery
+from waypost.insights.queries import FunnelQuery, InsightQuery, TrendsQuery
+from waypost.insights.trends import TrendsResult, run_trends
+
+InsightResult = FunnelResult | TrendsResult
 
 
-def run_query(store: EventQueries, app_id: str, query: InsightQuery) -> FunnelResult:
+def run_query(store: EventQueries, app_id: str, query: InsightQuery) -> InsightResult:
     """The result of any insight query over one app's events."""
     if isinstance(query, FunnelQuery):
         return run_funnel(store, app_id, query)
+    if isinstance(query, TrendsQuery):
+        return run_trends(store, app_id, query)
     raise TypeError(f"no runner for {type(query).__name__}")

@@ -1,0 +1,171 @@
+"""Trends: how many events, persons or accounts per hour, day, week or month.
+
+Intervals follow the query's time zone (a Tokyo team's "day" starts at midnight in Tokyo) and
+weeks start on Monday. Every interval of the range is listed, empty ones as 0. A series' total
+counts distinct persons or accounts over the whole range, not the sum of its intervals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from waypost.events.store import EventQueries
+from waypost.insights.dialects import Dialect, DuckDBDialect, Params
+from waypost.insights.funnels import CompiledSql
+from waypost.insights.properties import PropertySql
+from waypost.insights.queries import Interval, Math, TrendsQuery, naive_utc
+
+OTHER = "Other"
+_COUNTS = {
+    Math.TOTAL: "count(*)",
+    Math.PERSONS: "count(DISTINCT e.person_id)",
+    Math.ACCOUNTS: "count(DISTINCT e.account_id)",
+}
+
+
+class TrendSeries(BaseModel):
+    index: int
+    label: str
+    event: str | None
+    math: Math
+    breakdown_value: str | None
+    values: list[int]
+    total: int
+
+
+class TrendsResult(BaseModel):
+    kind: str = "trends"
+    interval: Interval
+    timezone: str
+    buckets: list[datetime]
+    series: list[TrendSeries]
+
+
+def compile_trends(
+    query: TrendsQuery, app_id: str, dialect: Callable[[Params], Dialect] = DuckDBDialect
+) -> CompiledSql:
+    """One statement: per series (and breakdown value), a row per interval with events in it
+    and a row with the whole range's total (interval NULL)."""
+    params = Params()
+    d = dialect(params)
+    parts = []
+    for index, series in enumerate(query.series):
+        props = PropertySql(d, params)
+        conditions = [
+            f"e.app_id = {params.add(app_id)}",
+            f"e.timestamp >= {params.add(naive_utc(query.date_from))}",
+            f"e.timestamp < {params.add(naive_utc(query.date_to))}",
+            props.all_of(query.where),
+            props.all_of(series.where),
+        ]
+        if series.event is not None:
+            conditions.append(f"e.event = {params.add(series.event)}")
+        if series.math is Math.ACCOUNTS:
+            conditions.append("e.account_id IS NOT NULL")
+        if query.filter_test_accounts:
+            conditions.append(props.not_test_account())
+        breakdown = query.breakdown
+        value = props.text(breakdown.source, breakdown.property) if breakdown else "''"
+        bucket = d.bucket("e.timestamp", query.interval.value, params.add(query.timezone))
+        count = _COUNTS[series.math]
+        selected = f"""
+  SELECT {bucket} AS bucket, {value} AS b, e.person_id, e.account_id
+  FROM resolved_events e
+  {props.joins()}
+  WHERE {" AND ".join(conditions)}"""
+        if breakdown:
+            limit = params.add(breakdown.limit)
+            labelled = f"""(
+  SELECT CASE WHEN ranks.r <= {limit} THEN s.b ELSE '{OTHER}' END AS label, s.*
+  FROM ({selected}) s JOIN (
+    SELECT b, row_number() OVER (ORDER BY {count} DESC, b) AS r
+    FROM ({selected}) e GROUP BY b
+  ) ranks USING (b)
+)"""
+        else:
+            labelled = f"(SELECT '' AS label, s.* FROM ({selected}) s)"
+        parts.append(
+            f"""SELECT {index} AS series, bucket, label, {count} AS value
+FROM {labelled} e
+GROUP BY GROUPING SETS ((bucket, label), (label))"""
+        )
+    return CompiledSql("\nUNION ALL\n".join(parts), params.values)
+
+
+def buckets(query: TrendsQuery) -> list[datetime]:
+    """The start of every interval of the range, in the query's zone."""
+    zone = ZoneInfo(query.timezone)
+    first = _truncate(query.date_from.astimezone(zone).replace(tzinfo=None), query.interval)
+    end = query.date_to.astimezone(zone).replace(tzinfo=None)
+    starts, current = [], first
+    while current < end:
+        starts.append(current)
+        current = _next(current, query.interval)
+    return starts
+
+
+def _truncate(moment: datetime, interval: Interval) -> datetime:
+    day = moment.replace(minute=0, second=0, microsecond=0)
+    if interval is Interval.HOUR:
+        return day
+    day = day.replace(hour=0)
+    if interval is Interval.WEEK:
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1) if interval is Interval.MONTH else day
+
+
+def _next(moment: datetime, interval: Interval) -> datetime:
+    if interval is Interval.MONTH:
+        return moment.replace(year=moment.year + moment.month // 12, month=moment.month % 12 + 1)
+    step = {Interval.HOUR: timedelta(hours=1), Interval.DAY: timedelta(days=1)}
+    return moment + step.get(interval, timedelta(days=7))
+
+
+def run_trends(store: EventQueries, app_id: str, query: TrendsQuery) -> TrendsResult:
+    """Answer a trends query from the event store."""
+    compiled = compile_trends(query, app_id)
+    columns, rows = store.query(compiled.sql, compiled.params)
+    starts = buckets(query)
+    position = {start: i for i, start in enumerate(starts)}
+    found: dict[tuple[int, str], dict[str, Any]] = {}
+    for row in (dict(zip(columns, r, strict=True)) for r in rows):
+        entry = found.setdefault(
+            (row["series"], row["label"]), {"values": [0] * len(starts), "total": 0}
+        )
+        if row["bucket"] is None:
+            entry["total"] = int(row["value"])
+        elif row["bucket"] in position:
+            entry["values"][position[row["bucket"]]] = int(row["value"])
+    zone = ZoneInfo(query.timezone)
+    series = []
+    for index, definition in enumerate(query.series):
+        labels = sorted(
+            (label for i, label in found if i == index),
+            key=lambda label: (label == OTHER, -found[(index, label)]["total"], label),
+        )
+        if query.breakdown is None and not labels:
+            labels = [""]
+        for label in labels:
+            entry = found.get((index, label), {"values": [0] * len(starts), "total": 0})
+            series.append(
+                TrendSeries(
+                    index=index,
+                    label=definition.label or definition.event or "all events",
+                    event=definition.event,
+                    math=definition.math,
+                    breakdown_value=label if query.breakdown else None,
+                    values=entry["values"],
+                    total=entry["total"],
+                )
+            )
+    return TrendsResult(
+        interval=query.interval,
+        timezone=query.timezone,
+        buckets=[start.replace(tzinfo=zone) for start in starts],
+        series=series,
+    )
