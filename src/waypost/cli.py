@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from waypost.db import DatabaseError, check_database, create_engine_for, session_factory, upgrade
-from waypost.errors import WaypostError
+from waypost.errors import InvalidInput, WaypostError
 from waypost.events import DuckDBEventStore, EventStoreError, open_event_store
-from waypost.insights import InsightQuery, run_query
+from waypost.insights import read_query, run_query
 from waypost.settings import Settings, SettingsError, load_settings, settings_reference
 from waypost.tenancy.keys import KeyKind, active_keys, revoke_key, rotate_key
 from waypost.tenancy.members import add_member, create_user
@@ -45,8 +44,6 @@ app.add_typer(keys_cli, name="keys")
 app.add_typer(config_cli, name="config")
 app.add_typer(persons_cli, name="persons")
 app.add_typer(insights_cli, name="insights")
-
-INSIGHT_QUERY: TypeAdapter[InsightQuery] = TypeAdapter(InsightQuery)
 
 DataDir = Annotated[
     Path | None,
@@ -403,14 +400,13 @@ def insights_query(
     """Print the JSON result of an insight query, as POST /api/v1/insights/query answers it."""
     settings = _settings(config, data_dir=data_dir)
     try:
-        query = INSIGHT_QUERY.validate_json(file.read_bytes())
+        query = read_query(json.loads(file.read_bytes()))
     except OSError as exc:
         raise _fail(f"cannot read {file}: {exc.strerror}") from None
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'query'}: {err['msg']}"
-            for err in exc.errors()
-        )
+    except ValueError as exc:
+        raise _fail(f"{file} is not JSON: {exc}") from None
+    except InvalidInput as exc:
+        problems = "; ".join(f"{p['field'] or 'query'}: {p['message']}" for p in exc.problems or [])
         raise _fail(f"{file} is not a valid insight query: {problems}") from None
     if app_id is None:
         with _metadata(settings) as session:

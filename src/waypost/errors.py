@@ -5,6 +5,8 @@ Every slice raises these; the web layer renders them as ``{"error": {"code", "me
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class WaypostError(Exception):
     """Base of every error a caller should see."""
@@ -12,16 +14,28 @@ class WaypostError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        problems: list[dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        # Every problem found, when there were several (the first is `message` and `field`).
+        self.problems = problems
         if code is not None:
             self.code = code
 
-    def as_body(self) -> dict[str, dict[str, str | None]]:
+    def as_body(self) -> dict[str, dict[str, Any]]:
         """The JSON body sent to API callers."""
-        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+        body: dict[str, Any] = {"code": self.code, "message": self.message, "field": self.field}
+        if self.problems:
+            body["problems"] = self.problems
+        return {"error": body}
 
 
 class InvalidInput(WaypostError):

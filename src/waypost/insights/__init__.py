@@ -1,7 +1,7 @@
 """Insights: typed queries over events compiled to the event store's SQL dialect."""
 
 from waypost.insights.funnels import FunnelResult
-from waypost.insights.queries import FunnelQuery, InsightQuery, TrendsQuery
+from waypost.insights.queries import FunnelQuery, InsightQuery, TrendsQuery, read_query
 from waypost.insights.runner import InsightResult, run_query
 from waypost.insights.trends import TrendsResult
 
@@ -12,5 +12,6 @@ __all__ = [
     "InsightResult",
     "TrendsQuery",
     "TrendsResult",
+    "read_query",
     "run_query",
 ]

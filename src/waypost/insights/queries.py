@@ -9,10 +9,20 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from waypost.errors import InvalidInput
 
 # Property names become JSON paths; anything outside this set is refused rather than escaped.
 PROPERTY_NAME = re.compile(r"^[\w$][\w$ .:/@-]{0,199}$")
@@ -315,3 +325,26 @@ class TrendsQuery(Common):
 
 # Every kind of insight; the API and CLI read a query into this by its `kind`.
 InsightQuery = Annotated[FunnelQuery | TrendsQuery, Field(discriminator="kind")]
+
+_QUERY_ADAPTER: TypeAdapter[InsightQuery] = TypeAdapter(InsightQuery)
+QUERY_SCHEMA = _QUERY_ADAPTER.json_schema(ref_template="#/components/schemas/{model}")
+_KINDS = {"funnel", "trends"}
+
+
+def read_query(data: Any) -> InsightQuery:
+    """A validated query from parsed JSON; InvalidInput naming the first field at fault (paths
+    as the query is written, e.g. `steps.1.event`) and listing every problem."""
+    try:
+        return _QUERY_ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = [str(part) for part in error["loc"]]
+            if loc and loc[0] in _KINDS:
+                loc = loc[1:]  # the kind's name, which pydantic puts first
+            if error["type"].startswith("union_tag"):
+                loc = ["kind"]
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append({"field": ".".join(loc) or None, "message": message})
+        first = problems[0]
+        raise InvalidInput(first["message"], field=first["field"], problems=problems) from None

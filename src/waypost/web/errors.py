@@ -49,7 +49,8 @@ def describe_location(loc: tuple[int | str, ...]) -> str | None:
 async def _waypost_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, WaypostError)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
-    return error_response(exc.status, exc.code, exc.message, exc.field, headers)
+    extra = {"problems": exc.problems} if exc.problems else {}
+    return error_response(exc.status, exc.code, exc.message, exc.field, headers, **extra)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
