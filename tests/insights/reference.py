@@ -10,9 +10,11 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 
+from waypost.insights.intervals import interval_starts, truncate
 from waypost.insights.queries import (
     AggregateBy,
     Attribution,
@@ -344,12 +346,8 @@ def at(minutes: float, day: int = 1) -> datetime:
 
 def trends(world: World, q: Any) -> dict[str, Any]:
     """Counts per interval in the query's zone, every interval listed, totals over the range."""
-    from zoneinfo import ZoneInfo
-
-    from waypost.insights.trends import _truncate, buckets
-
     zone = ZoneInfo(q.timezone)
-    starts = buckets(q)
+    starts = interval_starts(q.date_from, q.date_to, q.interval, q.timezone)
     series = []
     for index, s in enumerate(q.series):
         picked = [
@@ -396,7 +394,7 @@ def trends(world: World, q: Any) -> dict[str, Any]:
                 inside = [
                     ev
                     for ev in events
-                    if _truncate(ev.at.astimezone(zone).replace(tzinfo=None), q.interval) == start
+                    if truncate(ev.at.astimezone(zone).replace(tzinfo=None), q.interval) == start
                 ]
                 values.append(measure(inside))
             series.append(

@@ -8,7 +8,7 @@ counts distinct persons or accounts over the whole range, not the sum of its int
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from waypost.events.store import EventQueries
 from waypost.insights.dialects import Dialect, DuckDBDialect, Params
 from waypost.insights.funnels import CompiledSql
+from waypost.insights.intervals import interval_starts
 from waypost.insights.properties import PropertySql
 from waypost.insights.queries import Interval, Math, TrendsQuery, naive_utc
 
@@ -97,40 +98,11 @@ GROUP BY GROUPING SETS ((bucket, label), (label))"""
     return CompiledSql("\nUNION ALL\n".join(parts), params.values)
 
 
-def buckets(query: TrendsQuery) -> list[datetime]:
-    """The start of every interval of the range, in the query's zone."""
-    zone = ZoneInfo(query.timezone)
-    first = _truncate(query.date_from.astimezone(zone).replace(tzinfo=None), query.interval)
-    end = query.date_to.astimezone(zone).replace(tzinfo=None)
-    starts, current = [], first
-    while current < end:
-        starts.append(current)
-        current = _next(current, query.interval)
-    return starts
-
-
-def _truncate(moment: datetime, interval: Interval) -> datetime:
-    day = moment.replace(minute=0, second=0, microsecond=0)
-    if interval is Interval.HOUR:
-        return day
-    day = day.replace(hour=0)
-    if interval is Interval.WEEK:
-        return day - timedelta(days=day.weekday())
-    return day.replace(day=1) if interval is Interval.MONTH else day
-
-
-def _next(moment: datetime, interval: Interval) -> datetime:
-    if interval is Interval.MONTH:
-        return moment.replace(year=moment.year + moment.month // 12, month=moment.month % 12 + 1)
-    step = {Interval.HOUR: timedelta(hours=1), Interval.DAY: timedelta(days=1)}
-    return moment + step.get(interval, timedelta(days=7))
-
-
 def run_trends(store: EventQueries, app_id: str, query: TrendsQuery) -> TrendsResult:
     """Answer a trends query from the event store."""
     compiled = compile_trends(query, app_id)
     columns, rows = store.query(compiled.sql, compiled.params)
-    starts = buckets(query)
+    starts = interval_starts(query.date_from, query.date_to, query.interval, query.timezone)
     position = {start: i for i, start in enumerate(starts)}
     found: dict[tuple[int, str], dict[str, Any]] = {}
     for row in (dict(zip(columns, r, strict=True)) for r in rows):
