@@ -112,6 +112,10 @@ def compile_funnel(
         conditions.append(f"e.timestamp < {params.add(_naive(query.date_to))}")
     if query.filter_test_accounts:
         conditions.append(props.not_test_account())
+    named = [step.event for step in query.steps] + [x.event for x in query.exclusions]
+    if query.order is not FunnelOrder.STRICT and None not in named:
+        # Only events a step or an exclusion names can count, so the scan can skip the rest.
+        conditions.append(d.one_of("e.event", params.add(sorted(set(named)))))
     first_step = " ".join(f"WHEN s{k} THEN {k}" for k in range(n))
     relevant = " OR ".join(
         [f"s{k}" for k in range(n)] + [f"x{i}" for i in range(len(query.exclusions))]
