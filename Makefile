@@ -50,3 +50,14 @@ docs: $(RUNTIME)
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/node/node_modules
+
+## Funnel benchmark: Waypost's funnel beside ClickHouse's windowFunnel (chDB) on 10M events
+## (FUNNEL_ARGS="--data-dir /tmp/funnel" keeps the generated events for the next run)
+BENCH := $(VENV)/.bench-installed
+$(BENCH): $(RUNTIME)
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	touch $@
+
+.PHONY: bench-funnel
+bench-funnel: $(BENCH)
+	$(BIN)/python bench/funnel.py $(FUNNEL_ARGS)
