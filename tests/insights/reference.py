@@ -414,3 +414,57 @@ def trends(world: World, q: Any) -> dict[str, Any]:
         "buckets": [start.replace(tzinfo=zone) for start in starts],
         "series": series,
     }
+
+
+def retention(world: World, q: Any) -> dict[str, Any]:
+    """Cohorts by period of the start event; who did the returning event in each later period."""
+    zone = ZoneInfo(q.timezone)
+    starts = interval_starts(q.date_from, q.date_to, q.interval, q.timezone)
+
+    def period(ev: Ev) -> datetime:
+        return truncate(ev.at.astimezone(zone).replace(tzinfo=None), q.interval)
+
+    def usable(ev: Ev) -> bool:
+        return (
+            _unit(ev, q.aggregate_by) is not None
+            and _all(world, ev, q.where)
+            and not (
+                q.filter_test_accounts
+                and world.person_traits.get(ev.person, {}).get("is_test_account") is True
+            )
+        )
+
+    def does(ev: Ev, step: Any) -> bool:
+        return (step.event is None or ev.event == step.event) and _all(world, ev, step.where)
+
+    in_range = [ev for ev in world.events if q.date_from <= ev.at < q.date_to]
+    members: dict[datetime, set[Any]] = {start: set() for start in starts}
+    if q.cohort_type.value == "first_time":
+        firsts: dict[Any, Ev] = {}
+        for ev in sorted(world.events, key=lambda ev: ev.at):
+            if usable(ev) and does(ev, q.start):
+                firsts.setdefault(_unit(ev, q.aggregate_by), ev)
+        for unit, ev in firsts.items():
+            if q.date_from <= ev.at < q.date_to:
+                members[period(ev)].add(unit)
+    else:
+        for ev in in_range:
+            if usable(ev) and does(ev, q.start):
+                members[period(ev)].add(_unit(ev, q.aggregate_by))
+    active: dict[datetime, set[Any]] = {start: set() for start in starts}
+    for ev in in_range:
+        if usable(ev) and does(ev, q.returning):
+            active[period(ev)].add(_unit(ev, q.aggregate_by))
+    cohorts = []
+    for i, start in enumerate(starts):
+        size = len(members[start])
+        values = [size] + [len(members[start] & active[later]) for later in starts[i + 1 :]]
+        cohorts.append(
+            {
+                "start": start.replace(tzinfo=zone),
+                "size": size,
+                "values": values,
+                "rates": [v / size if size else 0.0 for v in values],
+            }
+        )
+    return {"interval": q.interval, "timezone": q.timezone, "cohorts": cohorts}

@@ -118,6 +118,14 @@ class Step(Strict):
     where: Where
 
 
+def _time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not an IANA time zone (e.g. Asia/Tokyo)") from None
+    return name
+
+
 def naive_utc(moment: datetime) -> datetime:
     """A moment as the event store holds it: UTC without a zone."""
     return moment.astimezone(UTC).replace(tzinfo=None)
@@ -305,11 +313,7 @@ class TrendsQuery(Common):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{name!r} is not an IANA time zone (e.g. Asia/Tokyo)") from None
-        return name
+        return _time_zone(name)
 
     @model_validator(mode="after")
     def _not_too_many_buckets(self) -> TrendsQuery:
@@ -323,12 +327,47 @@ class TrendsQuery(Common):
         return self
 
 
+class CohortType(StrEnum):
+    RECURRING = "recurring"  # in every period they did the start event
+    FIRST_TIME = "first_time"  # only in the period of their first start event ever
+
+
+class RetentionQuery(Common):
+    """Of those who did the start event in a period, how many came back in each later one."""
+
+    kind: Literal["retention"] = "retention"
+    date_from: datetime
+    date_to: datetime
+    start: Step = Field(description="The event that puts a unit in a period's cohort.")
+    returning: Step = Field(description="The event that counts as coming back.")
+    cohort_type: CohortType = CohortType.RECURRING
+    interval: Interval = Interval.WEEK
+    timezone: str = "UTC"
+    aggregate_by: AggregateBy = AggregateBy.PERSON
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, name: str) -> str:
+        return _time_zone(name)
+
+    @model_validator(mode="after")
+    def _periods(self) -> RetentionQuery:
+        if self.interval is Interval.HOUR:
+            raise ValueError("retention is by day, week or month")
+        if self.aggregate_by is AggregateBy.SESSION:
+            raise ValueError("retention follows persons or accounts, not sessions")
+        per_period = INTERVAL_SECONDS.get(self.interval, 28 * 86400)
+        if (self.date_to - self.date_from).total_seconds() / per_period > 400:
+            raise ValueError("more than 400 periods; choose a longer interval or shorter range")
+        return self
+
+
 # Every kind of insight; the API and CLI read a query into this by its `kind`.
-InsightQuery = Annotated[FunnelQuery | TrendsQuery, Field(discriminator="kind")]
+InsightQuery = Annotated[FunnelQuery | TrendsQuery | RetentionQuery, Field(discriminator="kind")]
 
 _QUERY_ADAPTER: TypeAdapter[InsightQuery] = TypeAdapter(InsightQuery)
 QUERY_SCHEMA = _QUERY_ADAPTER.json_schema(ref_template="#/components/schemas/{model}")
-_KINDS = {"funnel", "trends"}
+_KINDS = {"funnel", "trends", "retention"}
 
 
 def read_query(data: Any) -> InsightQuery:

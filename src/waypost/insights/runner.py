@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from waypost.events.store import EventQueries
 from waypost.insights.funnels import FunnelResult, run_funnel
-from waypost.insights.queries import FunnelQuery, InsightQuery, TrendsQuery
+from waypost.insights.queries import FunnelQuery, InsightQuery, RetentionQuery, TrendsQuery
+from waypost.insights.retention import RetentionResult, run_retention
 from waypost.insights.trends import TrendsResult, run_trends
 
-InsightResult = FunnelResult | TrendsResult
+InsightResult = FunnelResult | TrendsResult | RetentionResult
 
 
 def run_query(store: EventQueries, app_id: str, query: InsightQuery) -> InsightResult:
@@ -16,4 +17,6 @@ def run_query(store: EventQueries, app_id: str, query: InsightQuery) -> InsightR
         return run_funnel(store, app_id, query)
     if isinstance(query, TrendsQuery):
         return run_trends(store, app_id, query)
+    if isinstance(query, RetentionQuery):
+        return run_retention(store, app_id, query)
     raise TypeError(f"no runner for {type(query).__name__}")

@@ -1,0 +1,113 @@
+"""Retention: of the units in each period's cohort, how many came back in each later period.
+
+A unit joins the cohort of every period in which it did the start event (recurring), or only of
+the period of its first start event ever (first time; found over all history, so a person who
+started before the range is in no cohort). Cell (i, j) counts the members of cohort i who did the
+returning event in period i + j; cell (i, 0) is the cohort's size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from waypost.events.store import EventQueries
+from waypost.insights.dialects import Dialect, DuckDBDialect, Params
+from waypost.insights.funnels import UNIT_COLUMNS, CompiledSql
+from waypost.insights.intervals import interval_starts
+from waypost.insights.properties import PropertySql
+from waypost.insights.queries import CohortType, Interval, RetentionQuery, Step, naive_utc
+
+
+class Cohort(BaseModel):
+    start: datetime
+    size: int
+    values: list[int]
+    rates: list[float]
+
+
+class RetentionResult(BaseModel):
+    kind: str = "retention"
+    interval: Interval
+    timezone: str
+    cohorts: list[Cohort]
+
+
+def compile_retention(
+    query: RetentionQuery, app_id: str, dialect: Callable[[Params], Dialect] = DuckDBDialect
+) -> CompiledSql:
+    """Rows (cohort period, active period or NULL for the cohort's size, units)."""
+    params = Params()
+    d = dialect(params)
+    props = PropertySql(d, params)
+    unit = UNIT_COLUMNS[query.aggregate_by]
+    zone = params.add(query.timezone)
+    period = d.bucket("e.timestamp", query.interval.value, zone)
+    common = [f"e.app_id = {params.add(app_id)}", f"{unit} IS NOT NULL", props.all_of(query.where)]
+    if query.filter_test_accounts:
+        common.append(props.not_test_account())
+    since = f"e.timestamp >= {params.add(naive_utc(query.date_from))}"
+    until = f"e.timestamp < {params.add(naive_utc(query.date_to))}"
+
+    def step(s: Step) -> str:
+        event = "true" if s.event is None else f"e.event = {params.add(s.event)}"
+        return f"({event} AND {props.all_of(s.where)})"
+
+    starts = " AND ".join([*common, step(query.start)])
+    returns = " AND ".join([*common, since, until, step(query.returning)])
+    if query.cohort_type is CohortType.FIRST_TIME:
+        first = d.bucket("min(e.timestamp)", query.interval.value, zone)
+        cohorts = f"""SELECT {unit} AS unit, {first} AS period
+  FROM resolved_events e {props.joins()} WHERE {starts} GROUP BY {unit}
+  HAVING min(e.timestamp) >= {params.add(naive_utc(query.date_from))}
+     AND min(e.timestamp) < {params.add(naive_utc(query.date_to))}"""
+    else:
+        cohorts = f"""SELECT DISTINCT {unit} AS unit, {period} AS period
+  FROM resolved_events e {props.joins()} WHERE {starts} AND {since} AND {until}"""
+    sql = f"""WITH cohorts AS (
+  {cohorts}
+), activity AS (
+  SELECT DISTINCT {unit} AS unit, {period} AS period
+  FROM resolved_events e {props.joins()} WHERE {returns}
+)
+SELECT period AS cohort, NULL AS active, count(*) AS units FROM cohorts GROUP BY period
+UNION ALL
+SELECT c.period, a.period, count(*) FROM cohorts c
+JOIN activity a ON a.unit = c.unit AND a.period > c.period
+GROUP BY c.period, a.period"""
+    return CompiledSql(sql, params.values)
+
+
+def run_retention(store: EventQueries, app_id: str, query: RetentionQuery) -> RetentionResult:
+    """Answer a retention query from the event store."""
+    compiled = compile_retention(query, app_id)
+    _, rows = store.query(compiled.sql, compiled.params)
+    starts = interval_starts(query.date_from, query.date_to, query.interval, query.timezone)
+    index = {start: i for i, start in enumerate(starts)}
+    sizes = [0] * len(starts)
+    cells = [[0] * (len(starts) - i) for i in range(len(starts))]
+    for cohort, active, units in rows:
+        if cohort not in index:
+            continue
+        i = index[cohort]
+        if active is None:
+            sizes[i] = cells[i][0] = int(units)
+        elif active in index:
+            cells[i][index[active] - i] = int(units)
+    zone = ZoneInfo(query.timezone)
+    return RetentionResult(
+        interval=query.interval,
+        timezone=query.timezone,
+        cohorts=[
+            Cohort(
+                start=start.replace(tzinfo=zone),
+                size=sizes[i],
+                values=cells[i],
+                rates=[value / sizes[i] if sizes[i] else 0.0 for value in cells[i]],
+            )
+            for i, start in enumerate(starts)
+        ],
+    )
