@@ -49,6 +49,10 @@ START = datetime(2026, 1, 5, tzinfo=UTC)
 US = 1_000_000
 MINUTE, HOUR, DAY = 60 * US, 3600 * US, 86400 * US
 WINDOW_SECONDS = 7 * 86400
+GENERATOR_VERSION = 1  # bump when generate() changes, so kept data is made again
+# How the chDB side finds each event's person: a person_id column in the Parquet file, the
+# distinct id itself (one per person here), or a join to the store's person_ids.
+BY = ("person_id", "distinct_id", "person_ids-join")
 
 # The funnel's four steps come first; the rest are everyday events.
 STEPS = ("Signed Up", "Connected Data Source", "Created Dashboard", "Invited Teammate")
@@ -506,30 +510,66 @@ def _line(label: str, t: Timing, baseline: float | None = None) -> str:
     )
 
 
+def _variant_options(variant: str) -> dict[str, str]:
+    """A --variant as the Waypost side's options: threads=N, memory_limit=SIZE or source=NAME."""
+    name, _, value = variant.partition("=")
+    option = {"threads": "--threads", "memory_limit": "--memory-limit", "source": "--source"}
+    if name not in option or not value:
+        raise SystemExit(f"unknown variant {variant!r}: threads=N, memory_limit=SIZE, source=NAME")
+    return {option[name]: value}
+
+
+def _merge(before: Timing | None, after: Timing) -> Timing:
+    """Two rounds of one side as one: every run's times, the higher peaks."""
+    if before is None:
+        return after
+    if before.counts != after.counts:
+        raise SystemExit(f"counts changed between rounds: {before.counts} then {after.counts}")
+    return Timing(
+        after.side,
+        before.wall + after.wall,
+        before.cpu + after.cpu,
+        after.counts,
+        max(before.setup_mb, after.setup_mb),
+        max(before.peak_mb, after.peak_mb),
+        max(before.maxrss_mb, after.maxrss_mb),
+        after.settings,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     shape = Shape(args.persons, args.events, args.days, args.seed)
     workdir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="funnel-"))
     try:
         parquet, ids, store = prepare(shape, workdir)
-        common = ["--shape", json.dumps(asdict(shape)), "--repeat", str(args.repeat)]
-        waypost_options = [*common, "--store", str(store)]
+        common = {"--shape": json.dumps(asdict(shape)), "--repeat": str(args.repeat)}
+        chdb = {**common, "--parquet": str(parquet), "--ids": str(ids)}
+        waypost = {**common, "--store": str(store)}
         if args.threads:
-            waypost_options += ["--threads", str(args.threads)]
+            waypost["--threads"] = str(args.threads)
         if args.memory_limit:
-            waypost_options += ["--memory-limit", args.memory_limit]
-        chdb_options = [*common, "--parquet", str(parquet), "--ids", str(ids)]
-        chdb_runs = {by: _side("chdb", [*chdb_options, "--by", by]) for by in CHDB_GROUPINGS}
-        waypost = _side("waypost", waypost_options)
-        fastest = min(chdb_runs.values(), key=lambda t: min(t.wall))
+            waypost["--memory-limit"] = args.memory_limit
+        # label -> (side, options); the first Waypost entry is the one compared with chDB
+        entries = {f"chDB windowFunnel by {by}": ("chdb", {**chdb, "--by": by}) for by in BY}
+        entries["Waypost run_funnel"] = ("waypost", waypost)
+        for variant in args.variants:
+            entries[f"  variant {variant}"] = ("waypost", {**waypost, **_variant_options(variant)})
+        # Rounds take turns, so that load from elsewhere on the machine falls on every side.
+        timings: dict[str, Timing] = {}
+        for _ in range(args.rounds):
+            for label, (side, options) in entries.items():
+                flat = [part for pair in options.items() for part in pair]
+                timings[label] = _merge(timings.get(label), _side(side, flat))
 
+        ours = timings["Waypost run_funnel"]
+        theirs = {by: timings[f"chDB windowFunnel by {by}"] for by in BY}
+        fastest = min(theirs.values(), key=lambda t: min(t.wall))
         print(f"\nmachine  {machine()}")
+        print(f"commit   {commit()}")
         print(
-            f"commit   {commit()}; Python {platform.python_version()}, "
-            f"DuckDB {waypost.settings['duckdb']}"
-        )
-        print(
-            f"         chDB {fastest.settings['clickhouse']} "
-            f"(max_threads {fastest.settings['max_threads']})"
+            f"versions Python {platform.python_version()}, DuckDB {ours.settings['duckdb']}, "
+            f"chDB {fastest.settings['clickhouse']}; DuckDB threads {ours.settings['threads']}, "
+            f"chDB max_threads {fastest.settings['max_threads']}"
         )
         print(
             f"data     {shape.events:,} events, {shape.persons:,} persons, {len(NAMES)} names, "
@@ -537,33 +577,17 @@ def run(args: argparse.Namespace) -> int:
         )
         print(
             f"funnel   {' → '.join(STEPS)}; ordered, {WINDOW_SECONDS // 86400}-day window; "
-            f"best of {args.repeat} after a warm-up\n"
+            f"best of {args.rounds} x {args.repeat} runs, each process warmed up first\n"
         )
-        base = min(fastest.wall)
-        for by, t in chdb_runs.items():
-            print(_line(f"chDB windowFunnel by {by}", t))
-        settings = waypost.settings
-        print(
-            _line(f"Waypost run_funnel (threads {settings['threads']})", waypost, base),
-        )
-        for variant in args.variants:
-            name, _, value = variant.partition("=")
-            options = list(waypost_options)
-            if name == "source":
-                options += ["--source", value]
-            elif name == "threads":
-                options = [o for o in options if o != "--threads"] + ["--threads", value]
-            elif name == "memory_limit":
-                options += ["--memory-limit", value]
-            else:
-                raise SystemExit(f"unknown variant {variant!r}")
-            print(_line(f"  variant {variant}", _side("waypost", options), base))
+        for label, timing in timings.items():
+            compared = timing.side == "waypost"
+            print(_line(label, timing, min(fastest.wall) if compared else None))
 
-        print(f"\n{'step':24s} {'Waypost':>9s} " + " ".join(f"{by:>16s}" for by in chdb_runs))
+        print(f"\n{'step':24s} {'Waypost':>9s} " + " ".join(f"{by:>16s}" for by in BY))
         for k, name in enumerate(STEPS):
-            row = " ".join(f"{t.counts[k]:16,d}" for t in chdb_runs.values())
-            print(f"{k} {name:22s} {waypost.counts[k]:9,d} {row}")
-        differ = [by for by, t in chdb_runs.items() if t.counts != waypost.counts]
+            row = " ".join(f"{theirs[by].counts[k]:16,d}" for by in BY)
+            print(f"{k} {name:22s} {ours.counts[k]:9,d} {row}")
+        differ = [by for by in BY if theirs[by].counts != ours.counts]
         if differ:
             print(f"\ncounts DIFFER from chDB ({', '.join(differ)}): see docs/performance.md")
             return 1
@@ -574,10 +598,6 @@ def run(args: argparse.Namespace) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-CHDB_GROUPINGS = ("person_id", "distinct_id", "person_ids-join")
-GENERATOR_VERSION = 1
-
-
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--persons", type=int, default=500_000)
@@ -585,6 +605,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs after the warm-up")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="run every side this many times, taking turns"
+    )
     parser.add_argument(
         "--data-dir", help="keep the generated data here and reuse it next time (default: temp)"
     )
@@ -606,7 +629,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--store", help=argparse.SUPPRESS)
     parser.add_argument("--parquet", help=argparse.SUPPRESS)
     parser.add_argument("--ids", help=argparse.SUPPRESS)
-    parser.add_argument("--by", choices=CHDB_GROUPINGS, help=argparse.SUPPRESS)
+    parser.add_argument("--by", choices=BY, help=argparse.SUPPRESS)
     parser.add_argument("--source", choices=tuple(SOURCES), default="view", help=argparse.SUPPRESS)
     parser.add_argument("--profile", help="write DuckDB's JSON profile of Waypost's SQL here")
     return parser.parse_args(argv)
