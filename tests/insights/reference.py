@@ -468,3 +468,103 @@ def retention(world: World, q: Any) -> dict[str, Any]:
             }
         )
     return {"interval": q.interval, "timezone": q.timezone, "cohorts": cohorts}
+
+
+def _quantile(values: list[int], fraction: float) -> float | None:
+    """Linear interpolation between closest ranks (the common 'type 7' definition)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    h = (len(ordered) - 1) * fraction
+    low = int(h)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (h - low) * (ordered[high] - ordered[low])
+
+
+def time_to_value(world: World, q: Any) -> dict[str, Any]:
+    """First start in range → first value at or after it within the window; stats per group."""
+    zone = ZoneInfo(q.timezone)
+    window = timedelta(days=q.window_days)
+    usable = [
+        ev
+        for ev in world.events
+        if q.date_from <= ev.at < q.date_to
+        and _unit(ev, q.aggregate_by) is not None
+        and _all(world, ev, q.where)
+        and not (
+            q.filter_test_accounts
+            and world.person_traits.get(ev.person, {}).get("is_test_account") is True
+        )
+    ]
+
+    def does(ev: Ev, step: Any) -> bool:
+        return (step.event is None or ev.event == step.event) and _all(world, ev, step.where)
+
+    firsts: dict[Any, Ev] = {}
+    for ev in sorted(usable, key=lambda ev: ev.at):
+        if does(ev, q.start):
+            firsts.setdefault(_unit(ev, q.aggregate_by), ev)
+    rows = []
+    for unit, first in firsts.items():
+        later = [
+            ev.at
+            for ev in usable
+            if _unit(ev, q.aggregate_by) == unit
+            and does(ev, q.value)
+            and first.at <= ev.at <= first.at + window
+        ]
+        segment = (
+            text(_lookup(world, first, q.breakdown.source, q.breakdown.property))
+            if q.breakdown
+            else ""
+        )
+        gap = _us(min(later) - first.at) if later else None
+        cohort = truncate(first.at.astimezone(zone).replace(tzinfo=None), q.cohort_interval)
+        rows.append((cohort, segment, gap))
+
+    def stats(group: list[tuple[Any, str, int | None]]) -> dict[str, Any]:
+        gaps = [gap for _, _, gap in group if gap is not None]
+        units = len(group)
+
+        def seconds(fraction: float) -> float | None:
+            value = _quantile(gaps, fraction)
+            return None if value is None else value / 1e6
+
+        return {
+            "units": units,
+            "reached": len(gaps),
+            "median_seconds": seconds(0.5),
+            "p75_seconds": seconds(0.75),
+            "p90_seconds": seconds(0.9),
+            "within": [
+                {
+                    "days": days,
+                    "share": sum(1 for g in gaps if g <= days * 86_400_000_000) / units
+                    if units
+                    else 0.0,
+                }
+                for days in q.within_days
+            ],
+        }
+
+    starts = interval_starts(q.date_from, q.date_to, q.cohort_interval, q.timezone)
+    result: dict[str, Any] = {
+        "overall": stats(rows),
+        "cohorts": [
+            {"start": start.replace(tzinfo=zone), **stats([r for r in rows if r[0] == start])}
+            for start in starts
+        ],
+    }
+    if q.breakdown is not None:
+        sizes: dict[str, int] = {}
+        for _, segment, _ in rows:
+            sizes[segment] = sizes.get(segment, 0) + 1
+        ranked = sorted(sizes, key=lambda s: (-sizes[s], s))
+        kept = set(ranked[: q.breakdown.limit])
+        groups: dict[str, list[Any]] = {}
+        for row in rows:
+            groups.setdefault(row[1] if row[1] in kept else OTHER, []).append(row)
+        segments = [{"value": label, **stats(group)} for label, group in groups.items()]
+        segments.sort(key=lambda s: (s["value"] == OTHER, -s["units"], s["value"]))
+        result["breakdowns"] = segments
+    return result

@@ -63,6 +63,9 @@ class Dialect(Protocol):
         """The start of the hour/day/week (Monday)/month holding a UTC timestamp, as local time
         without a zone in the IANA `zone`."""
 
+    def quantile(self, value: str, fraction: float) -> str:
+        """The fraction's quantile, interpolating linearly between neighbours (NULLs ignored)."""
+
     def count_if(self, condition: str) -> str:
         """How many rows meet the condition."""
 
@@ -146,6 +149,9 @@ class DuckDBDialect:
     def bucket(self, timestamp: str, interval: str, zone: str) -> str:
         local = f"timezone({zone}, {timestamp} AT TIME ZONE 'UTC')"
         return f"date_trunc('{interval}', {local})"
+
+    def quantile(self, value: str, fraction: float) -> str:
+        return f"quantile_cont({value}, {float(fraction)})"
 
     def count_if(self, condition: str) -> str:
         return f"count(*) FILTER (WHERE {condition})"

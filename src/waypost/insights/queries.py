@@ -362,12 +362,51 @@ class RetentionQuery(Common):
         return self
 
 
+class TimeToValueQuery(Common):
+    """How long from a start event (sign-up) to a value event, and who got there within N days."""
+
+    kind: Literal["time_to_value"] = "time_to_value"
+    date_from: datetime
+    date_to: datetime
+    start: Step
+    value: Step
+    window_days: int = Field(90, ge=1, le=366, description="Later value events do not count.")
+    within_days: list[int] = Field(default_factory=lambda: [1, 7, 30], min_length=1, max_length=10)
+    cohort_interval: Interval = Interval.WEEK
+    timezone: str = "UTC"
+    aggregate_by: AggregateBy = AggregateBy.PERSON
+    breakdown: TrendBreakdown | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, name: str) -> str:
+        return _time_zone(name)
+
+    @field_validator("within_days")
+    @classmethod
+    def _days(cls, days: list[int]) -> list[int]:
+        if any(day < 1 or day > 366 for day in days):
+            raise ValueError("each must be between 1 and 366 days")
+        return sorted(set(days))
+
+    @model_validator(mode="after")
+    def _cohorts(self) -> TimeToValueQuery:
+        if self.aggregate_by is AggregateBy.SESSION:
+            raise ValueError("time to value follows persons or accounts, not sessions")
+        per_period = INTERVAL_SECONDS.get(self.cohort_interval, 28 * 86400)
+        if (self.date_to - self.date_from).total_seconds() / per_period > 400:
+            raise ValueError("more than 400 cohorts; choose a longer cohort_interval")
+        return self
+
+
 # Every kind of insight; the API and CLI read a query into this by its `kind`.
-InsightQuery = Annotated[FunnelQuery | TrendsQuery | RetentionQuery, Field(discriminator="kind")]
+InsightQuery = Annotated[
+    FunnelQuery | TrendsQuery | RetentionQuery | TimeToValueQuery, Field(discriminator="kind")
+]
 
 _QUERY_ADAPTER: TypeAdapter[InsightQuery] = TypeAdapter(InsightQuery)
 QUERY_SCHEMA = _QUERY_ADAPTER.json_schema(ref_template="#/components/schemas/{model}")
-_KINDS = {"funnel", "trends", "retention"}
+_KINDS = {"funnel", "trends", "retention", "time_to_value"}
 
 
 def read_query(data: Any) -> InsightQuery:

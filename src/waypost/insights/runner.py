@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from waypost.events.store import EventQueries
 from waypost.insights.funnels import FunnelResult, run_funnel
-from waypost.insights.queries import FunnelQuery, InsightQuery, RetentionQuery, TrendsQuery
+from waypost.insights.queries import (
+    FunnelQuery,
+    InsightQuery,
+    RetentionQuery,
+    TimeToValueQuery,
+    TrendsQuery,
+)
 from waypost.insights.retention import RetentionResult, run_retention
+from waypost.insights.time_to_value import TimeToValueResult, run_time_to_value
 from waypost.insights.trends import TrendsResult, run_trends
 
-InsightResult = FunnelResult | TrendsResult | RetentionResult
+InsightResult = FunnelResult | TrendsResult | RetentionResult | TimeToValueResult
 
 
 def run_query(store: EventQueries, app_id: str, query: InsightQuery) -> InsightResult:
@@ -19,4 +26,6 @@ def run_query(store: EventQueries, app_id: str, query: InsightQuery) -> InsightR
         return run_trends(store, app_id, query)
     if isinstance(query, RetentionQuery):
         return run_retention(store, app_id, query)
+    if isinstance(query, TimeToValueQuery):
+        return run_time_to_value(store, app_id, query)
     raise TypeError(f"no runner for {type(query).__name__}")

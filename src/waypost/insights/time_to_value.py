@@ -1,0 +1,170 @@
+"""Time to value: how long from a unit's first start event in the range to its first value
+event at or after it (within `window_days`), as a distribution and as the share that got there
+within N days, overall, per cohort (the period of the start) and per segment.
+
+Percentiles interpolate between neighbouring values (the usual "linear" definition); units that
+never reached value count in the shares' denominators, not in the percentiles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from waypost.events.store import EventQueries
+from waypost.insights.dialects import Dialect, DuckDBDialect, Params
+from waypost.insights.funnels import UNIT_COLUMNS, CompiledSql
+from waypost.insights.intervals import interval_starts
+from waypost.insights.properties import PropertySql
+from waypost.insights.queries import Step, TimeToValueQuery, naive_utc
+
+OTHER = "Other"
+DAY_US = 86_400_000_000
+
+
+class Share(BaseModel):
+    days: int
+    share: float
+
+
+class ValueStats(BaseModel):
+    units: int
+    reached: int
+    median_seconds: float | None
+    p75_seconds: float | None
+    p90_seconds: float | None
+    within: list[Share]
+
+
+class CohortStats(ValueStats):
+    start: datetime
+
+
+class SegmentStats(ValueStats):
+    value: str
+
+
+class TimeToValueResult(BaseModel):
+    kind: str = "time_to_value"
+    overall: ValueStats
+    cohorts: list[CohortStats]
+    breakdowns: list[SegmentStats] | None = None
+
+
+def compile_time_to_value(
+    query: TimeToValueQuery, app_id: str, dialect: Callable[[Params], Dialect] = DuckDBDialect
+) -> CompiledSql:
+    """Rows per group (kind 'all', 'cohort' or 'segment', its key) with the statistics."""
+    params = Params()
+    d = dialect(params)
+    props = PropertySql(d, params)
+    unit = UNIT_COLUMNS[query.aggregate_by]
+    common = [
+        f"e.app_id = {params.add(app_id)}",
+        f"{unit} IS NOT NULL",
+        f"e.timestamp >= {params.add(naive_utc(query.date_from))}",
+        f"e.timestamp < {params.add(naive_utc(query.date_to))}",
+        props.all_of(query.where),
+    ]
+    if query.filter_test_accounts:
+        common.append(props.not_test_account())
+
+    def step(s: Step) -> str:
+        event = "true" if s.event is None else f"e.event = {params.add(s.event)}"
+        return f"({event} AND {props.all_of(s.where)})"
+
+    segment = (
+        props.text(query.breakdown.source, query.breakdown.property) if query.breakdown else "''"
+    )
+    window = params.add(query.window_days * 86400)
+    cohort = d.bucket("started", query.cohort_interval.value, params.add(query.timezone))
+    gap = f"({d.epoch_us('valued')} - {d.epoch_us('started')})"
+    stats = [
+        "count(*) AS units",
+        "count(valued) AS reached",
+        f"{d.quantile(gap, 0.5)} AS median_us",
+        f"{d.quantile(gap, 0.75)} AS p75_us",
+        f"{d.quantile(gap, 0.9)} AS p90_us",
+        *(
+            f"{d.count_if(f'{gap} <= {params.add(days * DAY_US)}')} AS within_{i}"
+            for i, days in enumerate(query.within_days)
+        ),
+    ]
+    where = " AND ".join(common)
+    # Conditions first: compiling them registers the trait joins that joins() then lists.
+    starts, values = step(query.start), step(query.value)
+    joins = props.joins()
+    limit = params.add(query.breakdown.limit if query.breakdown else 1)
+    sql = f"""WITH starts AS (
+  SELECT {unit} AS unit, min(e.timestamp) AS started, arg_min({segment}, e.timestamp) AS segment
+  FROM resolved_events e {joins}
+  WHERE {where} AND {starts}
+  GROUP BY {unit}
+), valued AS (
+  SELECT s.unit, s.started, s.segment, min(v.ts) AS valued
+  FROM starts s LEFT JOIN (
+    SELECT {unit} AS unit, e.timestamp AS ts FROM resolved_events e {joins}
+    WHERE {where} AND {values}
+  ) v ON v.unit = s.unit AND v.ts >= s.started AND v.ts <= {d.plus_seconds("s.started", window)}
+  GROUP BY s.unit, s.started, s.segment
+), ranked AS (
+  SELECT v.*, CASE WHEN r.rank <= {limit} THEN v.segment ELSE '{OTHER}' END AS label
+  FROM valued v JOIN (
+    SELECT segment, row_number() OVER (ORDER BY count(*) DESC, segment) AS rank
+    FROM valued GROUP BY segment
+  ) r USING (segment)
+)
+SELECT 'all' AS grouping, NULL AS cohort, NULL AS label, {", ".join(stats)} FROM ranked
+UNION ALL
+SELECT 'cohort', {cohort}, NULL, {", ".join(stats)} FROM ranked GROUP BY 2
+UNION ALL
+SELECT 'segment', NULL, label, {", ".join(stats)} FROM ranked GROUP BY 3"""
+    return CompiledSql(sql, params.values)
+
+
+def _stats(query: TimeToValueQuery, row: dict[str, Any] | None) -> dict[str, Any]:
+    units = int(row["units"]) if row else 0
+    return {
+        "units": units,
+        "reached": int(row["reached"]) if row else 0,
+        "median_seconds": _seconds(row, "median_us"),
+        "p75_seconds": _seconds(row, "p75_us"),
+        "p90_seconds": _seconds(row, "p90_us"),
+        "within": [
+            Share(days=days, share=int(row[f"within_{i}"]) / units if row and units else 0.0)
+            for i, days in enumerate(query.within_days)
+        ],
+    }
+
+
+def _seconds(row: dict[str, Any] | None, key: str) -> float | None:
+    return None if not row or row[key] is None else float(row[key]) / 1e6
+
+
+def run_time_to_value(
+    store: EventQueries, app_id: str, query: TimeToValueQuery
+) -> TimeToValueResult:
+    """Answer a time-to-value query from the event store."""
+    compiled = compile_time_to_value(query, app_id)
+    columns, rows = store.query(compiled.sql, compiled.params)
+    found = [dict(zip(columns, row, strict=True)) for row in rows]
+    overall = next((r for r in found if r["grouping"] == "all" and r["units"]), None)
+    by_cohort = {r["cohort"]: r for r in found if r["grouping"] == "cohort"}
+    starts = interval_starts(query.date_from, query.date_to, query.cohort_interval, query.timezone)
+    zone = ZoneInfo(query.timezone)
+    result = TimeToValueResult(
+        overall=ValueStats(**_stats(query, overall)),
+        cohorts=[
+            CohortStats(start=start.replace(tzinfo=zone), **_stats(query, by_cohort.get(start)))
+            for start in starts
+        ],
+    )
+    if query.breakdown is not None:
+        segments = [r for r in found if r["grouping"] == "segment"]
+        segments.sort(key=lambda r: (r["label"] == OTHER, -r["units"], r["label"]))
+        result.breakdowns = [SegmentStats(value=r["label"], **_stats(query, r)) for r in segments]
+    return result
