@@ -568,3 +568,65 @@ def time_to_value(world: World, q: Any) -> dict[str, Any]:
         segments.sort(key=lambda s: (s["value"] == OTHER, -s["units"], s["value"]))
         result["breakdowns"] = segments
     return result
+
+
+def onboarding(world: World, q: Any) -> dict[str, Any]:
+    """Who reached each milestone, and all of them, within N days of becoming new."""
+    zone = ZoneInfo(q.timezone)
+    window = timedelta(days=q.within_days)
+    usable = [
+        ev
+        for ev in world.events
+        if q.date_from <= ev.at < q.date_to
+        and _unit(ev, q.aggregate_by) is not None
+        and _all(world, ev, q.where)
+        and not (
+            q.filter_test_accounts
+            and world.person_traits.get(ev.person, {}).get("is_test_account") is True
+        )
+    ]
+
+    def does(ev: Ev, step: Any) -> bool:
+        return (step.event is None or ev.event == step.event) and _all(world, ev, step.where)
+
+    firsts: dict[Any, Ev] = {}
+    for ev in sorted(usable, key=lambda ev: ev.at):
+        if does(ev, q.new):
+            firsts.setdefault(_unit(ev, q.aggregate_by), ev)
+    units = []
+    for unit, first in firsts.items():
+        mine = [
+            ev
+            for ev in usable
+            if _unit(ev, q.aggregate_by) == unit and first.at <= ev.at <= first.at + window
+        ]
+        done = [any(does(ev, m) for ev in mine) for m in q.milestones]
+        cohort = truncate(first.at.astimezone(zone).replace(tzinfo=None), q.cohort_interval)
+        units.append((cohort, done))
+
+    def completion(group: list[tuple[datetime, list[bool]]]) -> dict[str, Any]:
+        size = len(group)
+        completed = sum(1 for _, done in group if all(done))
+        return {
+            "units": size,
+            "completed": completed,
+            "completed_share": completed / size if size else 0.0,
+            "milestones": [
+                {
+                    "index": k,
+                    "event": m.event,
+                    "count": sum(1 for _, done in group if done[k]),
+                    "share": sum(1 for _, done in group if done[k]) / size if size else 0.0,
+                }
+                for k, m in enumerate(q.milestones)
+            ],
+        }
+
+    starts = interval_starts(q.date_from, q.date_to, q.cohort_interval, q.timezone)
+    return {
+        "overall": completion(units),
+        "cohorts": [
+            {"start": start.replace(tzinfo=zone), **completion([u for u in units if u[0] == start])}
+            for start in starts
+        ],
+    }

@@ -399,14 +399,44 @@ class TimeToValueQuery(Common):
         return self
 
 
+class OnboardingQuery(Common):
+    """Of the units that became new in the range, how many reached each milestone, and all of
+    them, within N days."""
+
+    kind: Literal["onboarding"] = "onboarding"
+    date_from: datetime
+    date_to: datetime
+    new: Step = Field(description="The event that makes a unit new (its first in the range).")
+    milestones: list[Step] = Field(min_length=1, max_length=20)
+    within_days: int = Field(14, ge=1, le=366)
+    cohort_interval: Interval = Interval.WEEK
+    timezone: str = "UTC"
+    aggregate_by: AggregateBy = AggregateBy.PERSON
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, name: str) -> str:
+        return _time_zone(name)
+
+    @model_validator(mode="after")
+    def _cohorts(self) -> OnboardingQuery:
+        if self.aggregate_by is AggregateBy.SESSION:
+            raise ValueError("onboarding follows persons or accounts, not sessions")
+        per_period = INTERVAL_SECONDS.get(self.cohort_interval, 28 * 86400)
+        if (self.date_to - self.date_from).total_seconds() / per_period > 400:
+            raise ValueError("more than 400 cohorts; choose a longer cohort_interval")
+        return self
+
+
 # Every kind of insight; the API and CLI read a query into this by its `kind`.
 InsightQuery = Annotated[
-    FunnelQuery | TrendsQuery | RetentionQuery | TimeToValueQuery, Field(discriminator="kind")
+    FunnelQuery | TrendsQuery | RetentionQuery | TimeToValueQuery | OnboardingQuery,
+    Field(discriminator="kind"),
 ]
 
 _QUERY_ADAPTER: TypeAdapter[InsightQuery] = TypeAdapter(InsightQuery)
 QUERY_SCHEMA = _QUERY_ADAPTER.json_schema(ref_template="#/components/schemas/{model}")
-_KINDS = {"funnel", "trends", "retention", "time_to_value"}
+_KINDS = {"funnel", "trends", "retention", "time_to_value", "onboarding"}
 
 
 def read_query(data: Any) -> InsightQuery:

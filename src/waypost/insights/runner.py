@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from waypost.events.store import EventQueries
 from waypost.insights.funnels import FunnelResult, run_funnel
+from waypost.insights.onboarding import OnboardingResult, run_onboarding
 from waypost.insights.queries import (
     FunnelQuery,
     InsightQuery,
+    OnboardingQuery,
     RetentionQuery,
     TimeToValueQuery,
     TrendsQuery,
@@ -15,7 +17,7 @@ from waypost.insights.retention import RetentionResult, run_retention
 from waypost.insights.time_to_value import TimeToValueResult, run_time_to_value
 from waypost.insights.trends import TrendsResult, run_trends
 
-InsightResult = FunnelResult | TrendsResult | RetentionResult | TimeToValueResult
+InsightResult = FunnelResult | TrendsResult | RetentionResult | TimeToValueResult | OnboardingResult
 
 
 def run_query(store: EventQueries, app_id: str, query: InsightQuery) -> InsightResult:
@@ -28,4 +30,6 @@ def run_query(store: EventQueries, app_id: str, query: InsightQuery) -> InsightR
         return run_retention(store, app_id, query)
     if isinstance(query, TimeToValueQuery):
         return run_time_to_value(store, app_id, query)
+    if isinstance(query, OnboardingQuery):
+        return run_onboarding(store, app_id, query)
     raise TypeError(f"no runner for {type(query).__name__}")

@@ -1,0 +1,135 @@
+"""Onboarding completion: of the units that became new in the range (their first `new` event),
+how many reached each milestone, and every milestone, within `within_days` of becoming new, in
+any order; overall and per cohort (the interval in which they became new)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from waypost.events.store import EventQueries
+from waypost.insights.dialects import Dialect, DuckDBDialect, Params
+from waypost.insights.funnels import UNIT_COLUMNS, CompiledSql
+from waypost.insights.intervals import interval_starts
+from waypost.insights.properties import PropertySql
+from waypost.insights.queries import OnboardingQuery, Step, naive_utc
+
+
+class Milestone(BaseModel):
+    index: int
+    event: str | None
+    count: int
+    share: float
+
+
+class Completion(BaseModel):
+    units: int
+    completed: int
+    completed_share: float
+    milestones: list[Milestone]
+
+
+class CohortCompletion(Completion):
+    start: datetime
+
+
+class OnboardingResult(BaseModel):
+    kind: str = "onboarding"
+    overall: Completion
+    cohorts: list[CohortCompletion]
+
+
+def compile_onboarding(
+    query: OnboardingQuery, app_id: str, dialect: Callable[[Params], Dialect] = DuckDBDialect
+) -> CompiledSql:
+    """Rows per cohort plus one overall (cohort NULL): units, completed, and per milestone."""
+    params = Params()
+    d = dialect(params)
+    props = PropertySql(d, params)
+    unit = UNIT_COLUMNS[query.aggregate_by]
+    common = [
+        f"e.app_id = {params.add(app_id)}",
+        f"{unit} IS NOT NULL",
+        f"e.timestamp >= {params.add(naive_utc(query.date_from))}",
+        f"e.timestamp < {params.add(naive_utc(query.date_to))}",
+        props.all_of(query.where),
+    ]
+    if query.filter_test_accounts:
+        common.append(props.not_test_account())
+
+    def step(s: Step) -> str:
+        event = "true" if s.event is None else f"e.event = {params.add(s.event)}"
+        return f"({event} AND {props.all_of(s.where)})"
+
+    where = " AND ".join(common)
+    new = step(query.new)
+    flags = [f"{step(m)} AS m{k}" for k, m in enumerate(query.milestones)]
+    # Conditions first: compiling them registers the trait joins that joins() then lists.
+    joins = props.joins()
+    window = params.add(query.within_days * 86400)
+    cohort = d.bucket("started", query.cohort_interval.value, params.add(query.timezone))
+    done = [f"coalesce(bool_or(m.m{k}), false) AS done{k}" for k in range(len(query.milestones))]
+    every = " AND ".join(f"done{k}" for k in range(len(query.milestones)))
+    counts = [
+        "count(*) AS units",
+        f"{d.count_if(every)} AS completed",
+        *(f"{d.count_if(f'done{k}')} AS c{k}" for k in range(len(query.milestones))),
+    ]
+    sql = f"""WITH starts AS (
+  SELECT {unit} AS unit, min(e.timestamp) AS started
+  FROM resolved_events e {joins} WHERE {where} AND {new} GROUP BY {unit}
+), units AS (
+  SELECT s.unit, s.started, {", ".join(done)}
+  FROM starts s LEFT JOIN (
+    SELECT {unit} AS unit, e.timestamp AS ts, {", ".join(flags)}
+    FROM resolved_events e {joins} WHERE {where}
+  ) m ON m.unit = s.unit AND m.ts >= s.started AND m.ts <= {d.plus_seconds("s.started", window)}
+  GROUP BY s.unit, s.started
+)
+SELECT NULL AS cohort, {", ".join(counts)} FROM units
+UNION ALL
+SELECT {cohort}, {", ".join(counts)} FROM units GROUP BY 1"""
+    return CompiledSql(sql, params.values)
+
+
+def _completion(query: OnboardingQuery, row: dict[str, Any] | None) -> dict[str, Any]:
+    units = int(row["units"]) if row else 0
+    completed = int(row["completed"]) if row else 0
+    return {
+        "units": units,
+        "completed": completed,
+        "completed_share": completed / units if units else 0.0,
+        "milestones": [
+            Milestone(
+                index=k,
+                event=m.event,
+                count=int(row[f"c{k}"]) if row else 0,
+                share=int(row[f"c{k}"]) / units if row and units else 0.0,
+            )
+            for k, m in enumerate(query.milestones)
+        ],
+    }
+
+
+def run_onboarding(store: EventQueries, app_id: str, query: OnboardingQuery) -> OnboardingResult:
+    """Answer an onboarding-completion query from the event store."""
+    compiled = compile_onboarding(query, app_id)
+    columns, rows = store.query(compiled.sql, compiled.params)
+    found = [dict(zip(columns, row, strict=True)) for row in rows]
+    overall = next((r for r in found if r["cohort"] is None and r["units"]), None)
+    by_cohort = {r["cohort"]: r for r in found if r["cohort"] is not None}
+    starts = interval_starts(query.date_from, query.date_to, query.cohort_interval, query.timezone)
+    zone = ZoneInfo(query.timezone)
+    return OnboardingResult(
+        overall=Completion(**_completion(query, overall)),
+        cohorts=[
+            CohortCompletion(
+                start=start.replace(tzinfo=zone), **_completion(query, by_cohort.get(start))
+            )
+            for start in starts
+        ],
+    )
