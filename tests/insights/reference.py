@@ -39,6 +39,7 @@ class Ev:
     properties: dict[str, Any] = field(default_factory=dict)
     account: str | None = None
     session: str | None = None
+    path: str | None = None
 
 
 @dataclass
@@ -629,4 +630,56 @@ def onboarding(world: World, q: Any) -> dict[str, Any]:
             {"start": start.replace(tzinfo=zone), **completion([u for u in units if u[0] == start])}
             for start in starts
         ],
+    }
+
+
+def paths(world: World, q: Any) -> dict[str, Any]:
+    """Sessions split at long pauses; the steps from the anchor's first occurrence."""
+    gap = timedelta(seconds=q.session_gap_seconds)
+    usable = sorted(
+        (
+            ev
+            for ev in world.events
+            if ev.event not in q.exclude_events
+            and (q.date_from is None or ev.at >= q.date_from)
+            and (q.date_to is None or ev.at < q.date_to)
+            and _all(world, ev, q.where)
+            and not (
+                q.filter_test_accounts
+                and world.person_traits.get(ev.person, {}).get("is_test_account") is True
+            )
+        ),
+        key=lambda ev: (ev.person, ev.at, ev.message_id),
+    )
+    sessions: list[list[Ev]] = []
+    for ev in usable:
+        last = sessions[-1][-1] if sessions else None
+        if last is None or last.person != ev.person or ev.at - last.at > gap:
+            sessions.append([])
+        sessions[-1].append(ev)
+
+    def step(ev: Ev) -> str:
+        return ev.path if ev.event == "$page" and ev.path is not None else ev.event
+
+    counts: dict[tuple[str, ...], int] = {}
+    for session in sessions:
+        kept = [
+            ev
+            for i, ev in enumerate(session)
+            if not (q.collapse_repeats and i and step(session[i - 1]) == step(ev))
+        ]
+        anchor = q.start_event or q.end_event
+        at = next((i for i, ev in enumerate(kept) if ev.event == anchor), None)
+        if at is None:
+            continue
+        if q.start_event is not None:
+            chosen = kept[at : at + q.length]
+        else:
+            chosen = kept[max(0, at - q.length + 1) : at + 1]
+        key = tuple(step(ev) for ev in chosen)
+        counts[key] = counts.get(key, 0) + 1
+    ranked = sorted(counts, key=lambda key: (-counts[key], key))[: q.limit]
+    return {
+        "sessions": sum(counts.values()),
+        "paths": [{"steps": list(key), "sessions": counts[key]} for key in ranked],
     }

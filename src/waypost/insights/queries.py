@@ -428,15 +428,37 @@ class OnboardingQuery(Common):
         return self
 
 
+class PathsQuery(Common):
+    """The most common sequences of events after a start event, or before an end event, within
+    a session (a person's events with no pause longer than `session_gap_seconds`)."""
+
+    kind: Literal["paths"] = "paths"
+    start_event: str | None = Field(None, description="Paths begin at its first occurrence.")
+    end_event: str | None = Field(None, description="Paths end at its first occurrence.")
+    length: int = Field(5, ge=2, le=20, description="Events per path, the start or end included.")
+    limit: int = Field(20, ge=1, le=500)
+    session_gap_seconds: int = Field(1800, ge=60, le=86400)
+    collapse_repeats: bool = Field(True, description="Count a run of one event as one step.")
+    exclude_events: list[str] = Field(
+        default_factory=lambda: ["$identify", "$group", "$alias"], max_length=100
+    )
+
+    @model_validator(mode="after")
+    def _one_anchor(self) -> PathsQuery:
+        if (self.start_event is None) == (self.end_event is None):
+            raise ValueError("give exactly one of start_event and end_event")
+        return self
+
+
 # Every kind of insight; the API and CLI read a query into this by its `kind`.
 InsightQuery = Annotated[
-    FunnelQuery | TrendsQuery | RetentionQuery | TimeToValueQuery | OnboardingQuery,
+    FunnelQuery | TrendsQuery | RetentionQuery | TimeToValueQuery | OnboardingQuery | PathsQuery,
     Field(discriminator="kind"),
 ]
 
 _QUERY_ADAPTER: TypeAdapter[InsightQuery] = TypeAdapter(InsightQuery)
 QUERY_SCHEMA = _QUERY_ADAPTER.json_schema(ref_template="#/components/schemas/{model}")
-_KINDS = {"funnel", "trends", "retention", "time_to_value", "onboarding"}
+_KINDS = {"funnel", "trends", "retention", "time_to_value", "onboarding", "paths"}
 
 
 def read_query(data: Any) -> InsightQuery:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from waypost.events.store import EventQueries
 from waypost.insights.funnels import FunnelResult, run_funnel
 from waypost.insights.onboarding import OnboardingResult, run_onboarding
+from waypost.insights.paths import PathsResult, run_paths
 from waypost.insights.queries import (
     FunnelQuery,
     InsightQuery,
     OnboardingQuery,
+    PathsQuery,
     RetentionQuery,
     TimeToValueQuery,
     TrendsQuery,
@@ -17,7 +19,14 @@ from waypost.insights.retention import RetentionResult, run_retention
 from waypost.insights.time_to_value import TimeToValueResult, run_time_to_value
 from waypost.insights.trends import TrendsResult, run_trends
 
-InsightResult = FunnelResult | TrendsResult | RetentionResult | TimeToValueResult | OnboardingResult
+InsightResult = (
+    FunnelResult
+    | TrendsResult
+    | RetentionResult
+    | TimeToValueResult
+    | OnboardingResult
+    | PathsResult
+)
 
 
 def run_query(store: EventQueries, app_id: str, query: InsightQuery) -> InsightResult:
@@ -32,4 +41,6 @@ def run_query(store: EventQueries, app_id: str, query: InsightQuery) -> InsightR
         return run_time_to_value(store, app_id, query)
     if isinstance(query, OnboardingQuery):
         return run_onboarding(store, app_id, query)
+    if isinstance(query, PathsQuery):
+        return run_paths(store, app_id, query)
     raise TypeError(f"no runner for {type(query).__name__}")

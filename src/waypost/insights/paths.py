@@ -1,0 +1,102 @@
+"""Paths: what people do after a start event, or before an end event.
+
+A person's events are split into sessions wherever they pause longer than `session_gap_seconds`.
+In each session with the anchor event, the path is its first occurrence and the `length - 1`
+events after it (or, for an end event, before it); a page view shows as its path, other events
+by name. With `collapse_repeats`, a run of the same step counts once. Paths are counted per
+session and listed most common first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydantic import BaseModel
+
+from waypost.events.store import EventQueries
+from waypost.insights.dialects import Dialect, DuckDBDialect, Params
+from waypost.insights.funnels import CompiledSql
+from waypost.insights.properties import PropertySql
+from waypost.insights.queries import PathsQuery, naive_utc
+
+# Page views are told apart by page: a path through three pages is three steps, not "$page" x3.
+STEP_NAME = "CASE WHEN e.event = '$page' AND e.path IS NOT NULL THEN e.path ELSE e.event END"
+
+
+class PathCount(BaseModel):
+    steps: list[str]
+    sessions: int
+
+
+class PathsResult(BaseModel):
+    kind: str = "paths"
+    sessions: int
+    paths: list[PathCount]
+
+
+def compile_paths(
+    query: PathsQuery, app_id: str, dialect: Callable[[Params], Dialect] = DuckDBDialect
+) -> CompiledSql:
+    """Rows (steps as a list, sessions, all anchor sessions), most common first."""
+    params = Params()
+    d = dialect(params)
+    props = PropertySql(d, params)
+    conditions = [
+        f"e.app_id = {params.add(app_id)}",
+        "e.person_id IS NOT NULL",
+        props.all_of(query.where),
+    ]
+    if query.exclude_events:
+        conditions.append(f"NOT {d.one_of('e.event', params.add(sorted(query.exclude_events)))}")
+    if query.date_from:
+        conditions.append(f"e.timestamp >= {params.add(naive_utc(query.date_from))}")
+    if query.date_to:
+        conditions.append(f"e.timestamp < {params.add(naive_utc(query.date_to))}")
+    if query.filter_test_accounts:
+        conditions.append(props.not_test_account())
+    joins = props.joins()
+    gap = params.add(query.session_gap_seconds * 1_000_000)
+    forward = query.start_event is not None
+    anchor = params.add(query.start_event if forward else query.end_event)
+    order = "ts, message_id"
+    span = params.add(query.length - 1)
+    within = f"n BETWEEN a.n0 AND a.n0 + {span}" if forward else f"n BETWEEN a.n0 - {span} AND a.n0"
+    repeats = "WHERE previous IS NULL OR previous <> step" if query.collapse_repeats else ""
+    sql = f"""WITH timed AS (
+  SELECT e.person_id AS person, e.timestamp AS ts, e.message_id, e.event, {STEP_NAME} AS step,
+         {d.epoch_us("e.timestamp")} - {d.epoch_us("lag(e.timestamp) OVER w")} AS pause
+  FROM resolved_events e {joins}
+  WHERE {" AND ".join(conditions)}
+  WINDOW w AS (PARTITION BY e.person_id ORDER BY e.timestamp, e.message_id)
+), sessioned AS (
+  SELECT *, sum(CASE WHEN pause IS NULL OR pause > {gap} THEN 1 ELSE 0 END)
+              OVER (PARTITION BY person ORDER BY {order}) AS session
+  FROM timed
+), kept AS (
+  SELECT * FROM (
+    SELECT *, lag(step) OVER (PARTITION BY person, session ORDER BY {order}) AS previous
+    FROM sessioned
+  ) {repeats}
+), numbered AS (
+  SELECT *, row_number() OVER (PARTITION BY person, session ORDER BY {order}) AS n FROM kept
+), anchors AS (
+  SELECT person, session, min(n) AS n0 FROM numbered WHERE event = {anchor} GROUP BY person, session
+), paths AS (
+  SELECT list(step ORDER BY n) AS steps
+  FROM numbered JOIN anchors a USING (person, session)
+  WHERE {within}
+  GROUP BY person, session
+)
+SELECT steps, count(*) AS sessions, sum(count(*)) OVER () AS total FROM paths GROUP BY steps
+ORDER BY sessions DESC, steps LIMIT {params.add(query.limit)}"""
+    return CompiledSql(sql, params.values)
+
+
+def run_paths(store: EventQueries, app_id: str, query: PathsQuery) -> PathsResult:
+    """Answer a paths query from the event store."""
+    compiled = compile_paths(query, app_id)
+    _, rows = store.query(compiled.sql, compiled.params)
+    return PathsResult(
+        sessions=int(rows[0][2]) if rows else 0,
+        paths=[PathCount(steps=list(steps), sessions=int(n)) for steps, n, _ in rows],
+    )
