@@ -540,6 +540,7 @@ def time_to_value(world: World, q: Any) -> dict[str, Any]:
             "within": [
                 {
                     "days": days,
+                    "count": sum(1 for g in gaps if g <= days * 86_400_000_000),
                     "share": sum(1 for g in gaps if g <= days * 86_400_000_000) / units
                     if units
                     else 0.0,

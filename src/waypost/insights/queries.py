@@ -450,15 +450,75 @@ class PathsQuery(Common):
         return self
 
 
+class Period(Strict):
+    """A stretch of time: from `date_from` up to (not including) `date_to`."""
+
+    date_from: datetime
+    date_to: datetime
+
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _in_utc(cls, value: datetime) -> datetime:
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Period:
+        if self.date_from >= self.date_to:
+            raise ValueError("date_from must be before date_to")
+        return self
+
+
+COMPARABLE = ("funnel", "time_to_value")
+
+
+class ComparisonQuery(Strict):
+    """One funnel or time-to-value query over two periods (say, before and after a walkthrough
+    launched), with the difference of each measure and whether it is significant."""
+
+    kind: Literal["comparison"] = "comparison"
+    insight: dict[str, Any] = Field(
+        description="A funnel or time_to_value query, without date_from and date_to."
+    )
+    before: Period
+    after: Period
+
+    @model_validator(mode="after")
+    def _comparable(self) -> ComparisonQuery:
+        if self.insight.get("kind") not in COMPARABLE:
+            raise ValueError("insight.kind must be funnel or time_to_value")
+        if {"date_from", "date_to"} & set(self.insight):
+            raise ValueError("insight: leave out date_from and date_to; the periods set them")
+        for period in (self.before, self.after):
+            try:
+                self.in_period(period)
+            except InvalidInput as exc:
+                raise ValueError(f"insight.{exc.field or ''}: {exc.message}") from None
+        return self
+
+    def in_period(self, period: Period) -> FunnelQuery | TimeToValueQuery:
+        """The insight over one period."""
+        query = read_query(
+            {**self.insight, "date_from": period.date_from, "date_to": period.date_to}
+        )
+        assert isinstance(query, FunnelQuery | TimeToValueQuery)
+        return query
+
+
 # Every kind of insight; the API and CLI read a query into this by its `kind`.
 InsightQuery = Annotated[
-    FunnelQuery | TrendsQuery | RetentionQuery | TimeToValueQuery | OnboardingQuery | PathsQuery,
+    FunnelQuery
+    | TrendsQuery
+    | RetentionQuery
+    | TimeToValueQuery
+    | OnboardingQuery
+    | PathsQuery
+    | ComparisonQuery,
     Field(discriminator="kind"),
 ]
 
 _QUERY_ADAPTER: TypeAdapter[InsightQuery] = TypeAdapter(InsightQuery)
 QUERY_SCHEMA = _QUERY_ADAPTER.json_schema(ref_template="#/components/schemas/{model}")
-_KINDS = {"funnel", "trends", "retention", "time_to_value", "onboarding", "paths"}
+_KINDS = {"funnel", "trends", "retention", "time_to_value", "onboarding", "paths", "comparison"}
 
 
 def read_query(data: Any) -> InsightQuery:

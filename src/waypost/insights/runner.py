@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from waypost.events.store import EventQueries
+from waypost.insights.comparison import ComparisonResult, run_comparison
 from waypost.insights.funnels import FunnelResult, run_funnel
 from waypost.insights.onboarding import OnboardingResult, run_onboarding
 from waypost.insights.paths import PathsResult, run_paths
 from waypost.insights.queries import (
+    ComparisonQuery,
     FunnelQuery,
     InsightQuery,
     OnboardingQuery,
@@ -26,6 +28,7 @@ InsightResult = (
     | TimeToValueResult
     | OnboardingResult
     | PathsResult
+    | ComparisonResult
 )
 
 
@@ -43,4 +46,6 @@ def run_query(store: EventQueries, app_id: str, query: InsightQuery) -> InsightR
         return run_onboarding(store, app_id, query)
     if isinstance(query, PathsQuery):
         return run_paths(store, app_id, query)
+    if isinstance(query, ComparisonQuery):
+        return run_comparison(store, app_id, query)
     raise TypeError(f"no runner for {type(query).__name__}")

@@ -28,6 +28,7 @@ DAY_US = 86_400_000_000
 
 class Share(BaseModel):
     days: int
+    count: int
     share: float
 
 
@@ -56,9 +57,13 @@ class TimeToValueResult(BaseModel):
 
 
 def compile_time_to_value(
-    query: TimeToValueQuery, app_id: str, dialect: Callable[[Params], Dialect] = DuckDBDialect
+    query: TimeToValueQuery,
+    app_id: str,
+    dialect: Callable[[Params], Dialect] = DuckDBDialect,
+    gaps_only: bool = False,
 ) -> CompiledSql:
-    """Rows per group (kind 'all', 'cohort' or 'segment', its key) with the statistics."""
+    """Rows per group (kind 'all', 'cohort' or 'segment', its key) with the statistics; with
+    `gaps_only`, each unit's microseconds to value instead (for tests between periods)."""
     params = Params()
     d = dialect(params)
     props = PropertySql(d, params)
@@ -81,25 +86,12 @@ def compile_time_to_value(
         props.text(query.breakdown.source, query.breakdown.property) if query.breakdown else "''"
     )
     window = params.add(query.window_days * 86400)
-    cohort = d.bucket("started", query.cohort_interval.value, params.add(query.timezone))
     gap = f"({d.epoch_us('valued')} - {d.epoch_us('started')})"
-    stats = [
-        "count(*) AS units",
-        "count(valued) AS reached",
-        f"{d.quantile(gap, 0.5)} AS median_us",
-        f"{d.quantile(gap, 0.75)} AS p75_us",
-        f"{d.quantile(gap, 0.9)} AS p90_us",
-        *(
-            f"{d.count_if(f'{gap} <= {params.add(days * DAY_US)}')} AS within_{i}"
-            for i, days in enumerate(query.within_days)
-        ),
-    ]
     where = " AND ".join(common)
     # Conditions first: compiling them registers the trait joins that joins() then lists.
     starts, values = step(query.start), step(query.value)
     joins = props.joins()
-    limit = params.add(query.breakdown.limit if query.breakdown else 1)
-    sql = f"""WITH starts AS (
+    ctes = f"""WITH starts AS (
   SELECT {unit} AS unit, min(e.timestamp) AS started, arg_min({segment}, e.timestamp) AS segment
   FROM resolved_events e {joins}
   WHERE {where} AND {starts}
@@ -111,7 +103,25 @@ def compile_time_to_value(
     WHERE {where} AND {values}
   ) v ON v.unit = s.unit AND v.ts >= s.started AND v.ts <= {d.plus_seconds("s.started", window)}
   GROUP BY s.unit, s.started, s.segment
-), ranked AS (
+)"""
+    if gaps_only:
+        return CompiledSql(
+            f"{ctes}\nSELECT {gap} AS gap FROM valued WHERE valued IS NOT NULL", params.values
+        )
+    cohort = d.bucket("started", query.cohort_interval.value, params.add(query.timezone))
+    stats = [
+        "count(*) AS units",
+        "count(valued) AS reached",
+        f"{d.quantile(gap, 0.5)} AS median_us",
+        f"{d.quantile(gap, 0.75)} AS p75_us",
+        f"{d.quantile(gap, 0.9)} AS p90_us",
+        *(
+            f"{d.count_if(f'{gap} <= {params.add(days * DAY_US)}')} AS within_{i}"
+            for i, days in enumerate(query.within_days)
+        ),
+    ]
+    limit = params.add(query.breakdown.limit if query.breakdown else 1)
+    sql = f"""{ctes}, ranked AS (
   SELECT v.*, CASE WHEN r.rank <= {limit} THEN v.segment ELSE '{OTHER}' END AS label
   FROM valued v JOIN (
     SELECT segment, row_number() OVER (ORDER BY count(*) DESC, segment) AS rank
@@ -135,7 +145,11 @@ def _stats(query: TimeToValueQuery, row: dict[str, Any] | None) -> dict[str, Any
         "p75_seconds": _seconds(row, "p75_us"),
         "p90_seconds": _seconds(row, "p90_us"),
         "within": [
-            Share(days=days, share=int(row[f"within_{i}"]) / units if row and units else 0.0)
+            Share(
+                days=days,
+                count=int(row[f"within_{i}"]) if row else 0,
+                share=int(row[f"within_{i}"]) / units if row and units else 0.0,
+            )
             for i, days in enumerate(query.within_days)
         ],
     }
@@ -143,6 +157,13 @@ def _stats(query: TimeToValueQuery, row: dict[str, Any] | None) -> dict[str, Any
 
 def _seconds(row: dict[str, Any] | None, key: str) -> float | None:
     return None if not row or row[key] is None else float(row[key]) / 1e6
+
+
+def value_gaps(store: EventQueries, app_id: str, query: TimeToValueQuery) -> list[int]:
+    """Each unit's microseconds from start to value, for units that got there."""
+    compiled = compile_time_to_value(query, app_id, gaps_only=True)
+    _, rows = store.query(compiled.sql, compiled.params)
+    return [int(row[0]) for row in rows]
 
 
 def run_time_to_value(

@@ -1,0 +1,173 @@
+"""Before/after comparison: one funnel or time-to-value query over two periods, with the
+difference of each measure, its 95% confidence interval and a p-value.
+
+Conversions (and time-to-value shares) are proportions: a two-proportion z-test, and a Wald
+interval for the difference. Times to value are compared with the Mann-Whitney U test, which
+needs no assumption about their shape; the interval for the difference of medians comes from a
+seeded bootstrap, so the same data always gives the same interval.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+from scipy import stats
+
+from waypost.events.store import EventQueries
+from waypost.insights.funnels import FunnelResult, run_funnel
+from waypost.insights.queries import ComparisonQuery, FunnelQuery, TimeToValueQuery
+from waypost.insights.time_to_value import TimeToValueResult, run_time_to_value, value_gaps
+
+Z_95 = 1.959963984540054
+BOOTSTRAP_ROUNDS = 2000
+BOOTSTRAP_SAMPLE = 20_000
+
+
+class Difference(BaseModel):
+    measure: str
+    test: str
+    before: float | None
+    after: float | None
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    significant: bool
+    verdict: str
+
+
+class ComparisonResult(BaseModel):
+    kind: str = "comparison"
+    before: FunnelResult | TimeToValueResult
+    after: FunnelResult | TimeToValueResult
+    differences: list[Difference]
+
+
+def two_proportions(measure: str, x1: int, n1: int, x2: int, n2: int) -> Difference:
+    """Compare x1/n1 (before) with x2/n2 (after)."""
+    if n1 == 0 or n2 == 0:
+        return Difference(
+            measure=measure,
+            test="two_proportion",
+            before=x1 / n1 if n1 else None,
+            after=x2 / n2 if n2 else None,
+            difference=None,
+            ci_low=None,
+            ci_high=None,
+            p_value=None,
+            significant=False,
+            verdict="not enough data: a period has no units",
+        )
+    p1, p2 = x1 / n1, x2 / n2
+    diff = p2 - p1
+    spread = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    pooled = (x1 + x2) / (n1 + n2)
+    pooled_spread = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    p_value = 1.0 if pooled_spread == 0 else math.erfc(abs(diff / pooled_spread) / math.sqrt(2))
+    return _difference(
+        measure, "two_proportion", p1, p2, diff, diff - Z_95 * spread, diff + Z_95 * spread, p_value
+    )
+
+
+def times(measure: str, before: list[int], after: list[int]) -> Difference:
+    """Compare two samples of times (microseconds; reported in seconds) by their medians."""
+    if not before or not after:
+        return Difference(
+            measure=measure,
+            test="mann_whitney",
+            before=float(np.median(before)) / 1e6 if before else None,
+            after=float(np.median(after)) / 1e6 if after else None,
+            difference=None,
+            ci_low=None,
+            ci_high=None,
+            p_value=None,
+            significant=False,
+            verdict="not enough data: a period has no one who got there",
+        )
+    first, second = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
+    p_value = float(stats.mannwhitneyu(second, first, alternative="two-sided").pvalue)
+    rng = np.random.default_rng(0)
+    first_sample = _sample(first, rng)
+    second_sample = _sample(second, rng)
+    shifts = np.median(
+        rng.choice(second_sample, (BOOTSTRAP_ROUNDS, second_sample.size)), axis=1
+    ) - np.median(rng.choice(first_sample, (BOOTSTRAP_ROUNDS, first_sample.size)), axis=1)
+    low, high = np.percentile(shifts, [2.5, 97.5]) / 1e6
+    m1, m2 = float(np.median(first)) / 1e6, float(np.median(second)) / 1e6
+    return _difference(measure, "mann_whitney", m1, m2, m2 - m1, float(low), float(high), p_value)
+
+
+def _sample(values: Any, rng: np.random.Generator) -> Any:
+    # Bootstrapping every value of a large period adds nothing but time.
+    if values.size <= BOOTSTRAP_SAMPLE:
+        return values
+    return rng.choice(values, BOOTSTRAP_SAMPLE, replace=False)
+
+
+def _difference(
+    measure: str,
+    test: str,
+    before: float,
+    after: float,
+    diff: float,
+    low: float,
+    high: float,
+    p_value: float,
+) -> Difference:
+    significant = p_value < 0.05
+    if significant:
+        verdict = f"significant at 95% (p = {p_value:.3g}): {'up' if diff > 0 else 'down'}"
+    else:
+        verdict = (
+            f"not significant at 95% (p = {p_value:.3g}): the difference may be chance; "
+            "do not conclude that anything changed"
+        )
+    return Difference(
+        measure=measure, test=test, before=before, after=after, difference=diff, ci_low=low,
+        ci_high=high, p_value=p_value, significant=significant, verdict=verdict,
+    )  # fmt: skip
+
+
+def run_comparison(store: EventQueries, app_id: str, query: ComparisonQuery) -> ComparisonResult:
+    """Run the insight over both periods and compare each measure."""
+    first, second = query.in_period(query.before), query.in_period(query.after)
+    if isinstance(first, FunnelQuery) and isinstance(second, FunnelQuery):
+        one, two = run_funnel(store, app_id, first), run_funnel(store, app_id, second)
+        last = len(first.steps) - 1
+        differences = [
+            two_proportions(
+                f"conversion from step 0 to step {last}",
+                one.steps[last].count,
+                one.steps[0].count,
+                two.steps[last].count,
+                two.steps[0].count,
+            )
+        ] + [
+            two_proportions(
+                f"conversion from step {k - 1} to step {k}",
+                one.steps[k].count,
+                one.steps[k - 1].count,
+                two.steps[k].count,
+                two.steps[k - 1].count,
+            )
+            for k in range(1, len(first.steps))
+        ]
+        return ComparisonResult(before=one, after=two, differences=differences)
+    assert isinstance(first, TimeToValueQuery) and isinstance(second, TimeToValueQuery)
+    a, b = run_time_to_value(store, app_id, first), run_time_to_value(store, app_id, second)
+    differences = [
+        times("time to value", value_gaps(store, app_id, first), value_gaps(store, app_id, second))
+    ] + [
+        two_proportions(
+            f"share reaching value within {share_a.days} days",
+            share_a.count,
+            a.overall.units,
+            share_b.count,
+            b.overall.units,
+        )
+        for share_a, share_b in zip(a.overall.within, b.overall.within, strict=True)
+    ]
+    return ComparisonResult(before=a, after=b, differences=differences)

@@ -1,0 +1,101 @@
+"""Before/after comparisons: differences with intervals and p-values, said plainly."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from tests.insights.conftest import APP
+from tests.insights.reference import Ev, World
+from waypost.errors import InvalidInput
+from waypost.events import DuckDBEventStore
+from waypost.insights.comparison import run_comparison, times, two_proportions
+from waypost.insights.queries import read_query
+
+Loaded = Callable[[World], DuckDBEventStore]
+BEFORE = datetime(2026, 5, 1, tzinfo=UTC)
+AFTER = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def test_two_proportions_match_the_textbook_z_test() -> None:
+    result = two_proportions("conversion", 40, 200, 70, 200)
+    pooled = 110 / 400
+    z = (0.35 - 0.2) / math.sqrt(pooled * (1 - pooled) * (2 / 200))
+    assert result.p_value == pytest.approx(2 * stats.norm.sf(z))
+    spread = math.sqrt(0.2 * 0.8 / 200 + 0.35 * 0.65 / 200)
+    assert (result.ci_low, result.ci_high) == pytest.approx(
+        (0.15 - 1.96 * spread, 0.15 + 1.96 * spread), rel=1e-3
+    )
+    assert result.significant and result.verdict.startswith("significant at 95%")
+
+
+def test_a_small_difference_is_called_not_significant() -> None:
+    result = two_proportions("conversion", 20, 100, 23, 100)
+    assert not result.significant
+    assert "not significant" in result.verdict and "chance" in result.verdict
+    assert result.ci_low < 0 < result.ci_high
+
+
+def test_times_use_mann_whitney_and_a_repeatable_interval() -> None:
+    rng = np.random.default_rng(1)
+    slow = [int(x) for x in rng.exponential(3600e6, 300)]
+    fast = [int(x) for x in rng.exponential(1200e6, 300)]
+    result = times("time to value", slow, fast)
+    assert result.p_value == pytest.approx(stats.mannwhitneyu(fast, slow).pvalue)
+    assert result.significant and result.difference < 0
+    assert result.ci_low < result.difference < result.ci_high < 0
+    assert times("time to value", slow, fast) == result  # same data, same interval
+
+
+def test_funnel_before_and_after_a_walkthrough(loaded: Loaded) -> None:
+    events = []
+    for start, converted in ((BEFORE, 10), (AFTER, 30)):
+        for person in range(40):
+            pid = person + (0 if start is BEFORE else 100)
+            events.append(Ev(pid, "Signed Up", start + timedelta(hours=person), f"s{pid}"))
+            if person < converted:
+                events.append(
+                    Ev(pid, "Activated", start + timedelta(hours=person, minutes=5), f"a{pid}")
+                )
+    query = read_query(
+        {
+            "kind": "comparison",
+            "insight": {
+                "kind": "funnel",
+                "steps": [{"event": "Signed Up"}, {"event": "Activated"}],
+            },
+            "before": {
+                "date_from": BEFORE.isoformat(),
+                "date_to": (BEFORE + timedelta(days=7)).isoformat(),
+            },
+            "after": {
+                "date_from": AFTER.isoformat(),
+                "date_to": (AFTER + timedelta(days=7)).isoformat(),
+            },
+        }
+    )
+    result = run_comparison(loaded(World(events)), APP, query)
+    overall = result.differences[0]
+    assert (overall.before, overall.after) == (0.25, 0.75)
+    assert overall.significant and overall.difference == pytest.approx(0.5)
+
+
+def test_dates_inside_the_compared_insight_are_refused() -> None:
+    with pytest.raises(InvalidInput, match="leave out date_from and date_to"):
+        read_query(
+            {
+                "kind": "comparison",
+                "insight": {
+                    "kind": "funnel",
+                    "steps": [{"event": "A"}, {"event": "B"}],
+                    "date_from": "2026-01-01T00:00:00Z",
+                },
+                "before": {"date_from": "2026-01-01T00:00:00Z", "date_to": "2026-02-01T00:00:00Z"},
+                "after": {"date_from": "2026-02-01T00:00:00Z", "date_to": "2026-03-01T00:00:00Z"},
+            }
+        )
