@@ -51,6 +51,11 @@ docs: $(RUNTIME)
 clean:
 	rm -rf $(VENV) .pytest_cache tests/node/node_modules
 
+## Ingest benchmark: /v1/batch on a real server beside the DuckDB ceiling (BENCH_ARGS="--clients 16")
+.PHONY: bench
+bench: $(RUNTIME)
+	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
+
 ## Funnel benchmark: Waypost's funnel beside ClickHouse's windowFunnel (chDB) on 10M events
 ## (FUNNEL_ARGS="--data-dir /tmp/funnel" keeps the generated events for the next run)
 BENCH := $(VENV)/.bench-installed
