@@ -33,6 +33,11 @@ TARGETED: dict[tuple[str, str], dict[str, Any] | None] = {
         "kind": "funnel",
         "steps": [{"event": "Paid"}, {"event": "Paid"}],
     },
+    ("GET", "/api/v1/actions"): None,
+    ("POST", "/api/v1/actions"): {"name": "Intrusion", "steps": [{"event": "Paid"}]},
+    ("GET", "/api/v1/actions/{action_id}"): None,
+    ("PUT", "/api/v1/actions/{action_id}"): {"name": "Hijacked", "steps": [{"event": "Paid"}]},
+    ("DELETE", "/api/v1/actions/{action_id}"): None,
 }
 # Routes that name the app in the query string rather than the path.
 QUERIES = {
@@ -40,6 +45,11 @@ QUERIES = {
     ("GET", "/api/v1/persons/{person}"): "?app_id={app_id}",
     ("DELETE", "/api/v1/persons/{person}"): "?app_id={app_id}",
     ("POST", "/api/v1/insights/query"): "?app_id={app_id}",
+    ("GET", "/api/v1/actions"): "?app_id={app_id}",
+    ("POST", "/api/v1/actions"): "?app_id={app_id}",
+    ("GET", "/api/v1/actions/{action_id}"): "?app_id={app_id}",
+    ("PUT", "/api/v1/actions/{action_id}"): "?app_id={app_id}",
+    ("DELETE", "/api/v1/actions/{action_id}"): "?app_id={app_id}",
 }
 # Routes without another tenant's id in the path; checked one by one below.
 UNTARGETED = {("GET", "/api/v1/me"), ("GET", "/api/v1/apps"), ("POST", "/api/v1/apps")}
@@ -83,6 +93,11 @@ def two_tenants(
         "key_id": next(k["id"] for k in keys if k["kind"] == "secret"),
         "victim_email": beta.owner_email,
         "person": "victim-user",
+        "action_id": client.post(
+            "/api/v1/actions",
+            json={"name": "Paid", "steps": [{"event": "Paid"}]},
+            headers=beta.bearer(),
+        ).json()["id"],
     }
     return alpha, beta, victim_ids
 
@@ -98,6 +113,7 @@ def _beta_state(client: TestClient, beta: Tenant) -> Any:
         client.get(f"/api/v1/apps/{beta.app_id}/keys", headers=headers).json(),
         client.get("/api/v1/persons/victim-user", headers=headers).json(),
         client.get("/api/v1/events", headers=headers).json(),
+        client.get("/api/v1/actions", headers=headers).json(),
     )
 
 
@@ -108,6 +124,7 @@ BOGUS_IDS = {
     "user_id": "usr_doesnotexist000000",
     "victim_email": "nobody@nowhere.example",
     "person": "nobody",
+    "action_id": "act_doesnotexist000000",
 }
 
 

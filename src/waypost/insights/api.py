@@ -6,6 +6,16 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from waypost.errors import InvalidInput
+from waypost.insights.actions import (
+    ActionIn,
+    ActionOut,
+    action_steps,
+    create_action,
+    delete_action,
+    get_action,
+    list_actions,
+    update_action,
+)
 from waypost.insights.queries import QUERY_SCHEMA, read_query
 from waypost.insights.runner import InsightResult, run_query
 from waypost.tenancy.roles import Permission
@@ -31,4 +41,44 @@ async def query_insight(
     except ValueError:
         raise InvalidInput("the body must be a JSON insight query") from None
     query = read_query(data)
-    return await run_in_threadpool(run_query, request.app.state.events, app.id, query)
+    actions = action_steps(db, app.id)
+    return await run_in_threadpool(run_query, request.app.state.events, app.id, query, actions)
+
+
+@router.get("/actions", response_model=list[ActionOut])
+def list_app_actions(db: DB, caller: Caller, app_id: str | None = None) -> list[ActionOut]:
+    """The app's actions, by name."""
+    app = caller_app(db, caller, app_id, Permission.QUERY_INSIGHTS)
+    return [action.out() for action in list_actions(db, app.id)]
+
+
+@router.post("/actions", response_model=ActionOut, status_code=201)
+def create_app_action(
+    db: DB, caller: Caller, action: ActionIn, app_id: str | None = None
+) -> ActionOut:
+    """Define an action; its name must be new in the app (409 otherwise)."""
+    app = caller_app(db, caller, app_id, Permission.EDIT_CONTENT)
+    return create_action(db, app.id, action).out()
+
+
+@router.get("/actions/{action_id}", response_model=ActionOut)
+def get_app_action(db: DB, caller: Caller, action_id: str, app_id: str | None = None) -> ActionOut:
+    """One action."""
+    app = caller_app(db, caller, app_id, Permission.QUERY_INSIGHTS)
+    return get_action(db, app.id, action_id).out()
+
+
+@router.put("/actions/{action_id}", response_model=ActionOut)
+def update_app_action(
+    db: DB, caller: Caller, action_id: str, action: ActionIn, app_id: str | None = None
+) -> ActionOut:
+    """Replace an action's name, description and steps."""
+    app = caller_app(db, caller, app_id, Permission.EDIT_CONTENT)
+    return update_action(db, app.id, action_id, action).out()
+
+
+@router.delete("/actions/{action_id}", status_code=204)
+def delete_app_action(db: DB, caller: Caller, action_id: str, app_id: str | None = None) -> None:
+    """Remove an action."""
+    app = caller_app(db, caller, app_id, Permission.EDIT_CONTENT)
+    delete_action(db, app.id, action_id)

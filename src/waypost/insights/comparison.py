@@ -10,6 +10,7 @@ seeded bootstrap, so the same data always gives the same interval.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from pydantic import BaseModel
 from scipy import stats
 
 from waypost.events.store import EventQueries
+from waypost.insights.actions import ActionStep
 from waypost.insights.funnels import FunnelResult, run_funnel
 from waypost.insights.queries import ComparisonQuery, FunnelQuery, TimeToValueQuery
 from waypost.insights.time_to_value import TimeToValueResult, run_time_to_value, value_gaps
@@ -131,11 +133,19 @@ def _difference(
     )  # fmt: skip
 
 
-def run_comparison(store: EventQueries, app_id: str, query: ComparisonQuery) -> ComparisonResult:
+def run_comparison(
+    store: EventQueries,
+    app_id: str,
+    query: ComparisonQuery,
+    actions: Mapping[str, list[ActionStep]] | None = None,
+) -> ComparisonResult:
     """Run the insight over both periods and compare each measure."""
     first, second = query.in_period(query.before), query.in_period(query.after)
     if isinstance(first, FunnelQuery) and isinstance(second, FunnelQuery):
-        one, two = run_funnel(store, app_id, first), run_funnel(store, app_id, second)
+        one, two = (
+            run_funnel(store, app_id, first, actions),
+            run_funnel(store, app_id, second, actions),
+        )
         last = len(first.steps) - 1
         differences = [
             two_proportions(
@@ -157,9 +167,14 @@ def run_comparison(store: EventQueries, app_id: str, query: ComparisonQuery) -> 
         ]
         return ComparisonResult(before=one, after=two, differences=differences)
     assert isinstance(first, TimeToValueQuery) and isinstance(second, TimeToValueQuery)
-    a, b = run_time_to_value(store, app_id, first), run_time_to_value(store, app_id, second)
+    a = run_time_to_value(store, app_id, first, actions)
+    b = run_time_to_value(store, app_id, second, actions)
     differences = [
-        times("time to value", value_gaps(store, app_id, first), value_gaps(store, app_id, second))
+        times(
+            "time to value",
+            value_gaps(store, app_id, first, actions),
+            value_gaps(store, app_id, second, actions),
+        )
     ] + [
         two_proportions(
             f"share reaching value within {share_a.days} days",

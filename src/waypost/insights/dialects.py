@@ -47,6 +47,9 @@ class Dialect(Protocol):
     def contains_ci(self, text: str, needle: str) -> str:
         """Case-insensitive substring test."""
 
+    def contains(self, text: str, needle: str) -> str:
+        """Substring test, case counting."""
+
     def regex(self, text: str, pattern: str) -> str:
         """True when `pattern` matches anywhere in `text`."""
 
@@ -131,6 +134,9 @@ class DuckDBDialect:
 
     def contains_ci(self, text: str, needle: str) -> str:
         return f"contains(lower({text}), lower({needle}))"
+
+    def contains(self, text: str, needle: str) -> str:
+        return f"contains({text}, {needle})"
 
     def regex(self, text: str, pattern: str) -> str:
         return f"regexp_matches({text}, {pattern})"

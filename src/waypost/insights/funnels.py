@@ -18,7 +18,7 @@ The rules, which the reference implementation in the tests spells out in plain P
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from waypost.events.store import EventQueries
+from waypost.insights.actions import ActionStep
 from waypost.insights.dialects import Dialect, DuckDBDialect, Params
 from waypost.insights.properties import PropertySql
 from waypost.insights.queries import (
@@ -80,26 +81,23 @@ class CompiledSql:
 
 
 def compile_funnel(
-    query: FunnelQuery, app_id: str, dialect: Callable[[Params], Dialect] = DuckDBDialect
+    query: FunnelQuery,
+    app_id: str,
+    dialect: Callable[[Params], Dialect] = DuckDBDialect,
+    actions: Mapping[str, list[ActionStep]] | None = None,
 ) -> CompiledSql:
     """One statement answering the funnel: a row per breakdown value (one row without a
     breakdown) with each step's count, average and median seconds, and the histogram."""
     params = Params()
     d = dialect(params)
-    props = PropertySql(d, params)
+    props = PropertySql(d, params, actions)
     n = len(query.steps)
     window = params.add(query.window_seconds)
     breakdown = query.breakdown
     per_value = breakdown is not None and breakdown.attribution is Attribution.ALL_EVENTS
 
-    step_flags = [
-        f"({_event_is(step.event, params)} AND {props.all_of(step.where)}) AS s{k}"
-        for k, step in enumerate(query.steps)
-    ]
-    exclusion_flags = [
-        f"({_event_is(x.event, params)} AND {props.all_of(x.where)}) AS x{i}"
-        for i, x in enumerate(query.exclusions)
-    ]
+    step_flags = [f"{props.matches(step)} AS s{k}" for k, step in enumerate(query.steps)]
+    exclusion_flags = [f"{props.matches(x)} AS x{i}" for i, x in enumerate(query.exclusions)]
     value = props.text(breakdown.source, breakdown.property) if breakdown else "''"
     conditions = [
         f"e.app_id = {params.add(app_id)}",
@@ -279,24 +277,27 @@ GROUP BY 1"""
     return CompiledSql(sql, params.values)
 
 
-def _event_is(event: str | None, params: Params) -> str:
-    return "true" if event is None else f"e.event = {params.add(event)}"
-
-
 def _naive(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def run_funnel(store: EventQueries, app_id: str, query: FunnelQuery) -> FunnelResult:
+def run_funnel(
+    store: EventQueries,
+    app_id: str,
+    query: FunnelQuery,
+    actions: Mapping[str, list[ActionStep]] | None = None,
+) -> FunnelResult:
     """Answer a funnel query from the event store."""
-    totals = _rows(store, compile_funnel(query.model_copy(update={"breakdown": None}), app_id))
+    totals = _rows(
+        store, compile_funnel(query.model_copy(update={"breakdown": None}), app_id, actions=actions)
+    )
     total = totals[0] if totals else None
     result = FunnelResult(
         steps=_steps(query, total),
         histogram=_histogram(total),
     )
     if query.breakdown is not None:
-        rows = _rows(store, compile_funnel(query, app_id))
+        rows = _rows(store, compile_funnel(query, app_id, actions=actions))
         rows.sort(key=lambda row: (row["label"] == OTHER, -row["c0"], row["label"]))
         result.breakdowns = [
             FunnelBreakdown(value=row["label"], steps=_steps(query, row)) for row in rows

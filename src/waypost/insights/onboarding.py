@@ -4,7 +4,7 @@ any order; overall and per cohort (the interval in which they became new)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from waypost.events.store import EventQueries
+from waypost.insights.actions import ActionStep
 from waypost.insights.dialects import Dialect, DuckDBDialect, Params
 from waypost.insights.funnels import UNIT_COLUMNS, CompiledSql
 from waypost.insights.intervals import interval_starts
@@ -44,12 +45,15 @@ class OnboardingResult(BaseModel):
 
 
 def compile_onboarding(
-    query: OnboardingQuery, app_id: str, dialect: Callable[[Params], Dialect] = DuckDBDialect
+    query: OnboardingQuery,
+    app_id: str,
+    dialect: Callable[[Params], Dialect] = DuckDBDialect,
+    actions: Mapping[str, list[ActionStep]] | None = None,
 ) -> CompiledSql:
     """Rows per cohort plus one overall (cohort NULL): units, completed, and per milestone."""
     params = Params()
     d = dialect(params)
-    props = PropertySql(d, params)
+    props = PropertySql(d, params, actions)
     unit = UNIT_COLUMNS[query.aggregate_by]
     common = [
         f"e.app_id = {params.add(app_id)}",
@@ -62,8 +66,7 @@ def compile_onboarding(
         common.append(props.not_test_account())
 
     def step(s: Step) -> str:
-        event = "true" if s.event is None else f"e.event = {params.add(s.event)}"
-        return f"({event} AND {props.all_of(s.where)})"
+        return props.matches(s)
 
     where = " AND ".join(common)
     new = step(query.new)
@@ -115,9 +118,14 @@ def _completion(query: OnboardingQuery, row: dict[str, Any] | None) -> dict[str,
     }
 
 
-def run_onboarding(store: EventQueries, app_id: str, query: OnboardingQuery) -> OnboardingResult:
+def run_onboarding(
+    store: EventQueries,
+    app_id: str,
+    query: OnboardingQuery,
+    actions: Mapping[str, list[ActionStep]] | None = None,
+) -> OnboardingResult:
     """Answer an onboarding-completion query from the event store."""
-    compiled = compile_onboarding(query, app_id)
+    compiled = compile_onboarding(query, app_id, actions=actions)
     columns, rows = store.query(compiled.sql, compiled.params)
     found = [dict(zip(columns, row, strict=True)) for row in rows]
     overall = next((r for r in found if r["cohort"] is None and r["units"]), None)

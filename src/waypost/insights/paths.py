@@ -9,11 +9,12 @@ session and listed most common first.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from pydantic import BaseModel
 
 from waypost.events.store import EventQueries
+from waypost.insights.actions import ActionStep
 from waypost.insights.dialects import Dialect, DuckDBDialect, Params
 from waypost.insights.funnels import CompiledSql
 from waypost.insights.properties import PropertySql
@@ -35,12 +36,15 @@ class PathsResult(BaseModel):
 
 
 def compile_paths(
-    query: PathsQuery, app_id: str, dialect: Callable[[Params], Dialect] = DuckDBDialect
+    query: PathsQuery,
+    app_id: str,
+    dialect: Callable[[Params], Dialect] = DuckDBDialect,
+    actions: Mapping[str, list[ActionStep]] | None = None,
 ) -> CompiledSql:
     """Rows (steps as a list, sessions, all anchor sessions), most common first."""
     params = Params()
     d = dialect(params)
-    props = PropertySql(d, params)
+    props = PropertySql(d, params, actions)
     conditions = [
         f"e.app_id = {params.add(app_id)}",
         "e.person_id IS NOT NULL",
@@ -92,9 +96,14 @@ ORDER BY sessions DESC, steps LIMIT {params.add(query.limit)}"""
     return CompiledSql(sql, params.values)
 
 
-def run_paths(store: EventQueries, app_id: str, query: PathsQuery) -> PathsResult:
+def run_paths(
+    store: EventQueries,
+    app_id: str,
+    query: PathsQuery,
+    actions: Mapping[str, list[ActionStep]] | None = None,
+) -> PathsResult:
     """Answer a paths query from the event store."""
-    compiled = compile_paths(query, app_id)
+    compiled = compile_paths(query, app_id, actions=actions)
     _, rows = store.query(compiled.sql, compiled.params)
     return PathsResult(
         sessions=int(rows[0][2]) if rows else 0,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from waypost.errors import InvalidInput
+from waypost.insights.actions import ActionStep, UrlMatch
 from waypost.insights.dialects import Dialect, Params
-from waypost.insights.queries import Filter, Op, Source
+from waypost.insights.queries import EventMatch, Filter, Op, Source
 
 TEST_ACCOUNT_TRAIT = "is_test_account"
 
@@ -11,10 +15,48 @@ TEST_ACCOUNT_TRAIT = "is_test_account"
 class PropertySql:
     """Compiles filters over the events relation `e`, joining in the trait values they name."""
 
-    def __init__(self, dialect: Dialect, params: Params) -> None:
+    def __init__(
+        self,
+        dialect: Dialect,
+        params: Params,
+        actions: Mapping[str, list[ActionStep]] | None = None,
+    ) -> None:
         self.dialect = dialect
         self.params = params
+        self.actions = actions or {}
         self._joins: dict[tuple[Source, str], str] = {}
+
+    def matches(self, match: EventMatch) -> str:
+        """True for the events a step, series or exclusion counts."""
+        if match.action is not None:
+            steps = self.actions.get(match.action)
+            if steps is None:
+                raise InvalidInput(f"the app has no action named {match.action!r}", field="action")
+            which = " OR ".join(f"({self._action_step(step)})" for step in steps)
+        elif match.event is not None:
+            which = f"e.event = {self.params.add(match.event)}"
+        else:
+            which = "true"
+        return f"(({which}) AND {self.all_of(match.where)})"
+
+    def _action_step(self, step: ActionStep) -> str:
+        d, add = self.dialect, self.params.add
+        parts = []
+        if step.event is not None:
+            parts.append(f"e.event = {add(step.event)}")
+        if step.url is not None:
+            if step.url_match is UrlMatch.EXACT:
+                parts.append(f"coalesce(e.url = {add(step.url)}, false)")
+            elif step.url_match is UrlMatch.REGEX:
+                parts.append(f"coalesce({d.regex('e.url', add(step.url))}, false)")
+            else:
+                parts.append(f"coalesce({d.contains('e.url', add(step.url))}, false)")
+        if step.selector is not None:
+            parts.append(f"coalesce(e.element_selector = {add(step.selector)}, false)")
+        if step.text is not None:
+            parts.append(f"coalesce(e.element_text = {add(step.text)}, false)")
+        parts.append(self.all_of(step.where))
+        return " AND ".join(parts)
 
     def value(self, source: Source, name: str) -> tuple[str, str | None]:
         """The JSON column and key holding a property (traits are joined in as whole values)."""

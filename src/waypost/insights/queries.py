@@ -111,11 +111,23 @@ class Filter(Strict):
 Where = Annotated[list[Filter], Field(default_factory=list, max_length=50)]
 
 
-class Step(Strict):
-    """A funnel step: an event name (null means any event) and conditions on it."""
+class EventMatch(Strict):
+    """Which events count: an event name or an action's name (neither: any event), and
+    conditions on them."""
 
-    event: str | None
+    event: str | None = None
+    action: str | None = Field(None, description="The name of an action of the app.")
     where: Where
+
+    @model_validator(mode="after")
+    def _event_or_action(self) -> EventMatch:
+        if self.event is not None and self.action is not None:
+            raise ValueError("give an event or an action, not both")
+        return self
+
+
+class Step(EventMatch):
+    """A funnel step (or a start, value or milestone event)."""
 
 
 def _time_zone(name: str) -> str:
@@ -171,11 +183,9 @@ class AggregateBy(StrEnum):
     SESSION = "session"
 
 
-class Exclusion(Strict):
+class Exclusion(EventMatch):
     """An event that voids an attempt when it happens between two steps."""
 
-    event: str | None
-    where: Where
     from_step: int = Field(ge=0)
     to_step: int = Field(ge=1)
 
@@ -277,11 +287,9 @@ class Math(StrEnum):
     ACCOUNTS = "accounts"  # distinct accounts
 
 
-class Series(Strict):
+class Series(EventMatch):
     """One line of a trend: which events, and what to count of them."""
 
-    event: str | None
-    where: Where
     math: Math = Math.TOTAL
     label: str | None = Field(None, max_length=200)
 

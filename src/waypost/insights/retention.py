@@ -8,13 +8,14 @@ returning event in period i + j; cell (i, 0) is the cohort's size.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
 from waypost.events.store import EventQueries
+from waypost.insights.actions import ActionStep
 from waypost.insights.dialects import Dialect, DuckDBDialect, Params
 from waypost.insights.funnels import UNIT_COLUMNS, CompiledSql
 from waypost.insights.intervals import interval_starts
@@ -37,12 +38,15 @@ class RetentionResult(BaseModel):
 
 
 def compile_retention(
-    query: RetentionQuery, app_id: str, dialect: Callable[[Params], Dialect] = DuckDBDialect
+    query: RetentionQuery,
+    app_id: str,
+    dialect: Callable[[Params], Dialect] = DuckDBDialect,
+    actions: Mapping[str, list[ActionStep]] | None = None,
 ) -> CompiledSql:
     """Rows (cohort period, active period or NULL for the cohort's size, units)."""
     params = Params()
     d = dialect(params)
-    props = PropertySql(d, params)
+    props = PropertySql(d, params, actions)
     unit = UNIT_COLUMNS[query.aggregate_by]
     zone = params.add(query.timezone)
     period = d.bucket("e.timestamp", query.interval.value, zone)
@@ -53,8 +57,7 @@ def compile_retention(
     until = f"e.timestamp < {params.add(naive_utc(query.date_to))}"
 
     def step(s: Step) -> str:
-        event = "true" if s.event is None else f"e.event = {params.add(s.event)}"
-        return f"({event} AND {props.all_of(s.where)})"
+        return props.matches(s)
 
     starts = " AND ".join([*common, step(query.start)])
     returns = " AND ".join([*common, since, until, step(query.returning)])
@@ -81,9 +84,14 @@ GROUP BY c.period, a.period"""
     return CompiledSql(sql, params.values)
 
 
-def run_retention(store: EventQueries, app_id: str, query: RetentionQuery) -> RetentionResult:
+def run_retention(
+    store: EventQueries,
+    app_id: str,
+    query: RetentionQuery,
+    actions: Mapping[str, list[ActionStep]] | None = None,
+) -> RetentionResult:
     """Answer a retention query from the event store."""
-    compiled = compile_retention(query, app_id)
+    compiled = compile_retention(query, app_id, actions=actions)
     _, rows = store.query(compiled.sql, compiled.params)
     starts = interval_starts(query.date_from, query.date_to, query.interval, query.timezone)
     index = {start: i for i, start in enumerate(starts)}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from waypost.events.store import EventQueries
+from waypost.insights.actions import ActionStep
 from waypost.insights.comparison import ComparisonResult, run_comparison
 from waypost.insights.funnels import FunnelResult, run_funnel
 from waypost.insights.onboarding import OnboardingResult, run_onboarding
@@ -32,20 +35,26 @@ InsightResult = (
 )
 
 
-def run_query(store: EventQueries, app_id: str, query: InsightQuery) -> InsightResult:
-    """The result of any insight query over one app's events."""
+def run_query(
+    store: EventQueries,
+    app_id: str,
+    query: InsightQuery,
+    actions: Mapping[str, list[ActionStep]] | None = None,
+) -> InsightResult:
+    """The result of any insight query over one app's events; `actions` are the app's, by name,
+    for steps that name one."""
     if isinstance(query, FunnelQuery):
-        return run_funnel(store, app_id, query)
+        return run_funnel(store, app_id, query, actions)
     if isinstance(query, TrendsQuery):
-        return run_trends(store, app_id, query)
+        return run_trends(store, app_id, query, actions)
     if isinstance(query, RetentionQuery):
-        return run_retention(store, app_id, query)
+        return run_retention(store, app_id, query, actions)
     if isinstance(query, TimeToValueQuery):
-        return run_time_to_value(store, app_id, query)
+        return run_time_to_value(store, app_id, query, actions)
     if isinstance(query, OnboardingQuery):
-        return run_onboarding(store, app_id, query)
+        return run_onboarding(store, app_id, query, actions)
     if isinstance(query, PathsQuery):
-        return run_paths(store, app_id, query)
+        return run_paths(store, app_id, query, actions)
     if isinstance(query, ComparisonQuery):
-        return run_comparison(store, app_id, query)
+        return run_comparison(store, app_id, query, actions)
     raise TypeError(f"no runner for {type(query).__name__}")

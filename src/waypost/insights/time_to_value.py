@@ -8,7 +8,7 @@ never reached value count in the shares' denominators, not in the percentiles.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from waypost.events.store import EventQueries
+from waypost.insights.actions import ActionStep
 from waypost.insights.dialects import Dialect, DuckDBDialect, Params
 from waypost.insights.funnels import UNIT_COLUMNS, CompiledSql
 from waypost.insights.intervals import interval_starts
@@ -60,13 +61,14 @@ def compile_time_to_value(
     query: TimeToValueQuery,
     app_id: str,
     dialect: Callable[[Params], Dialect] = DuckDBDialect,
+    actions: Mapping[str, list[ActionStep]] | None = None,
     gaps_only: bool = False,
 ) -> CompiledSql:
     """Rows per group (kind 'all', 'cohort' or 'segment', its key) with the statistics; with
     `gaps_only`, each unit's microseconds to value instead (for tests between periods)."""
     params = Params()
     d = dialect(params)
-    props = PropertySql(d, params)
+    props = PropertySql(d, params, actions)
     unit = UNIT_COLUMNS[query.aggregate_by]
     common = [
         f"e.app_id = {params.add(app_id)}",
@@ -79,8 +81,7 @@ def compile_time_to_value(
         common.append(props.not_test_account())
 
     def step(s: Step) -> str:
-        event = "true" if s.event is None else f"e.event = {params.add(s.event)}"
-        return f"({event} AND {props.all_of(s.where)})"
+        return props.matches(s)
 
     segment = (
         props.text(query.breakdown.source, query.breakdown.property) if query.breakdown else "''"
@@ -159,18 +160,26 @@ def _seconds(row: dict[str, Any] | None, key: str) -> float | None:
     return None if not row or row[key] is None else float(row[key]) / 1e6
 
 
-def value_gaps(store: EventQueries, app_id: str, query: TimeToValueQuery) -> list[int]:
+def value_gaps(
+    store: EventQueries,
+    app_id: str,
+    query: TimeToValueQuery,
+    actions: Mapping[str, list[ActionStep]] | None = None,
+) -> list[int]:
     """Each unit's microseconds from start to value, for units that got there."""
-    compiled = compile_time_to_value(query, app_id, gaps_only=True)
+    compiled = compile_time_to_value(query, app_id, actions=actions, gaps_only=True)
     _, rows = store.query(compiled.sql, compiled.params)
     return [int(row[0]) for row in rows]
 
 
 def run_time_to_value(
-    store: EventQueries, app_id: str, query: TimeToValueQuery
+    store: EventQueries,
+    app_id: str,
+    query: TimeToValueQuery,
+    actions: Mapping[str, list[ActionStep]] | None = None,
 ) -> TimeToValueResult:
     """Answer a time-to-value query from the event store."""
-    compiled = compile_time_to_value(query, app_id)
+    compiled = compile_time_to_value(query, app_id, actions=actions)
     columns, rows = store.query(compiled.sql, compiled.params)
     found = [dict(zip(columns, row, strict=True)) for row in rows]
     overall = next((r for r in found if r["grouping"] == "all" and r["units"]), None)

@@ -7,7 +7,7 @@ counts distinct persons or accounts over the whole range, not the sum of its int
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from waypost.events.store import EventQueries
+from waypost.insights.actions import ActionStep
 from waypost.insights.dialects import Dialect, DuckDBDialect, Params
 from waypost.insights.funnels import CompiledSql
 from waypost.insights.intervals import interval_starts
@@ -48,7 +49,10 @@ class TrendsResult(BaseModel):
 
 
 def compile_trends(
-    query: TrendsQuery, app_id: str, dialect: Callable[[Params], Dialect] = DuckDBDialect
+    query: TrendsQuery,
+    app_id: str,
+    dialect: Callable[[Params], Dialect] = DuckDBDialect,
+    actions: Mapping[str, list[ActionStep]] | None = None,
 ) -> CompiledSql:
     """One statement: per series (and breakdown value), a row per interval with events in it
     and a row with the whole range's total (interval NULL)."""
@@ -56,16 +60,14 @@ def compile_trends(
     d = dialect(params)
     parts = []
     for index, series in enumerate(query.series):
-        props = PropertySql(d, params)
+        props = PropertySql(d, params, actions)
         conditions = [
             f"e.app_id = {params.add(app_id)}",
             f"e.timestamp >= {params.add(naive_utc(query.date_from))}",
             f"e.timestamp < {params.add(naive_utc(query.date_to))}",
             props.all_of(query.where),
-            props.all_of(series.where),
+            props.matches(series),
         ]
-        if series.event is not None:
-            conditions.append(f"e.event = {params.add(series.event)}")
         if series.math is Math.ACCOUNTS:
             conditions.append("e.account_id IS NOT NULL")
         if query.filter_test_accounts:
@@ -98,9 +100,14 @@ GROUP BY GROUPING SETS ((bucket, label), (label))"""
     return CompiledSql("\nUNION ALL\n".join(parts), params.values)
 
 
-def run_trends(store: EventQueries, app_id: str, query: TrendsQuery) -> TrendsResult:
+def run_trends(
+    store: EventQueries,
+    app_id: str,
+    query: TrendsQuery,
+    actions: Mapping[str, list[ActionStep]] | None = None,
+) -> TrendsResult:
     """Answer a trends query from the event store."""
-    compiled = compile_trends(query, app_id)
+    compiled = compile_trends(query, app_id, actions=actions)
     columns, rows = store.query(compiled.sql, compiled.params)
     starts = interval_starts(query.date_from, query.date_to, query.interval, query.timezone)
     position = {start: i for i, start in enumerate(starts)}
