@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -17,13 +18,19 @@ import pyarrow.compute as pc
 from waypost.events.identity import Link, LinkPlan, plan_links
 
 _LINKS = """
-SELECT app_id, CASE WHEN type = 'alias' THEN previous_id ELSE anonymous_id END AS source,
-       user_id, type = 'alias' AS alias
-FROM incoming
-WHERE user_id IS NOT NULL
-  AND (CASE WHEN type = 'alias' THEN previous_id ELSE anonymous_id END) IS NOT NULL
-  AND (CASE WHEN type = 'alias' THEN previous_id ELSE anonymous_id END) <> user_id
-ORDER BY timestamp, seq
+SELECT l.app_id, l.source, l.user_id, l.alias
+FROM (
+  SELECT app_id, CASE WHEN type = 'alias' THEN previous_id ELSE anonymous_id END AS source,
+         user_id, type = 'alias' AS alias, timestamp, seq
+  FROM incoming WHERE user_id IS NOT NULL
+) l
+-- Most messages with both ids repeat a link made long ago (analytics.js sends both on every
+-- event after identify); those change nothing and are left out here.
+LEFT JOIN person_ids a ON a.app_id = l.app_id AND a.distinct_id = l.source
+LEFT JOIN person_ids b ON b.app_id = l.app_id AND b.distinct_id = l.user_id
+WHERE l.source IS NOT NULL AND l.source <> l.user_id
+  AND (a.person_id IS NULL OR b.person_id IS NULL OR a.person_id <> b.person_id)
+ORDER BY l.timestamp, l.seq
 """
 
 # Trait changes the new rows carry: identify traits and $set/$set_once (PostHog's way) for
@@ -221,32 +228,36 @@ def _link_ids(cursor: duckdb.DuckDBPyConnection, stamp: datetime) -> None:
                 [app_id, sorted(set(known.values()))],
             ).fetchall()
         }
-        plan = plan_links(links, known, identified, lambda: _next_person_id(cursor))
+        # Each link makes at most one person: take that many ids from the sequence at once.
+        fresh = iter(
+            [
+                int(row[0])
+                for row in cursor.execute(
+                    "SELECT nextval('person_seq') FROM range(?)", [len(links)]
+                ).fetchall()
+            ]
+        )
+        plan = plan_links(links, known, identified, fresh.__next__)
         _write_plan(cursor, app_id, plan, stamp)
-
-
-def _next_person_id(cursor: duckdb.DuckDBPyConnection) -> int:
-    row = cursor.execute("SELECT nextval('person_seq')").fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 def _write_plan(
     cursor: duckdb.DuckDBPyConnection, app_id: str, plan: LinkPlan, stamp: datetime
 ) -> None:
+    # One set-based insert each; a statement per row would cost a round trip per new person.
     if plan.new_persons:
-        cursor.executemany(
-            "INSERT INTO persons VALUES (?, ?, ?, NULL, NULL)",
-            [[app_id, person, stamp] for person in sorted(plan.new_persons)],
-        )
+        persons = sorted(plan.new_persons)
+        _insert(cursor, "persons", "app_id, person_id, ?, NULL, NULL", stamp, {
+            "app_id": [app_id] * len(persons), "person_id": pa.array(persons, pa.int64())
+        })  # fmt: skip
     if plan.assign:
-        cursor.executemany(
-            "INSERT INTO person_ids VALUES (?, ?, ?, ?, ?)",
-            [
-                [app_id, distinct_id, person, is_user, stamp]
-                for distinct_id, (person, is_user) in plan.assign.items()
-            ],
-        )
+        ids = list(plan.assign)
+        _insert(cursor, "person_ids", "app_id, distinct_id, person_id, is_user, ?", stamp, {
+            "app_id": [app_id] * len(ids),
+            "distinct_id": ids,
+            "person_id": pa.array([plan.assign[i][0] for i in ids], pa.int64()),
+            "is_user": [plan.assign[i][1] for i in ids],
+        })  # fmt: skip
     if plan.merges:
         merges = pa.table(
             {
@@ -259,6 +270,18 @@ def _write_plan(
         for statement in _MERGE_STATEMENTS:
             cursor.execute(statement)
         cursor.unregister("merges")
+
+
+def _insert(
+    cursor: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: str,
+    stamp: datetime,
+    values: dict[str, Any],
+) -> None:
+    cursor.register("planned", pa.table(values))
+    cursor.execute(f"INSERT INTO {table} SELECT {columns} FROM planned", [stamp])
+    cursor.unregister("planned")
 
 
 def _update_traits(cursor: duckdb.DuckDBPyConnection) -> None:
