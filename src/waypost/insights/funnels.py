@@ -80,17 +80,11 @@ class CompiledSql:
     params: dict[str, Any]
 
 
-def compile_funnel(
-    query: FunnelQuery,
-    app_id: str,
-    dialect: Callable[[Params], Dialect] = DuckDBDialect,
-    actions: Mapping[str, list[ActionStep]] | None = None,
-) -> CompiledSql:
-    """One statement answering the funnel: a row per breakdown value (one row without a
-    breakdown) with each step's count, average and median seconds, and the histogram."""
-    params = Params()
-    d = dialect(params)
-    props = PropertySql(d, params, actions)
+def funnel_units(
+    query: FunnelQuery, app_id: str, d: Dialect, params: Params, props: PropertySql
+) -> list[str]:
+    """The CTEs up to `units`: per counted unit, its label, furthest `level` and the time of
+    each step reached (`ts0`, `ts1`, …), by the rules above."""
     n = len(query.steps)
     window = params.add(query.window_seconds)
     breakdown = query.breakdown
@@ -222,6 +216,23 @@ def compile_funnel(
   ) WHERE pick = 1
 )"""
     )
+    return ctes
+
+
+def compile_funnel(
+    query: FunnelQuery,
+    app_id: str,
+    dialect: Callable[[Params], Dialect] = DuckDBDialect,
+    actions: Mapping[str, list[ActionStep]] | None = None,
+) -> CompiledSql:
+    """One statement answering the funnel: a row per breakdown value (one row without a
+    breakdown) with each step's count, average and median seconds, and the histogram."""
+    params = Params()
+    d = dialect(params)
+    props = PropertySql(d, params, actions)
+    ctes = funnel_units(query, app_id, d, params, props)
+    n = len(query.steps)
+    breakdown = query.breakdown
     if breakdown is not None:
         limit = params.add(breakdown.limit)
         ctes.append(

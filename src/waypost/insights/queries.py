@@ -512,6 +512,25 @@ class ComparisonQuery(Strict):
         return query
 
 
+class DropOffQuery(FunnelQuery):
+    """Who reached a funnel step but not the next, and what they did instead."""
+
+    kind: Literal["dropoff"] = "dropoff"  # type: ignore[assignment]
+    step: int = Field(ge=0, description="Units that reached this step (0-based) but not the next.")
+    limit: int = Field(100, ge=1, le=10_000, description="How many units to list.")
+    offset: int = Field(0, ge=0)
+    top: int = Field(10, ge=1, le=100, description="How many events to show in each ranking.")
+    min_support: int = Field(5, ge=1, description="Fewest drop-offs an event needs to be ranked.")
+
+    @model_validator(mode="after")
+    def _step_has_a_next(self) -> DropOffQuery:
+        if self.step >= len(self.steps) - 1:
+            raise ValueError("step must have a next step to drop off before")
+        if self.breakdown is not None:
+            raise ValueError("drop-off lists take no breakdown")
+        return self
+
+
 # Every kind of insight; the API and CLI read a query into this by its `kind`.
 InsightQuery = Annotated[
     FunnelQuery
@@ -520,13 +539,17 @@ InsightQuery = Annotated[
     | TimeToValueQuery
     | OnboardingQuery
     | PathsQuery
-    | ComparisonQuery,
+    | ComparisonQuery
+    | DropOffQuery,
     Field(discriminator="kind"),
 ]
 
 _QUERY_ADAPTER: TypeAdapter[InsightQuery] = TypeAdapter(InsightQuery)
 QUERY_SCHEMA = _QUERY_ADAPTER.json_schema(ref_template="#/components/schemas/{model}")
-_KINDS = {"funnel", "trends", "retention", "time_to_value", "onboarding", "paths", "comparison"}
+_KINDS = {
+    "funnel", "trends", "retention", "time_to_value", "onboarding", "paths", "comparison",
+    "dropoff",
+}  # fmt: skip
 
 
 def read_query(data: Any) -> InsightQuery:

@@ -7,11 +7,13 @@ from collections.abc import Mapping
 from waypost.events.store import EventQueries
 from waypost.insights.actions import ActionStep
 from waypost.insights.comparison import ComparisonResult, run_comparison
+from waypost.insights.dropoff import DropOffResult, run_dropoff
 from waypost.insights.funnels import FunnelResult, run_funnel
 from waypost.insights.onboarding import OnboardingResult, run_onboarding
 from waypost.insights.paths import PathsResult, run_paths
 from waypost.insights.queries import (
     ComparisonQuery,
+    DropOffQuery,
     FunnelQuery,
     InsightQuery,
     OnboardingQuery,
@@ -32,6 +34,7 @@ InsightResult = (
     | OnboardingResult
     | PathsResult
     | ComparisonResult
+    | DropOffResult
 )
 
 
@@ -43,6 +46,8 @@ def run_query(
 ) -> InsightResult:
     """The result of any insight query over one app's events; `actions` are the app's, by name,
     for steps that name one."""
+    if isinstance(query, DropOffQuery):  # before FunnelQuery: a drop-off query is one too
+        return run_dropoff(store, app_id, query, actions)
     if isinstance(query, FunnelQuery):
         return run_funnel(store, app_id, query, actions)
     if isinstance(query, TrendsQuery):

@@ -1,0 +1,155 @@
+"""Drop-off: the units that reached a funnel step but not the next one, and what they did
+instead.
+
+- `units`: who dropped off, with the time they reached the step (listable page by page).
+- `instead`: the events (pages by their path) most drop-offs did after reaching the step,
+  within the funnel's window, counted once per unit.
+- `over_represented`: events done more often by drop-offs (after reaching the step, within the
+  window) than by converters (after reaching it, before the next step), by odds ratio with one
+  added to each cell, among events at least `min_support` drop-offs did.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+
+from pydantic import BaseModel
+
+from waypost.events.store import EventQueries
+from waypost.insights.actions import ActionStep
+from waypost.insights.dialects import Dialect, DuckDBDialect, Params
+from waypost.insights.funnels import UNIT_COLUMNS, CompiledSql, funnel_units
+from waypost.insights.paths import STEP_NAME
+from waypost.insights.properties import PropertySql
+from waypost.insights.queries import DropOffQuery
+
+
+class DroppedUnit(BaseModel):
+    unit: str
+    reached_at: datetime
+
+
+class EventShare(BaseModel):
+    event: str
+    units: int
+    share: float
+
+
+class OverRepresented(BaseModel):
+    event: str
+    dropped: int
+    converted: int
+    odds_ratio: float
+
+
+class DropOffResult(BaseModel):
+    kind: str = "dropoff"
+    step: int
+    dropped: int
+    converted: int
+    units: list[DroppedUnit]
+    instead: list[EventShare]
+    over_represented: list[OverRepresented]
+
+
+def compile_dropoff(
+    query: DropOffQuery,
+    app_id: str,
+    dialect: Callable[[Params], Dialect] = DuckDBDialect,
+    actions: Mapping[str, list[ActionStep]] | None = None,
+) -> dict[str, CompiledSql]:
+    """Three statements over the same funnel: the units page, the counts, the rankings."""
+    params = Params()
+    d = dialect(params)
+    props = PropertySql(d, params, actions)
+    ctes = funnel_units(query, app_id, d, params, props)
+    k = query.step
+    unit = UNIT_COLUMNS[query.aggregate_by]
+    app = params.add(app_id)
+    window = params.add(query.window_seconds)
+    ctes += [
+        f"dropped AS (SELECT unit, ts{k} AS reached, ts0 FROM units WHERE level = {k + 1})",
+        f"""converted AS (
+  SELECT unit, ts{k} AS reached, ts{k + 1} AS until FROM units WHERE level > {k + 1}
+)""",
+        f"""after_drop AS (
+  SELECT DISTINCT d.unit, {STEP_NAME} AS what FROM dropped d
+  JOIN resolved_events e ON e.app_id = {app} AND {unit} = d.unit
+   AND e.timestamp > d.reached AND e.timestamp <= {d.plus_seconds("d.ts0", window)}
+)""",
+        f"""before_next AS (
+  SELECT DISTINCT c.unit, {STEP_NAME} AS what FROM converted c
+  JOIN resolved_events e ON e.app_id = {app} AND {unit} = c.unit
+   AND e.timestamp > c.reached AND e.timestamp < c.until
+)""",
+    ]
+    prefix = "WITH " + ",\n".join(ctes)
+    top, support = params.add(query.top), params.add(query.min_support)
+    return {
+        "units": CompiledSql(
+            f"""{prefix}
+SELECT unit::VARCHAR AS unit, reached FROM dropped ORDER BY reached, unit
+LIMIT {params.add(query.limit)} OFFSET {params.add(query.offset)}""",
+            params.values,
+        ),
+        "counts": CompiledSql(
+            f"{prefix}\nSELECT (SELECT count(*) FROM dropped), (SELECT count(*) FROM converted)",
+            params.values,
+        ),
+        "instead": CompiledSql(
+            f"""{prefix}
+SELECT what, count(*) AS n FROM after_drop GROUP BY what ORDER BY n DESC, what LIMIT {top}""",
+            params.values,
+        ),
+        "over": CompiledSql(
+            f"""{prefix}, totals AS (
+  SELECT (SELECT count(*) FROM dropped) AS dropped, (SELECT count(*) FROM converted) AS converted
+), counted AS (
+  SELECT what, sum(dropped_it) AS a, sum(converted_it) AS c FROM (
+    SELECT what, 1 AS dropped_it, 0 AS converted_it FROM after_drop
+    UNION ALL SELECT what, 0, 1 FROM before_next
+  ) GROUP BY what
+)
+SELECT what, a, c,
+       ((a + 1.0) * (totals.converted - c + 1.0))
+         / ((totals.dropped - a + 1.0) * (c + 1.0)) AS ratio
+FROM counted, totals WHERE a >= {support}
+ORDER BY ratio DESC, what LIMIT {top}""",
+            params.values,
+        ),
+    }
+
+
+def run_dropoff(
+    store: EventQueries,
+    app_id: str,
+    query: DropOffQuery,
+    actions: Mapping[str, list[ActionStep]] | None = None,
+) -> DropOffResult:
+    """Answer a drop-off query from the event store."""
+    compiled = compile_dropoff(query, app_id, actions=actions)
+
+    def rows(name: str) -> list[tuple]:  # type: ignore[type-arg]
+        statement = compiled[name]
+        # The statements share one set of parameters; each is given only those it names.
+        named = set(re.findall(r"\$(p\d+)\b", statement.sql))
+        used = {key: value for key, value in statement.params.items() if key in named}
+        return store.query(statement.sql, used)[1]
+
+    dropped, converted = rows("counts")[0]
+    return DropOffResult(
+        step=query.step,
+        dropped=int(dropped),
+        converted=int(converted),
+        units=[DroppedUnit(unit=u, reached_at=at.replace(tzinfo=UTC)) for u, at in rows("units")],
+        instead=[
+            EventShare(event=what, units=int(n), share=int(n) / int(dropped))
+            for what, n in rows("instead")
+        ],
+        over_represented=[
+            OverRepresented(event=what, dropped=int(a), converted=int(c), odds_ratio=float(ratio))
+            for what, a, c, ratio in rows("over")
+        ],
+    )
