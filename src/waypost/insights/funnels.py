@@ -115,11 +115,14 @@ def funnel_units(
     part = "unit, b" if per_value else "unit"
     same_unit = "a.unit = c.unit" + (" AND a.b = c.b" if per_value else "")
 
+    # Conditions are compiled by now, so the joins they need are known.
+    needs_accounts = query.aggregate_by is AggregateBy.ACCOUNT or props.uses_accounts
+    events = "resolved_events" if needs_accounts else "person_events"
     ctes = [
         f"""flagged AS (
   SELECT {UNIT_COLUMNS[query.aggregate_by]} AS unit, e.timestamp AS ts, e.message_id,
          {value} AS b, {", ".join(step_flags + exclusion_flags)}
-  FROM resolved_events e
+  FROM {events} e
   {props.joins()}
   WHERE {" AND ".join(conditions)}
 )""",

@@ -26,6 +26,11 @@ class PropertySql:
         self.actions = actions or {}
         self._joins: dict[tuple[Source, str], str] = {}
 
+    @property
+    def uses_accounts(self) -> bool:
+        """Whether a compiled condition reads an account's traits."""
+        return any(source is Source.ACCOUNT for source, _ in self._joins)
+
     def matches(self, match: EventMatch) -> str:
         """True for the events a step, series or exclusion counts."""
         if match.action is not None:
