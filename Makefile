@@ -34,7 +34,7 @@ test: $(DEV) $(NODE_CLIENTS)
 
 ## The fast set: no browser, SQLite only, no scale tests (under 3 minutes)
 test-fast: $(DEV) $(NODE_CLIENTS)
-	$(BIN)/python -m pytest -m "not browser and not postgres and not slow"
+	WAYPOST_QUICK_PROPERTIES=1 $(BIN)/python -m pytest -m "not browser and not postgres and not slow"
 
 lint: $(DEV)
 	$(BIN)/ruff check src tests

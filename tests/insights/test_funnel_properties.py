@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.insights.conftest import APP, load, plain
+from tests.insights.conftest import APP, examples, load, plain
 from tests.insights.reference import Ev, World, at, funnel
 from waypost.events import DuckDBEventStore
 from waypost.insights.funnels import run_funnel
@@ -140,7 +140,7 @@ def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEve
     store.close()
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(120)
 @given(world=worlds(), query=funnel_queries())
 def test_sql_funnel_equals_the_reference(
     shared_store: DuckDBEventStore, world: World, query: FunnelQuery

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.insights.conftest import APP, load, plain
+from tests.insights.conftest import APP, examples, load, plain
 from tests.insights.reference import Ev, World, paths
 from tests.insights.test_funnel_properties import filters, values
 from waypost.events import DuckDBEventStore
@@ -94,7 +94,7 @@ def cases(draw: st.DrawFn) -> tuple[World, PathsQuery]:
     return world, PathsQuery(**fields)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(80)
 @given(case=cases())
 def test_sql_paths_equal_the_reference(
     shared_store: DuckDBEventStore, case: tuple[World, PathsQuery]

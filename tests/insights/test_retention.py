@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.insights.conftest import APP, load, plain
+from tests.insights.conftest import APP, examples, load, plain
 from tests.insights.reference import Ev, World, retention
 from tests.insights.test_funnel_properties import filters, values
 from waypost.events import DuckDBEventStore
@@ -104,7 +104,7 @@ def retention_cases(draw: st.DrawFn) -> tuple[World, RetentionQuery]:
     return world, query
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(80)
 @given(case=retention_cases())
 def test_sql_retention_equals_the_reference(
     shared_store: DuckDBEventStore, case: tuple[World, RetentionQuery]

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.insights.conftest import APP, load, plain
+from tests.insights.conftest import APP, examples, load, plain
 from tests.insights.reference import Ev, World, time_to_value
 from tests.insights.test_funnel_properties import filters, values
 from waypost.events import DuckDBEventStore
@@ -105,7 +105,7 @@ def _close(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(80)
 @given(case=cases())
 def test_sql_time_to_value_equals_the_reference(
     shared_store: DuckDBEventStore, case: tuple[World, TimeToValueQuery]
