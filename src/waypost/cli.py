@@ -20,6 +20,7 @@ from waypost.errors import InvalidInput, WaypostError
 from waypost.events import DuckDBEventStore, EventStoreError, open_event_store
 from waypost.insights import read_query, run_query
 from waypost.insights.actions import action_steps
+from waypost.integrations import ImportFormat, ImportProgress, Rejection, import_events
 from waypost.settings import Settings, SettingsError, load_settings, settings_reference
 from waypost.tenancy.keys import KeyKind, active_keys, revoke_key, rotate_key
 from waypost.tenancy.members import add_member, create_user
@@ -45,6 +46,8 @@ app.add_typer(keys_cli, name="keys")
 app.add_typer(config_cli, name="config")
 app.add_typer(persons_cli, name="persons")
 app.add_typer(insights_cli, name="insights")
+import_cli = typer.Typer(help="Backfill data from files.", no_args_is_help=True)
+app.add_typer(import_cli, name="import")
 
 DataDir = Annotated[
     Path | None,
@@ -422,6 +425,118 @@ def insights_query(
         except InvalidInput as exc:
             raise _fail(f"{exc.field or 'query'}: {exc.message}") from None
     typer.echo(result.model_dump_json(indent=2))
+
+
+REJECTS_SHOWN = 20
+
+
+@import_cli.command("events")
+def import_events_command(
+    file: Annotated[
+        Path, typer.Argument(help="JSON Lines, CSV or Parquet file of Segment messages.")
+    ],
+    app_id: Annotated[str, typer.Option("--app", help="App id.")],
+    file_format: Annotated[
+        ImportFormat | None,
+        typer.Option("--format", help="File format [default: from the file name]."),
+    ] = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            "--rejects",
+            help="Write every rejected message here, one JSON object a line "
+            f"[default: the first {REJECTS_SHOWN} on standard error].",
+        ),
+    ] = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Backfill historical events, checked, deduplicated and identity-resolved as live ones are.
+
+    Needs the event store, so run it while the server is stopped. Running it again is safe:
+    messages already stored are skipped."""
+    settings = _settings(config, data_dir=data_dir)
+    with _metadata(settings) as session:
+        get_app(session, app_id)
+    try:
+        store = open_event_store(settings)
+    except EventStoreError as exc:
+        raise _fail(
+            f"{exc}\nStop the server to import from a file, or send the events to the running "
+            "server through POST /v1/batch."
+        ) from None
+    try:
+        with _rejects_out(rejects) as on_rejection, _import_progress(not as_json) as on_progress:
+            summary = import_events(
+                store,
+                app_id,
+                file,
+                file_format=file_format,
+                on_rejection=on_rejection,
+                on_progress=on_progress,
+            )
+    except WaypostError as exc:
+        raise _fail(exc.message) from None
+    except (EventStoreError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.close()
+    if summary.rejected > REJECTS_SHOWN and rejects is None:
+        typer.echo(
+            f"... and {summary.rejected - REJECTS_SHOWN:,} more rejected; "
+            "pass --rejects FILE to keep them all",
+            err=True,
+        )
+    _print(summary.as_dict(), as_json)
+
+
+@contextmanager
+def _rejects_out(path: Path | None) -> Iterator[Any]:
+    """Where rejections go: every one to the file as JSON Lines, else the first few to stderr."""
+    if path is not None:
+        with path.open("w", encoding="utf-8") as handle:
+            yield lambda r: handle.write(json.dumps(r.as_dict(), ensure_ascii=False) + "\n")
+        return
+    shown = 0
+
+    def show(rejection: Rejection) -> None:
+        nonlocal shown
+        shown += 1
+        if shown <= REJECTS_SHOWN:
+            where = f" {rejection.field}:" if rejection.field else ""
+            typer.echo(f"line {rejection.line}:{where} {rejection.message}", err=True)
+
+    yield show
+
+
+@contextmanager
+def _import_progress(wanted: bool) -> Iterator[Any]:
+    """A progress bar on a terminal's stderr: messages read, their rate, and how far through."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    if not wanted or not console.is_terminal:
+        yield None
+        return
+    columns = (
+        BarColumn(),
+        TextColumn("{task.fields[read]:>12,} messages  {task.fields[rate]:>9,.0f}/s"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("import", total=None, read=0, rate=0.0)
+
+        def update(step: ImportProgress) -> None:
+            elapsed = progress.tasks[0].elapsed or 0.0
+            rate = step.read / elapsed if elapsed else 0.0
+            if step.fraction is None:
+                progress.update(task, read=step.read, rate=rate)
+            else:
+                progress.update(task, total=1.0, completed=step.fraction, read=step.read, rate=rate)
+
+        yield update
 
 
 @config_cli.command("show")

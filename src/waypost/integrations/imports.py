@@ -1,0 +1,682 @@
+"""Backfilling historical Segment messages from a file (JSON Lines, CSV or Parquet).
+
+DuckDB reads the file and checks the messages set-based, in SQL, by the rules the live tracking API
+applies one message at a time (`tracking.messages.validate_message`, then `tracking.rows.to_row`).
+The SQL only ever *accepts*: a message it cannot prove valid on its cheap path (an unusual time
+format, a float id, deep nesting, an escaped surrogate, anything it would reject) goes through
+`validate_message` itself. So every rejection carries exactly the field and reason the live API
+would give, and unusual messages cost Python time only for the rows that have them. Accepted rows
+reach the event store in chunks through `EventStore.append`, which dedupes and resolves
+identities as it does for live traffic.
+
+Two rules are the import's own: a message must say when it happened (`timestamp` or
+`originalTimestamp`), and a message without a `messageId` gets one derived from its text, so
+running the same import again stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from waypost.errors import InvalidInput, WaypostError
+from waypost.events import EVENT_COLUMNS, EVENTS_ARROW_SCHEMA, AppendResult
+from waypost.tracking.bodies import MAX_EVENT_BYTES, decode_body
+from waypost.tracking.messages import (
+    EARLIEST,
+    KNOWN_KEYS,
+    MAX_FUTURE,
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_NESTING,
+    MESSAGE_TYPES,
+    validate_message,
+)
+from waypost.tracking.rows import (
+    CONTENT_ID,
+    CONTENT_STEP,
+    ELEMENT_SELECTOR,
+    ELEMENT_TEXT,
+    TYPE_EVENTS,
+    to_row,
+    to_table,
+)
+
+DEFAULT_CHUNK_ROWS = 250_000
+DERIVED_ID_PREFIX = "import-"
+# A line longer than this is not even parsed: no valid message comes near it.
+MAX_LINE_BYTES = 16 * 1024 * 1024
+# What Python's str.strip() removes (every character whose isspace() is true).
+PYTHON_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# Keys whose values are JSON documents; a CSV cell (or Parquet text column) holds them as JSON text.
+DOCUMENT_KEYS = ("properties", "traits", "context", "integrations", "_metadata", "options")
+TIME_KEYS = ("timestamp", "originalTimestamp", "sentAt", "receivedAt")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MISSING_TIME = "an import needs each message's time: give timestamp (or originalTimestamp)"
+
+
+class EventSink(Protocol):
+    """What an import needs of an event store (every EventStore is one)."""
+
+    def append(self, rows: pa.Table) -> AppendResult:
+        """Store rows of EVENTS_ARROW_SCHEMA, skipping (app_id, message_id) pairs seen before."""
+
+
+class ImportFormat(StrEnum):
+    """The file formats an import reads."""
+
+    JSONL = "jsonl"
+    CSV = "csv"
+    PARQUET = "parquet"
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A message that was not imported: where it is, the field at fault and why.
+
+    `line` is the line of a JSON Lines file, or the row of a CSV or Parquet file (the first data
+    row is 1)."""
+
+    line: int
+    field: str | None
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The rejection as a JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProgress:
+    """How far an import has got; `fraction` is None when the file's length is unknown."""
+
+    read: int
+    stored: int
+    fraction: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    """What an import did: messages read, stored, skipped as already stored, and rejected."""
+
+    read: int
+    stored: int
+    duplicates: int
+    rejected: int
+    seconds: float
+
+    @property
+    def events_per_second(self) -> float:
+        """Messages read per second, over the whole import."""
+        return self.read / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary as a JSON-ready dict, rate included."""
+        return {
+            **asdict(self),
+            "seconds": round(self.seconds, 3),
+            "events_per_second": round(self.events_per_second),
+        }
+
+
+def detect_format(path: Path) -> ImportFormat:
+    """The format a file's name says: `.jsonl`/`.ndjson`/`.json`, `.csv` (either may end in
+    `.gz`), `.parquet`; InvalidInput otherwise."""
+    suffixes = [suffix.lower() for suffix in path.suffixes]
+    compressed = bool(suffixes) and suffixes[-1] == ".gz"
+    last = suffixes[-2 if compressed else -1] if len(suffixes) > compressed else ""
+    if last in (".jsonl", ".ndjson", ".json"):
+        return ImportFormat.JSONL
+    if last == ".csv":
+        return ImportFormat.CSV
+    if last in (".parquet", ".pq") and not compressed:
+        return ImportFormat.PARQUET
+    raise InvalidInput(
+        f"cannot tell the format of {path.name}: name it .jsonl, .csv or .parquet, or give the "
+        "format",
+        field="format",
+    )
+
+
+def import_events(
+    store: EventSink,
+    app_id: str,
+    path: Path,
+    *,
+    file_format: ImportFormat | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    received_at: datetime | None = None,
+    on_rejection: Callable[[Rejection], None] | None = None,
+    on_progress: Callable[[ImportProgress], None] | None = None,
+) -> ImportSummary:
+    """Check every message in the file and store the valid ones as the app's events.
+
+    Rejections go to `on_rejection` in file order once the whole file is read (only then are the
+    line numbers of a JSON Lines file with blank lines known); `on_progress` hears after each
+    chunk. InvalidInput when the file cannot be read as the format."""
+    started = time.perf_counter()
+    if not path.is_file():
+        raise InvalidInput(f"{path} is not a file", field="file")
+    file_format = file_format or detect_format(path)
+    received_at = (received_at or datetime.now(UTC)).astimezone(UTC)
+    run = _Run(store, app_id, received_at)
+    # A JSON Lines file's progress is told by bytes; compressed, only by messages read.
+    text_size = (
+        path.stat().st_size if file_format is ImportFormat.JSONL and not _is_gzip(path) else None
+    )
+    with contextlib.closing(_connection()) as connection:
+        try:
+            source, total_rows = _source(connection, path, file_format)
+            reader = connection.sql(_checks(source, app_id, received_at)).to_arrow_reader(
+                chunk_rows
+            )
+            for batch in reader:
+                run.take(pa.Table.from_batches([batch]))
+                if on_progress is not None:
+                    on_progress(_progress(run, text_size, total_rows))
+        except duckdb.Error as exc:
+            message = str(exc).strip().splitlines()[0]
+            raise InvalidInput(f"cannot read {path.name}: {message}", field="file") from None
+    if file_format is ImportFormat.JSONL:
+        run.settle_lines(path)
+    for rejection in sorted(run.rejections, key=lambda r: r.line):
+        if on_rejection is not None:
+            on_rejection(rejection)
+    return ImportSummary(
+        read=run.read,
+        stored=run.stored,
+        duplicates=run.appended - run.stored,
+        rejected=len(run.rejections),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for reading and checking a file."""
+    connection = duckdb.connect()
+    # Times without a zone are UTC, as Python's rules take them.
+    connection.execute("SET TimeZone = 'UTC'")
+    # DuckDB rewrites a long IN list into a join, which gives up the file's row order; rows are
+    # numbered by that order.
+    connection.execute("SET disabled_optimizers = 'in_clause'")
+    return connection
+
+
+def derived_message_id(text: bytes) -> str:
+    """The messageId an import gives a message without one: a hash of the message's text."""
+    return DERIVED_ID_PREFIX + hashlib.md5(text, usedforsecurity=False).hexdigest()
+
+
+def check_message(
+    text: bytes, line: int, app_id: str, received_at: datetime
+) -> dict[str, Any] | Rejection:
+    """One message's events-table row by the live rules and the import's own, or its Rejection.
+
+    The exact (and slow) path: the SQL sends here every message it does not accept itself."""
+    try:
+        raw = decode_body(text, None, MAX_LINE_BYTES)
+        message = validate_message(raw, received_at)
+    except WaypostError as exc:
+        return Rejection(line, exc.field, exc.code, exc.message)
+    except (OverflowError, ValueError) as exc:
+        # Times that land outside years 1-9999 and integers of thousands of digits, which the
+        # live API does not catch either.
+        return Rejection(line, None, "invalid", f"the message cannot be read: {exc}")
+    if raw.get("timestamp") is None and raw.get("originalTimestamp") is None:
+        return Rejection(line, "timestamp", "missing_time", MISSING_TIME)
+    row = to_row(app_id, message)
+    if message.message_id is None:
+        row["message_id"] = derived_message_id(text.strip())
+    return row
+
+
+@dataclass
+class _Run:
+    """One import's counts and rejections while checked chunks arrive from DuckDB."""
+
+    store: EventSink
+    app_id: str
+    received_at: datetime
+    read: int = 0
+    appended: int = 0
+    stored: int = 0
+    text_bytes: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    # JSON Lines DuckDB could not parse, by message number; read again from the file at the end.
+    unparsed: list[int] = field(default_factory=list)
+
+    def take(self, checked: pa.Table) -> None:
+        """Store one chunk (the next messages of the file, in order): the rows the SQL accepted
+        and those the Python check accepts."""
+        numbers = pa.array(range(self.read + 1, self.read + 1 + checked.num_rows), pa.int64())
+        checked = checked.append_column("line", numbers)
+        self.read += checked.num_rows
+        self.text_bytes += int(pc.sum(checked.column("size")).as_py() or 0)
+        accepted = checked.column("accepted")
+        rows = checked.filter(accepted).select(_WITH_LINE)
+        if not pc.all(accepted).as_py():
+            extra = self._check_in_python(checked.filter(pc.invert(accepted)))
+            if extra is not None:
+                # Arrival order breaks ties in identity and traits, so keep the file's order.
+                rows = pa.concat_tables([rows.cast(extra.schema), extra]).sort_by("line")
+        self._append(rows.select(_EVENT_NAMES).cast(EVENTS_ARROW_SCHEMA))
+
+    def _check_in_python(self, others: pa.Table) -> pa.Table | None:
+        found: list[dict[str, Any]] = []
+        lines: list[int] = []
+        for line, text, bad_cell in zip(
+            others.column("line").to_pylist(),
+            others.column("text").to_pylist(),
+            others.column("bad_cell").to_pylist(),
+            strict=True,
+        ):
+            if bad_cell is not None:
+                self.rejections.append(Rejection(line, bad_cell, "invalid_json", BAD_CELL))
+            elif text is None:
+                self.unparsed.append(line)
+            else:
+                outcome = check_message(text.encode(), line, self.app_id, self.received_at)
+                if isinstance(outcome, Rejection):
+                    self.rejections.append(outcome)
+                else:
+                    found.append(outcome)
+                    lines.append(line)
+        if not found:
+            return None
+        return to_table(found).append_column("line", pa.array(lines, pa.int64()))
+
+    def _append(self, rows: pa.Table) -> None:
+        if rows.num_rows:
+            result = self.store.append(rows)
+            self.appended += rows.num_rows
+            self.stored += len(result.stored)
+
+    def settle_lines(self, path: Path) -> None:
+        """Check the lines DuckDB could not parse, and turn message numbers into line numbers
+        (DuckDB skips blank lines without counting them)."""
+        if not self.rejections and not self.unparsed:
+            return
+        located = _locate(path, {r.line for r in self.rejections} | set(self.unparsed))
+        settled = [replace(r, line=located[r.line][0]) for r in self.rejections]
+        found: list[dict[str, Any]] = []
+        for number in self.unparsed:
+            line, text = located[number]
+            outcome = check_message(text, line, self.app_id, self.received_at)
+            if isinstance(outcome, Rejection):
+                settled.append(outcome)
+            else:
+                found.append(outcome)
+        self.rejections = settled
+        if found:
+            self._append(to_table(found))
+
+
+BAD_CELL = "must hold JSON text"
+_EVENT_NAMES = [column.name for column in EVENT_COLUMNS]
+_WITH_LINE = [*_EVENT_NAMES, "line"]
+
+
+def _locate(path: Path, numbers: set[int]) -> dict[int, tuple[int, bytes]]:
+    """For each message number (non-blank lines counted from 1): its line number and text."""
+    found: dict[int, tuple[int, bytes]] = {}
+    number = 0
+    with _open_binary(path) as handle:
+        for line, raw in enumerate(handle, start=1):
+            text = raw.strip()
+            if not text:
+                continue
+            number += 1
+            if number in numbers:
+                found[number] = (line, text)
+                if len(found) == len(numbers):
+                    break
+    return found
+
+
+def _open_binary(path: Path) -> BinaryIO:
+    if _is_gzip(path):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
+
+
+def _progress(run: _Run, text_size: int | None, total_rows: int | None) -> ImportProgress:
+    fraction: float | None = None
+    if total_rows:
+        fraction = run.read / total_rows
+    elif text_size:
+        # Each message's text plus its newline; blank lines and indentation make this a shade low.
+        fraction = (run.text_bytes + run.read) / text_size
+    return ImportProgress(run.read, run.stored, None if fraction is None else min(fraction, 1.0))
+
+
+# ---------------------------------------------------------------- reading the file
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _name(key: str) -> str:
+    return '"' + key.replace('"', '""') + '"'
+
+
+def _source(
+    connection: duckdb.DuckDBPyConnection, path: Path, file_format: ImportFormat
+) -> tuple[str, int | None]:
+    """SQL giving each message's JSON text and the name of a CSV or Parquet column whose cell is
+    not JSON text (`bad_cell`), in file order; and the number of messages, when known.
+
+    Messages are numbered by their place in the result: numbering them in SQL (WITH ORDINALITY)
+    would make DuckDB read the file on one thread. So the checks must keep the file's order: no
+    joins (see `_connection` for the one DuckDB would add by itself)."""
+    where = _literal(str(path))
+    if file_format is ImportFormat.JSONL:
+        sql = (
+            "SELECT json::VARCHAR AS text, NULL::VARCHAR AS bad_cell "
+            f"FROM read_json_objects({where}, format = 'newline_delimited', ignore_errors = true, "
+            f"maximum_object_size = {MAX_LINE_BYTES})"
+        )
+        return sql, None
+    if file_format is ImportFormat.CSV:
+        scan = (
+            f"read_csv({where}, header = true, all_varchar = true, delim = ',', quote = '\"', "
+            "escape = '\"')"
+        )
+        total = None
+    else:
+        scan = f"read_parquet({where})"
+        total = int(
+            connection.execute(
+                f"SELECT sum(num_rows) FROM parquet_file_metadata({where})"
+            ).fetchone()[0]  # type: ignore[index]
+        )
+    columns = connection.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
+    parts, bad = [], []
+    for key, kind, *_ in columns:
+        if key not in KNOWN_KEYS:
+            raise InvalidInput(
+                f"{path.name} has a column {key!r}, which is not a Segment message key; custom "
+                "data belongs in properties, traits or context",
+                field=key,
+            )
+        value, is_text = _cell_json(_name(key), key, str(kind))
+        parts.append(
+            f"CASE WHEN {_name(key)} IS NOT NULL THEN {_literal(_json_key(key))} || {value} END"
+        )
+        if is_text:
+            column = _name(key)
+            bad.append(
+                f"WHEN {column} IS NOT NULL AND NOT json_valid({column}) THEN {_literal(key)}"
+            )
+    bad_cell = f"CASE {' '.join(bad)} END" if bad else "NULL::VARCHAR"
+    sql = (
+        f"SELECT '{{' || concat_ws(',', {', '.join(parts)}) || '}}' AS text, "
+        f"{bad_cell} AS bad_cell FROM {scan}"
+    )
+    return sql, total
+
+
+def _json_key(key: str) -> str:
+    return f'"{key}":'
+
+
+def _cell_json(column: str, key: str, kind: str) -> tuple[str, bool]:
+    """A column's value as JSON text, and whether the column holds JSON as text."""
+    if key in DOCUMENT_KEYS and kind in ("VARCHAR", "JSON"):
+        return f"CASE WHEN json_valid({column}) THEN json({column}) END", True
+    if key in TIME_KEYS and kind.startswith("TIMESTAMP"):
+        return f"to_json(strftime({column}::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.%fZ'))", False
+    if key in TIME_KEYS and kind == "DATE":
+        return f"to_json(strftime({column}, '%Y-%m-%d'))", False
+    return f"to_json({column})", False
+
+
+# ---------------------------------------------------------------- the rules, set-based
+
+# Every value the checks and the row read from a message, found by one parse of its text.
+_PATHS = {
+    "type": "$.type",
+    "messageId": "$.messageId",
+    "userId": "$.userId",
+    "anonymousId": "$.anonymousId",
+    "previousId": "$.previousId",
+    "groupId": "$.groupId",
+    "event": "$.event",
+    "name": "$.name",
+    "timestamp": "$.timestamp",
+    "originalTimestamp": "$.originalTimestamp",
+    "sentAt": "$.sentAt",
+    "properties": "$.properties",
+    "traits": "$.traits",
+    "context": "$.context",
+    "account": "$.context.groupId",
+    "session": "$.context.sessionId",
+    "page_url": "$.context.page.url",
+    "page_path": "$.context.page.path",
+    "page_referrer": "$.context.page.referrer",
+    "url": "$.properties.url",
+    "path": "$.properties.path",
+    "referrer": "$.properties.referrer",
+    "element_selector": f'$.properties."{ELEMENT_SELECTOR}"',
+    "element_text": f'$.properties."{ELEMENT_TEXT}"',
+    "content_id": f'$.properties."{CONTENT_ID}"',
+    "content_step": f'$.properties."{CONTENT_STEP}"',
+}
+_WS = _literal(PYTHON_WHITESPACE)
+# The time formats the SQL parses itself (ISO 8601 with seconds, or a date); others go to Python.
+_TIME = (
+    r"\d{4}-\d{2}-\d{2}([T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?"
+    r"(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?"
+)
+_INTEGER = r"-?[0-9]+"
+# Text the two JSON parsers disagree on, or that validate_message refuses with its own wording:
+# trailing commas (DuckDB allows them), escaped surrogates (a lone one is refused), NaN/Infinity,
+# integers that may not fit in 64 bits (refused as unstorable) and exponents of three digits
+# (1e400 is infinite to Python, stored as null). One pattern: a single scan of each message.
+_ODD_TEXT = (
+    r"regexp_matches(text, ',\s*[\]}]|[0-9]{19}|[eE][-+]?[0-9]{3}|NaN|Infinity"
+    r"|\\u[dD][89a-fA-F]')"
+)
+# validate_message re-serialises a message to measure it. Without exponents its numbers never
+# grow by more than a sixth; `1e15` can grow 4.5 times. Python measures the longer messages.
+_SMALL_ENOUGH = MAX_EVENT_BYTES * 2 // 9
+_SMALL_ENOUGH_WITHOUT_EXPONENTS = MAX_EVENT_BYTES * 5 // 6
+_STRING_LITERAL = r'"(?:[^"\\]|\\.)*"'
+_INNERMOST = r"\{[^{}\[\]]*\}|\[[^{}\[\]]*\]"
+
+
+def _string(fragment: str) -> str:
+    """The string a JSON fragment holds; NULL when it holds something else."""
+    return (
+        f"(CASE WHEN {fragment}[1] = '\"' THEN CASE WHEN contains({fragment}, '\\') "
+        f"THEN json_extract_string({fragment}, '$') ELSE {fragment}[2:-2] END END)"
+    )
+
+
+def _text(fragment: str) -> str:
+    """rows._text: a non-empty string, else NULL."""
+    return f"(CASE WHEN {fragment} <> '\"\"' THEN {_string(fragment)} END)"
+
+
+def _strip(value: str) -> str:
+    """str.strip(), skipping the work when both ends are printable ASCII (nearly always)."""
+    return (
+        f"(CASE WHEN {value}[1] BETWEEN '!' AND '~' AND {value}[-1] BETWEEN '!' AND '~' "
+        f"THEN {value} ELSE trim({value}, {_WS}) END)"
+    )
+
+
+def _at_most(value: str, limit: int) -> str:
+    """At most `limit` characters; counting bytes first, which is cheaper and usually enough."""
+    return f"(CASE WHEN strlen({value}) <= {limit} THEN true ELSE length({value}) <= {limit} END)"
+
+
+def _identifier(field: str) -> str:
+    """messages._identifier's value: a string stripped, or an integer's digits."""
+    return (
+        f"(CASE WHEN {field}_s IS NOT NULL THEN {_strip(f'{field}_s')} "
+        f"WHEN regexp_full_match(j_{field}, '{_INTEGER}') THEN j_{field} END)"
+    )
+
+
+def _identifier_ok(field: str, column: str) -> str:
+    return f"(j_{field} IS NULL OR ({column} <> '' AND {_at_most(column, MAX_ID_LENGTH)}))"
+
+
+def _name_ok(field: str) -> str:
+    """messages._name accepts it: a string, non-blank, at most MAX_NAME_LENGTH long (unstripped)."""
+    return f"({field}_v <> '' AND {_at_most(f'{field}_s', MAX_NAME_LENGTH)})"
+
+
+def _time(field: str) -> str:
+    return (
+        f"(CASE WHEN regexp_full_match({field}_s, '{_TIME}') "
+        f"THEN make_timestamp(epoch_us(try_cast({field}_s AS TIMESTAMPTZ))) END)"
+    )
+
+
+def _depth_ok() -> str:
+    """At most MAX_NESTING levels of brackets, strings aside: peel the innermost pairs that many
+    times and see that none are left."""
+    peeled = f"regexp_replace(text, '{_STRING_LITERAL}', '', 'g')"
+    for _ in range(MAX_NESTING):
+        peeled = f"regexp_replace({peeled}, '{_INNERMOST}', '', 'g')"
+    opens = "strlen(text) - strlen(replace(replace(text, '{', ''), '[', ''))"
+    return (
+        f"(CASE WHEN {opens} <= {MAX_NESTING} THEN true "
+        f"ELSE NOT regexp_matches({peeled}, '[{{\\[]') END)"
+    )
+
+
+def _checks(source: str, app_id: str, received_at: datetime) -> str:
+    """SQL that checks each message of `source` and maps the accepted ones to events rows, plus
+    `size` (of its text), `accepted`, `text` (of the others) and `bad_cell`, in file order."""
+    received = received_at.replace(tzinfo=None)
+    received_sql = f"TIMESTAMP '{received.isoformat(sep=' ')}'"
+    latest = f"TIMESTAMP '{(received + MAX_FUTURE).isoformat(sep=' ')}'"
+    earliest = f"TIMESTAMP '{EARLIEST.replace(tzinfo=None).isoformat(sep=' ')}'"
+    received_us = (received_at - EPOCH) // timedelta(microseconds=1)
+    paths = ", ".join(_literal(path) for path in _PATHS.values())
+    # JSON null reads as absent, as raw.get() does.
+    fragments = ", ".join(
+        f"nullif(f[{index}], 'null') AS j_{name}" for index, name in enumerate(_PATHS, start=1)
+    )
+    known = ", ".join(_literal(key) for key in sorted(KNOWN_KEYS))
+    types = ", ".join(_literal(kind) for kind in sorted(MESSAGE_TYPES))
+    events = " ".join(
+        f"WHEN {_literal(kind)} THEN {_literal(name)}" for kind, name in TYPE_EVENTS.items()
+    )
+    strings = ",\n    ".join(
+        f"{_string(f'j_{key}')} AS {key}_s"
+        for key in ("type", "messageId", "userId", "anonymousId", "previousId", "groupId",
+                    "event", "name", "timestamp", "originalTimestamp", "sentAt")
+    )  # fmt: skip
+    return f"""
+WITH source AS ({source}),
+parsed AS (
+  SELECT text, bad_cell, strlen(text) AS size, json_keys(text) AS keys,
+         json_extract(text, [{paths}])::VARCHAR[] AS f
+  FROM source
+),
+strings AS (
+  SELECT text, bad_cell, size, keys, {fragments},
+    {strings}
+  FROM parsed
+),
+fields AS (
+  SELECT *,
+    {_identifier("messageId")} AS message_id,
+    {_identifier("userId")} AS user_id,
+    {_identifier("anonymousId")} AS anonymous_id,
+    {_identifier("previousId")} AS previous_id,
+    {_identifier("groupId")} AS group_id,
+    {_strip("event_s")} AS event_v,
+    {_strip("name_s")} AS name_v,
+    CASE WHEN j_timestamp IS NOT NULL THEN {_time("timestamp")}
+         WHEN j_originalTimestamp IS NOT NULL AND j_sentAt IS NULL THEN {_time("originalTimestamp")}
+         WHEN j_originalTimestamp IS NOT NULL THEN make_timestamp(
+           {received_us} - (epoch_us({_time("sentAt")}) - epoch_us({_time("originalTimestamp")})))
+    END AS happened
+  FROM strings
+),
+checked AS (
+  SELECT *,
+    coalesce(
+      bad_cell IS NULL
+      AND CASE WHEN size <= {_SMALL_ENOUGH} THEN true
+               WHEN size <= {_SMALL_ENOUGH_WITHOUT_EXPONENTS}
+               THEN NOT regexp_matches(text, '[0-9][eE]') ELSE false END
+      AND NOT ({_ODD_TEXT})
+      AND len(list_filter(keys, lambda k: NOT list_contains([{known}], k))) = 0
+      AND len(list_filter(keys, lambda k, i: list_position(keys, k) = i)) = len(keys)
+      AND type_s IN ({types})
+      AND {_identifier_ok("messageId", "message_id")}
+      AND {_identifier_ok("userId", "user_id")}
+      AND {_identifier_ok("anonymousId", "anonymous_id")}
+      AND {_identifier_ok("previousId", "previous_id")}
+      AND {_identifier_ok("groupId", "group_id")}
+      AND CASE WHEN type_s = 'alias' THEN user_id IS NOT NULL AND previous_id IS NOT NULL
+               ELSE user_id IS NOT NULL OR anonymous_id IS NOT NULL END
+      AND (type_s <> 'group' OR group_id IS NOT NULL)
+      AND (type_s <> 'track' OR {_name_ok("event")})
+      AND (type_s NOT IN ('page', 'screen') OR j_name IS NULL OR {_name_ok("name")})
+      AND happened BETWEEN {earliest} AND {latest}
+      AND (j_properties IS NULL OR j_properties[1] = '{{')
+      AND (j_traits IS NULL OR j_traits[1] = '{{')
+      AND (j_context IS NULL OR j_context[1] = '{{')
+      AND {_depth_ok()},
+    false) AS accepted
+  FROM fields
+)
+SELECT size, accepted, CASE WHEN NOT accepted THEN text END AS text, bad_cell,
+  {_literal(app_id)} AS app_id,
+  CASE WHEN j_messageId IS NULL THEN {_literal(DERIVED_ID_PREFIX)} || md5(text)
+       ELSE message_id END AS message_id,
+  type_s AS type,
+  CASE type_s WHEN 'track' THEN event_v {events} END AS event,
+  CASE WHEN type_s IN ('page', 'screen') THEN name_v END AS name,
+  coalesce(user_id, anonymous_id) AS distinct_id,
+  user_id, anonymous_id, previous_id,
+  CASE WHEN type_s = 'group' THEN group_id
+       WHEN j_account = 'true' THEN 'True'
+       WHEN j_account = 'false' THEN 'False'
+       WHEN regexp_full_match(j_account, '{_INTEGER}') THEN j_account
+       ELSE {_text("j_account")} END AS account_id,
+  happened AS "timestamp",
+  {received_sql} AS received_at,
+  {_text("j_session")} AS session_id,
+  CASE WHEN type_s = 'page' THEN {_text("j_url")} ELSE {_text("j_page_url")} END AS url,
+  CASE WHEN type_s = 'page' THEN {_text("j_path")} ELSE {_text("j_page_path")} END AS path,
+  CASE WHEN type_s = 'page' THEN {_text("j_referrer")} ELSE {_text("j_page_referrer")} END
+    AS referrer,
+  {_text("j_element_selector")} AS element_selector,
+  {_text("j_element_text")} AS element_text,
+  {_text("j_content_id")} AS content_id,
+  CASE WHEN regexp_full_match(j_content_step, '{_INTEGER}')
+       THEN try_cast(j_content_step AS INTEGER) END AS content_step,
+  CASE WHEN type_s IN ('identify', 'group') THEN coalesce(j_traits, '{{}}')
+       ELSE coalesce(j_properties, '{{}}') END AS properties,
+  coalesce(j_context, '{{}}') AS context
+FROM checked
+"""
