@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -93,17 +92,7 @@ def funnel_units(
     step_flags = [f"{props.matches(step)} AS s{k}" for k, step in enumerate(query.steps)]
     exclusion_flags = [f"{props.matches(x)} AS x{i}" for i, x in enumerate(query.exclusions)]
     value = props.text(breakdown.source, breakdown.property) if breakdown else "''"
-    conditions = [
-        f"e.app_id = {params.add(app_id)}",
-        f"{UNIT_COLUMNS[query.aggregate_by]} IS NOT NULL",
-        props.all_of(query.where),
-    ]
-    if query.date_from:
-        conditions.append(f"e.timestamp >= {params.add(_naive(query.date_from))}")
-    if query.date_to:
-        conditions.append(f"e.timestamp < {params.add(_naive(query.date_to))}")
-    if query.filter_test_accounts:
-        conditions.append(props.not_test_account())
+    conditions = props.scope(query, app_id, UNIT_COLUMNS[query.aggregate_by])
     named = [step.event for step in query.steps] + [x.event for x in query.exclusions]
     if query.order is not FunnelOrder.STRICT and None not in named:
         # Only events a step or an exclusion names can count, so the scan can skip the rest.
@@ -289,10 +278,6 @@ FROM {source}
 GROUP BY 1"""
     )
     return CompiledSql(sql, params.values)
-
-
-def _naive(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def run_funnel(

@@ -17,7 +17,7 @@ from waypost.insights.dialects import Dialect, DuckDBDialect, Params
 from waypost.insights.funnels import UNIT_COLUMNS, CompiledSql
 from waypost.insights.intervals import interval_starts
 from waypost.insights.properties import PropertySql
-from waypost.insights.queries import OnboardingQuery, Step, naive_utc
+from waypost.insights.queries import OnboardingQuery
 
 
 class Milestone(BaseModel):
@@ -55,22 +55,11 @@ def compile_onboarding(
     d = dialect(params)
     props = PropertySql(d, params, actions)
     unit = UNIT_COLUMNS[query.aggregate_by]
-    common = [
-        f"e.app_id = {params.add(app_id)}",
-        f"{unit} IS NOT NULL",
-        f"e.timestamp >= {params.add(naive_utc(query.date_from))}",
-        f"e.timestamp < {params.add(naive_utc(query.date_to))}",
-        props.all_of(query.where),
-    ]
-    if query.filter_test_accounts:
-        common.append(props.not_test_account())
-
-    def step(s: Step) -> str:
-        return props.matches(s)
+    common = props.scope(query, app_id, unit)
 
     where = " AND ".join(common)
-    new = step(query.new)
-    flags = [f"{step(m)} AS m{k}" for k, m in enumerate(query.milestones)]
+    new = props.matches(query.new)
+    flags = [f"{props.matches(m)} AS m{k}" for k, m in enumerate(query.milestones)]
     # Conditions first: compiling them registers the trait joins that joins() then lists.
     joins = props.joins()
     window = params.add(query.within_days * 86400)

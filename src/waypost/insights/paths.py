@@ -18,7 +18,7 @@ from waypost.insights.actions import ActionStep
 from waypost.insights.dialects import Dialect, DuckDBDialect, Params
 from waypost.insights.funnels import CompiledSql
 from waypost.insights.properties import PropertySql
-from waypost.insights.queries import PathsQuery, naive_utc
+from waypost.insights.queries import PathsQuery
 
 # Page views are told apart by page: a path through three pages is three steps, not "$page" x3.
 STEP_NAME = "CASE WHEN e.event = '$page' AND e.path IS NOT NULL THEN e.path ELSE e.event END"
@@ -45,19 +45,9 @@ def compile_paths(
     params = Params()
     d = dialect(params)
     props = PropertySql(d, params, actions)
-    conditions = [
-        f"e.app_id = {params.add(app_id)}",
-        "e.person_id IS NOT NULL",
-        props.all_of(query.where),
-    ]
+    conditions = props.scope(query, app_id, "e.person_id")
     if query.exclude_events:
         conditions.append(f"NOT {d.one_of('e.event', params.add(sorted(query.exclude_events)))}")
-    if query.date_from:
-        conditions.append(f"e.timestamp >= {params.add(naive_utc(query.date_from))}")
-    if query.date_to:
-        conditions.append(f"e.timestamp < {params.add(naive_utc(query.date_to))}")
-    if query.filter_test_accounts:
-        conditions.append(props.not_test_account())
     joins = props.joins()
     gap = params.add(query.session_gap_seconds * 1_000_000)
     forward = query.start_event is not None

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from waypost.errors import InvalidInput
 from waypost.insights.actions import ActionStep, UrlMatch
 from waypost.insights.dialects import Dialect, Params
-from waypost.insights.queries import EventMatch, Filter, Op, Source
+from waypost.insights.queries import Common, EventMatch, Filter, Op, Source, naive_utc
 
 TEST_ACCOUNT_TRAIT = "is_test_account"
 
@@ -25,6 +25,23 @@ class PropertySql:
         self.params = params
         self.actions = actions or {}
         self._joins: dict[tuple[Source, str], str] = {}
+
+    def scope(
+        self, query: Common, app_id: str, unit: str | None = None, dates: bool = True
+    ) -> list[str]:
+        """Conditions every insight starts from: the app, events with a `unit`, the query's
+        dates (unless `dates` is false), its filters and the test-account rule."""
+        add = self.params.add
+        conditions = [f"e.app_id = {add(app_id)}", self.all_of(query.where)]
+        if unit is not None:
+            conditions.append(f"{unit} IS NOT NULL")
+        if dates and query.date_from is not None:
+            conditions.append(f"e.timestamp >= {add(naive_utc(query.date_from))}")
+        if dates and query.date_to is not None:
+            conditions.append(f"e.timestamp < {add(naive_utc(query.date_to))}")
+        if query.filter_test_accounts:
+            conditions.append(self.not_test_account())
+        return conditions
 
     @property
     def uses_accounts(self) -> bool:

@@ -20,7 +20,7 @@ from waypost.insights.dialects import Dialect, DuckDBDialect, Params
 from waypost.insights.funnels import UNIT_COLUMNS, CompiledSql
 from waypost.insights.intervals import interval_starts
 from waypost.insights.properties import PropertySql
-from waypost.insights.queries import CohortType, Interval, RetentionQuery, Step, naive_utc
+from waypost.insights.queries import CohortType, Interval, RetentionQuery, naive_utc
 
 
 class Cohort(BaseModel):
@@ -50,17 +50,12 @@ def compile_retention(
     unit = UNIT_COLUMNS[query.aggregate_by]
     zone = params.add(query.timezone)
     period = d.bucket("e.timestamp", query.interval.value, zone)
-    common = [f"e.app_id = {params.add(app_id)}", f"{unit} IS NOT NULL", props.all_of(query.where)]
-    if query.filter_test_accounts:
-        common.append(props.not_test_account())
+    common = props.scope(query, app_id, unit, dates=False)
     since = f"e.timestamp >= {params.add(naive_utc(query.date_from))}"
     until = f"e.timestamp < {params.add(naive_utc(query.date_to))}"
 
-    def step(s: Step) -> str:
-        return props.matches(s)
-
-    starts = " AND ".join([*common, step(query.start)])
-    returns = " AND ".join([*common, since, until, step(query.returning)])
+    starts = " AND ".join([*common, props.matches(query.start)])
+    returns = " AND ".join([*common, since, until, props.matches(query.returning)])
     if query.cohort_type is CohortType.FIRST_TIME:
         first = d.bucket("min(e.timestamp)", query.interval.value, zone)
         cohorts = f"""SELECT {unit} AS unit, {first} AS period

@@ -21,7 +21,7 @@ from waypost.insights.dialects import Dialect, DuckDBDialect, Params
 from waypost.insights.funnels import UNIT_COLUMNS, CompiledSql
 from waypost.insights.intervals import interval_starts
 from waypost.insights.properties import PropertySql
-from waypost.insights.queries import Step, TimeToValueQuery, naive_utc
+from waypost.insights.queries import TimeToValueQuery
 
 OTHER = "Other"
 DAY_US = 86_400_000_000
@@ -70,18 +70,7 @@ def compile_time_to_value(
     d = dialect(params)
     props = PropertySql(d, params, actions)
     unit = UNIT_COLUMNS[query.aggregate_by]
-    common = [
-        f"e.app_id = {params.add(app_id)}",
-        f"{unit} IS NOT NULL",
-        f"e.timestamp >= {params.add(naive_utc(query.date_from))}",
-        f"e.timestamp < {params.add(naive_utc(query.date_to))}",
-        props.all_of(query.where),
-    ]
-    if query.filter_test_accounts:
-        common.append(props.not_test_account())
-
-    def step(s: Step) -> str:
-        return props.matches(s)
+    common = props.scope(query, app_id, unit)
 
     segment = (
         props.text(query.breakdown.source, query.breakdown.property) if query.breakdown else "''"
@@ -90,7 +79,7 @@ def compile_time_to_value(
     gap = f"({d.epoch_us('valued')} - {d.epoch_us('started')})"
     where = " AND ".join(common)
     # Conditions first: compiling them registers the trait joins that joins() then lists.
-    starts, values = step(query.start), step(query.value)
+    starts, values = props.matches(query.start), props.matches(query.value)
     joins = props.joins()
     ctes = f"""WITH starts AS (
   SELECT {unit} AS unit, min(e.timestamp) AS started, arg_min({segment}, e.timestamp) AS segment

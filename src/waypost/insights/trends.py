@@ -20,7 +20,7 @@ from waypost.insights.dialects import Dialect, DuckDBDialect, Params
 from waypost.insights.funnels import CompiledSql
 from waypost.insights.intervals import interval_starts
 from waypost.insights.properties import PropertySql
-from waypost.insights.queries import Interval, Math, TrendsQuery, naive_utc
+from waypost.insights.queries import Interval, Math, TrendsQuery
 
 OTHER = "Other"
 _COUNTS = {
@@ -61,17 +61,8 @@ def compile_trends(
     parts = []
     for index, series in enumerate(query.series):
         props = PropertySql(d, params, actions)
-        conditions = [
-            f"e.app_id = {params.add(app_id)}",
-            f"e.timestamp >= {params.add(naive_utc(query.date_from))}",
-            f"e.timestamp < {params.add(naive_utc(query.date_to))}",
-            props.all_of(query.where),
-            props.matches(series),
-        ]
-        if series.math is Math.ACCOUNTS:
-            conditions.append("e.account_id IS NOT NULL")
-        if query.filter_test_accounts:
-            conditions.append(props.not_test_account())
+        unit = "e.account_id" if series.math is Math.ACCOUNTS else None
+        conditions = [*props.scope(query, app_id, unit), props.matches(series)]
         breakdown = query.breakdown
         value = props.text(breakdown.source, breakdown.property) if breakdown else "''"
         bucket = d.bucket("e.timestamp", query.interval.value, params.add(query.timezone))
