@@ -73,6 +73,12 @@ def test_nan_and_infinity_are_refused_as_not_json(constant: str) -> None:
     assert caught.value.code == "malformed_json"
 
 
+def test_an_integer_of_thousands_of_digits_is_refused_not_crashed_on() -> None:
+    with pytest.raises(MalformedBody) as caught:
+        decode_body(b'{"batch": [{"properties": {"n": ' + b"9" * 5000 + b"}}]}", None)
+    assert caught.value.code == "malformed_json"
+
+
 def test_empty_body_is_named() -> None:
     with pytest.raises(MalformedBody, match="empty"):
         decode_body(b"  \n", None)

@@ -106,6 +106,23 @@ def test_lone_surrogate_from_a_json_escape_is_refused_not_crashed_on() -> None:
     assert error.code == "invalid_unicode"
 
 
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"timestamp": "0001-01-01T00:00:00+01:00"}, "timestamp"),
+        (
+            {"originalTimestamp": "9999-12-31T00:00:00Z", "sentAt": "2000-01-01T00:00:00Z"},
+            "originalTimestamp",
+        ),
+    ],
+)
+def test_times_outside_the_calendar_are_refused_naming_the_field(
+    extra: dict[str, str], field: str
+) -> None:
+    error = _refusal({"type": "track", "event": "E", "userId": "u", **extra})
+    assert error.field == field
+
+
 def test_integer_beyond_64_bits_is_refused_not_crashed_on() -> None:
     error = _refusal({"type": "track", "event": "E", "userId": "u", "properties": {"n": 2**70}})
     assert error.code == "unstorable_value"

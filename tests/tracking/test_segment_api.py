@@ -262,3 +262,16 @@ def test_revoked_write_key_stops_working_once_the_cache_expires(
     refused = client.post("/v1/batch", json={"batch": [_track("B", "m2")]}, headers=headers)
     assert refused.status_code == 401
     assert [e["message_id"] for e in _events(client, tenant.app_id)] == ["m1"]
+
+
+def test_a_time_outside_the_calendar_is_rejected_beside_good_events(
+    client: TestClient, tenant: Tenant
+) -> None:
+    odd = _track("Odd", "m2", timestamp="0001-01-01T00:00:00+01:00")
+    response = client.post(
+        "/v1/batch", json={"batch": [_track("A", "m1"), odd]}, headers=_basic(tenant.app.write_key)
+    )
+    assert response.status_code == 200
+    assert [(r["index"], r["field"]) for r in response.json()["rejected"]] == [
+        (1, "batch[1].timestamp")
+    ]

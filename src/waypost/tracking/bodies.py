@@ -62,6 +62,8 @@ def decode_body(raw: bytes, content_encoding: str | None, limit: int = MAX_BATCH
             f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
             code="malformed_json",
         ) from None
+    except ValueError as exc:  # Python refuses integers of more than 4,300 digits
+        raise MalformedBody(f"the JSON cannot be read: {exc}", code="malformed_json") from None
 
 
 def _refuse_constant(name: str) -> Any:

@@ -62,7 +62,10 @@ def parse_time(value: Any, name: str) -> datetime:
         raise InvalidInput(f"{value[:40]!r} is not an ISO 8601 date-time", field=name) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01 in a zone east of UTC
+        raise InvalidInput(f"{value[:40]!r} is out of range", field=name) from None
 
 
 def event_time(
@@ -82,8 +85,13 @@ def event_time(
         sent = (
             parse_time(raw["sentAt"], "sentAt") if raw.get("sentAt") is not None else batch_sent_at
         )
-        when = received_at - (sent - original) if sent is not None else original
         name = "originalTimestamp"
+        try:
+            when = received_at - (sent - original) if sent is not None else original
+        except OverflowError:
+            raise InvalidInput(
+                "with this sentAt the corrected time falls outside the calendar", field=name
+            ) from None
     else:
         return received_at
     if when > received_at + MAX_FUTURE:
