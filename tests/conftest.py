@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import hypothesis
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -229,3 +230,14 @@ def _wait_until_healthy(base_url: str, thread: threading.Thread) -> None:
             pass
         time.sleep(0.05)
     pytest.fail(f"the live server did not answer /healthz within {STARTUP_SECONDS} seconds")
+
+
+def examples(full: int) -> hypothesis.settings:
+    """Settings for the slow property tests (SQL against a reference): `make test` runs `full`
+    examples, `make test-fast` (WAYPOST_QUICK_PROPERTIES=1) a quarter of them."""
+    quick = os.environ.get("WAYPOST_QUICK_PROPERTIES") == "1"
+    return hypothesis.settings(
+        max_examples=max(10, full // 4) if quick else full,
+        deadline=None,
+        suppress_health_check=[hypothesis.HealthCheck.too_slow],
+    )

@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
 
 from tests.insights.reference import World
 from waypost.events import DuckDBEventStore
 
 APP = "app_test"
-
-
-def examples(full: int) -> settings:
-    """Settings for the SQL-against-reference property tests: `make test` runs `full` examples,
-    `make test-fast` (WAYPOST_QUICK_PROPERTIES=1) a quarter of them."""
-    quick = os.environ.get("WAYPOST_QUICK_PROPERTIES") == "1"
-    return settings(
-        max_examples=max(10, full // 4) if quick else full,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.insights.conftest import APP, examples, load, plain
+from tests.conftest import examples
+from tests.insights.conftest import APP, load, plain
 from tests.insights.reference import Ev, World, retention
 from tests.insights.test_funnel_properties import filters, values
 from waypost.events import DuckDBEventStore

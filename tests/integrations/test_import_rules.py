@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
+from tests.conftest import examples
 from waypost.errors import WaypostError
 from waypost.events import DuckDBEventStore
 from waypost.integrations import import_events
@@ -308,7 +309,7 @@ def _edge(**fields: Any) -> str:
     )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(200)
 @example(  # numbers written short that grow past 32 KB when the message is measured
     [_edge(properties={"n": [1e15] * 1800}), _edge(properties={"n": [1e15] * 1700})], 2
 )
