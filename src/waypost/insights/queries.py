@@ -130,14 +130,6 @@ class Step(EventMatch):
     """A funnel step (or a start, value or milestone event)."""
 
 
-def _time_zone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{name!r} is not an IANA time zone (e.g. Asia/Tokyo)") from None
-    return name
-
-
 def naive_utc(moment: datetime) -> datetime:
     """A moment as the event store holds it: UTC without a zone."""
     return moment.astimezone(UTC).replace(tzinfo=None)
@@ -307,31 +299,46 @@ class TrendBreakdown(Strict):
         return _property_name(name)
 
 
-class TrendsQuery(Common):
-    """How many events, persons or accounts per hour, day, week or month."""
+class Calendar(Common):
+    """An insight over a required range, counted in intervals of a time zone."""
 
-    kind: Literal["trends"] = "trends"
     date_from: datetime
     date_to: datetime
-    series: list[Series] = Field(min_length=1, max_length=10)
-    interval: Interval = Interval.DAY
     timezone: str = Field("UTC", description="IANA zone the intervals follow, e.g. Asia/Tokyo.")
-    breakdown: TrendBreakdown | None = None
 
     @field_validator("timezone")
     @classmethod
     def _zone(cls, name: str) -> str:
-        return _time_zone(name)
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{name!r} is not an IANA time zone (e.g. Asia/Tokyo)") from None
+        return name
+
+    def _at_most(self, interval: Interval, most: int, what: str, longer: str) -> None:
+        per_interval = INTERVAL_SECONDS.get(interval, 28 * 86400)
+        if (self.date_to - self.date_from).total_seconds() / per_interval > most:
+            raise ValueError(
+                f"more than {most} {what}; choose a longer {longer} or a shorter range"
+            )
+
+
+def _follows_persons_or_accounts(by: AggregateBy, insight: str) -> None:
+    if by is AggregateBy.SESSION:
+        raise ValueError(f"{insight} follows persons or accounts, not sessions")
+
+
+class TrendsQuery(Calendar):
+    """How many events, persons or accounts per hour, day, week or month."""
+
+    kind: Literal["trends"] = "trends"
+    series: list[Series] = Field(min_length=1, max_length=10)
+    interval: Interval = Interval.DAY
+    breakdown: TrendBreakdown | None = None
 
     @model_validator(mode="after")
     def _not_too_many_buckets(self) -> TrendsQuery:
-        seconds = (self.date_to - self.date_from).total_seconds()
-        per_bucket = INTERVAL_SECONDS.get(self.interval, 28 * 86400)
-        if seconds / per_bucket > MAX_BUCKETS:
-            raise ValueError(
-                f"more than {MAX_BUCKETS} {self.interval.value} intervals; choose a longer "
-                "interval or a shorter range"
-            )
+        self._at_most(self.interval, MAX_BUCKETS, f"{self.interval.value} intervals", "interval")
         return self
 
 
@@ -340,55 +347,36 @@ class CohortType(StrEnum):
     FIRST_TIME = "first_time"  # only in the period of their first start event ever
 
 
-class RetentionQuery(Common):
+class RetentionQuery(Calendar):
     """Of those who did the start event in a period, how many came back in each later one."""
 
     kind: Literal["retention"] = "retention"
-    date_from: datetime
-    date_to: datetime
     start: Step = Field(description="The event that puts a unit in a period's cohort.")
     returning: Step = Field(description="The event that counts as coming back.")
     cohort_type: CohortType = CohortType.RECURRING
     interval: Interval = Interval.WEEK
-    timezone: str = "UTC"
     aggregate_by: AggregateBy = AggregateBy.PERSON
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, name: str) -> str:
-        return _time_zone(name)
 
     @model_validator(mode="after")
     def _periods(self) -> RetentionQuery:
         if self.interval is Interval.HOUR:
             raise ValueError("retention is by day, week or month")
-        if self.aggregate_by is AggregateBy.SESSION:
-            raise ValueError("retention follows persons or accounts, not sessions")
-        per_period = INTERVAL_SECONDS.get(self.interval, 28 * 86400)
-        if (self.date_to - self.date_from).total_seconds() / per_period > 400:
-            raise ValueError("more than 400 periods; choose a longer interval or shorter range")
+        _follows_persons_or_accounts(self.aggregate_by, "retention")
+        self._at_most(self.interval, 400, "periods", "interval")
         return self
 
 
-class TimeToValueQuery(Common):
+class TimeToValueQuery(Calendar):
     """How long from a start event (sign-up) to a value event, and who got there within N days."""
 
     kind: Literal["time_to_value"] = "time_to_value"
-    date_from: datetime
-    date_to: datetime
     start: Step
     value: Step
     window_days: int = Field(90, ge=1, le=366, description="Later value events do not count.")
     within_days: list[int] = Field(default_factory=lambda: [1, 7, 30], min_length=1, max_length=10)
     cohort_interval: Interval = Interval.WEEK
-    timezone: str = "UTC"
     aggregate_by: AggregateBy = AggregateBy.PERSON
     breakdown: TrendBreakdown | None = None
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, name: str) -> str:
-        return _time_zone(name)
 
     @field_validator("within_days")
     @classmethod
@@ -399,40 +387,26 @@ class TimeToValueQuery(Common):
 
     @model_validator(mode="after")
     def _cohorts(self) -> TimeToValueQuery:
-        if self.aggregate_by is AggregateBy.SESSION:
-            raise ValueError("time to value follows persons or accounts, not sessions")
-        per_period = INTERVAL_SECONDS.get(self.cohort_interval, 28 * 86400)
-        if (self.date_to - self.date_from).total_seconds() / per_period > 400:
-            raise ValueError("more than 400 cohorts; choose a longer cohort_interval")
+        _follows_persons_or_accounts(self.aggregate_by, "time to value")
+        self._at_most(self.cohort_interval, 400, "cohorts", "cohort_interval")
         return self
 
 
-class OnboardingQuery(Common):
+class OnboardingQuery(Calendar):
     """Of the units that became new in the range, how many reached each milestone, and all of
     them, within N days."""
 
     kind: Literal["onboarding"] = "onboarding"
-    date_from: datetime
-    date_to: datetime
     new: Step = Field(description="The event that makes a unit new (its first in the range).")
     milestones: list[Step] = Field(min_length=1, max_length=20)
     within_days: int = Field(14, ge=1, le=366)
     cohort_interval: Interval = Interval.WEEK
-    timezone: str = "UTC"
     aggregate_by: AggregateBy = AggregateBy.PERSON
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, name: str) -> str:
-        return _time_zone(name)
 
     @model_validator(mode="after")
     def _cohorts(self) -> OnboardingQuery:
-        if self.aggregate_by is AggregateBy.SESSION:
-            raise ValueError("onboarding follows persons or accounts, not sessions")
-        per_period = INTERVAL_SECONDS.get(self.cohort_interval, 28 * 86400)
-        if (self.date_to - self.date_from).total_seconds() / per_period > 400:
-            raise ValueError("more than 400 cohorts; choose a longer cohort_interval")
+        _follows_persons_or_accounts(self.aggregate_by, "onboarding")
+        self._at_most(self.cohort_interval, 400, "cohorts", "cohort_interval")
         return self
 
 
