@@ -13,9 +13,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 from pydantic import BaseModel
-from scipy import stats
 
 from waypost.events.store import EventQueries
 from waypost.insights.actions import ActionStep
@@ -76,6 +74,10 @@ def two_proportions(measure: str, x1: int, n1: int, x2: int, n2: int) -> Differe
 
 def times(measure: str, before: list[int], after: list[int]) -> Difference:
     """Compare two samples of times (microseconds; reported in seconds) by their medians."""
+    # Imported here: SciPy takes most of a second to load, which every command would pay.
+    import numpy as np
+    from scipy import stats
+
     if not before or not after:
         return Difference(
             measure=measure,
@@ -102,7 +104,7 @@ def times(measure: str, before: list[int], after: list[int]) -> Difference:
     return _difference(measure, "mann_whitney", m1, m2, m2 - m1, float(low), float(high), p_value)
 
 
-def _sample(values: Any, rng: np.random.Generator) -> Any:
+def _sample(values: Any, rng: Any) -> Any:
     # Bootstrapping every value of a large period adds nothing but time.
     if values.size <= BOOTSTRAP_SAMPLE:
         return values
