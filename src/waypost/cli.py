@@ -20,6 +20,8 @@ from waypost.errors import InvalidInput, WaypostError
 from waypost.events import DuckDBEventStore, EventStoreError, open_event_store
 from waypost.insights import read_query, run_query
 from waypost.insights.actions import action_steps
+from waypost.insights.dropoff import DropOffResult, dropoff_csv
+from waypost.insights.queries import DropOffQuery
 from waypost.integrations import ImportFormat, ImportProgress, Rejection, import_events
 from waypost.settings import Settings, SettingsError, load_settings, settings_reference
 from waypost.tenancy.keys import KeyKind, active_keys, revoke_key, rotate_key
@@ -424,6 +426,13 @@ def insights_query(
             result = run_query(store, app_id, query, actions)
         except InvalidInput as exc:
             raise _fail(f"{exc.field or 'query'}: {exc.message}") from None
+    if (
+        isinstance(result, DropOffResult)
+        and isinstance(query, DropOffQuery)
+        and query.format == "csv"
+    ):
+        typer.echo(dropoff_csv(result), nl=False)
+        return
     typer.echo(result.model_dump_json(indent=2))
 
 

@@ -115,3 +115,20 @@ def test_trends_are_answered_by_kind(client: TestClient, tenant: Tenant) -> None
     body = response.json()
     assert body["kind"] == "trends"
     assert body["series"][0]["values"] == [3, 0] and body["series"][0]["total"] == 3
+
+
+def test_drop_offs_export_as_csv_with_their_user_ids(client: TestClient, tenant: Tenant) -> None:
+    _send(client, tenant.app.write_key)
+    query = {**FUNNEL, "kind": "dropoff", "step": 0, "format": "csv"}
+    response = client.post("/api/v1/insights/query", json=query, headers=tenant.bearer())
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    lines = response.text.strip().splitlines()
+    # u3 signed up and never created a project: the only drop-off after step 0.
+    assert lines[0] == "unit,user_ids,reached_at"
+    assert [line.split(",")[1:] for line in lines[1:]] == [["u3", "2026-06-01T09:00:00+00:00"]]
+    listed = client.post(
+        "/api/v1/insights/query", json={**query, "format": "json"}, headers=tenant.bearer()
+    ).json()
+    assert [u["user_ids"] for u in listed["units"]] == [["u3"]]
+    assert (listed["dropped"], listed["converted"]) == (1, 2)

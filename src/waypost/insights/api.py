@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from waypost.errors import InvalidInput
@@ -16,7 +16,8 @@ from waypost.insights.actions import (
     list_actions,
     update_action,
 )
-from waypost.insights.queries import QUERY_SCHEMA, read_query
+from waypost.insights.dropoff import DropOffResult, dropoff_csv
+from waypost.insights.queries import QUERY_SCHEMA, DropOffQuery, read_query
 from waypost.insights.runner import InsightResult, run_query
 from waypost.tenancy.roles import Permission
 from waypost.web.deps import DB, Caller, caller_app
@@ -33,8 +34,9 @@ router = APIRouter(prefix="/api/v1", tags=["insights"])
 )
 async def query_insight(
     request: Request, db: DB, caller: Caller, app_id: str | None = None
-) -> InsightResult:
-    """Answer one insight query (its `kind` says which) over the app's events."""
+) -> InsightResult | Response:
+    """Answer one insight query (its `kind` says which) over the app's events; a drop-off
+    query with `format: csv` answers with a CSV file of every drop-off."""
     app = caller_app(db, caller, app_id, Permission.QUERY_INSIGHTS)
     try:
         data = await request.json()
@@ -42,7 +44,18 @@ async def query_insight(
         raise InvalidInput("the body must be a JSON insight query") from None
     query = read_query(data)
     actions = action_steps(db, app.id)
-    return await run_in_threadpool(run_query, request.app.state.events, app.id, query, actions)
+    result = await run_in_threadpool(run_query, request.app.state.events, app.id, query, actions)
+    if (
+        isinstance(result, DropOffResult)
+        and isinstance(query, DropOffQuery)
+        and query.format == "csv"
+    ):
+        return Response(
+            dropoff_csv(result),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="dropoff.csv"'},
+        )
+    return result
 
 
 @router.get("/actions", response_model=list[ActionOut])

@@ -93,6 +93,9 @@ class Dialect(Protocol):
     def collect_pairs(self, key: str, value: str) -> str:
         """An aggregate: the rows' (key, value) pairs as a list ordered by key."""
 
+    def collect_sorted(self, value: str) -> str:
+        """An aggregate: the rows' values as a sorted list."""
+
 
 class DuckDBDialect:
     """DuckDB's spelling."""
@@ -182,3 +185,6 @@ class DuckDBDialect:
 
     def collect_pairs(self, key: str, value: str) -> str:
         return f"list([{key}, {value}] ORDER BY {key})"
+
+    def collect_sorted(self, value: str) -> str:
+        return f"list({value} ORDER BY {value})"

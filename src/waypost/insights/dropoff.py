@@ -11,6 +11,8 @@ instead.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -23,11 +25,12 @@ from waypost.insights.dialects import Dialect, DuckDBDialect, Params
 from waypost.insights.funnels import UNIT_COLUMNS, CompiledSql, funnel_units
 from waypost.insights.paths import STEP_NAME
 from waypost.insights.properties import PropertySql
-from waypost.insights.queries import DropOffQuery
+from waypost.insights.queries import AggregateBy, DropOffQuery
 
 
 class DroppedUnit(BaseModel):
     unit: str
+    user_ids: list[str]
     reached_at: datetime
 
 
@@ -87,11 +90,24 @@ def compile_dropoff(
     ]
     prefix = "WITH " + ",\n".join(ctes)
     top, support = params.add(query.top), params.add(query.min_support)
+    page = (
+        "" if query.format == "csv"
+        else f"LIMIT {params.add(query.limit)} OFFSET {params.add(query.offset)}"
+    )  # fmt: skip
+    if query.aggregate_by is AggregateBy.PERSON:
+        # Who they are in the customer's own terms: the user ids sent for the person.
+        users = f"""LEFT JOIN (
+  SELECT person_id, {d.collect_sorted("distinct_id")} AS user_ids FROM person_ids
+  WHERE app_id = {app} AND is_user GROUP BY person_id
+) u ON u.person_id = d.unit"""
+        user_ids = "u.user_ids"
+    else:
+        users, user_ids = "", "NULL AS user_ids"
     return {
         "units": CompiledSql(
             f"""{prefix}
-SELECT unit::VARCHAR AS unit, reached FROM dropped ORDER BY reached, unit
-LIMIT {params.add(query.limit)} OFFSET {params.add(query.offset)}""",
+SELECT d.unit::VARCHAR AS unit, {user_ids}, d.reached FROM dropped d {users}
+ORDER BY d.reached, d.unit {page}""",
             params.values,
         ),
         "counts": CompiledSql(
@@ -122,6 +138,16 @@ ORDER BY ratio DESC, what LIMIT {top}""",
     }
 
 
+def dropoff_csv(result: DropOffResult) -> str:
+    """The drop-offs as CSV: unit, user ids (space-separated), when they reached the step."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["unit", "user_ids", "reached_at"])
+    for unit in result.units:
+        writer.writerow([unit.unit, " ".join(unit.user_ids), unit.reached_at.isoformat()])
+    return out.getvalue()
+
+
 def run_dropoff(
     store: EventQueries,
     app_id: str,
@@ -143,7 +169,10 @@ def run_dropoff(
         step=query.step,
         dropped=int(dropped),
         converted=int(converted),
-        units=[DroppedUnit(unit=u, reached_at=at.replace(tzinfo=UTC)) for u, at in rows("units")],
+        units=[
+            DroppedUnit(unit=u, user_ids=list(ids or []), reached_at=at.replace(tzinfo=UTC))
+            for u, ids, at in rows("units")
+        ],
         instead=[
             EventShare(event=what, units=int(n), share=int(n) / int(dropped))
             for what, n in rows("instead")

@@ -495,6 +495,9 @@ class DropOffQuery(FunnelQuery):
     offset: int = Field(0, ge=0)
     top: int = Field(10, ge=1, le=100, description="How many events to show in each ranking.")
     min_support: int = Field(5, ge=1, description="Fewest drop-offs an event needs to be ranked.")
+    format: Literal["json", "csv"] = Field(
+        "json", description="csv: every drop-off (limit and offset ignored), as a CSV file."
+    )
 
     @model_validator(mode="after")
     def _step_has_a_next(self) -> DropOffQuery:
