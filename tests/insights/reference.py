@@ -120,6 +120,28 @@ def _unit(ev: Ev, by: AggregateBy) -> Any:
     return {AggregateBy.PERSON: ev.person, AggregateBy.ACCOUNT: ev.account}.get(by, ev.session)
 
 
+def in_scope(
+    world: World, ev: Ev, q: Any, by: AggregateBy | None = None, dates: bool = True
+) -> bool:
+    """What every insight starts from (as PropertySql.scope): the query's dates (unless `dates`
+    is false), events with a unit to count by, the filters, and no test accounts."""
+    return (
+        (not dates or q.date_from is None or ev.at >= q.date_from)
+        and (not dates or q.date_to is None or ev.at < q.date_to)
+        and (by is None or _unit(ev, by) is not None)
+        and _all(world, ev, q.where)
+        and not (
+            q.filter_test_accounts
+            and world.person_traits.get(ev.person, {}).get("is_test_account") is True
+        )
+    )
+
+
+def does(world: World, ev: Ev, step: Any) -> bool:
+    """Whether an event is the step's event (any, when it names none) and meets its filters."""
+    return (step.event is None or ev.event == step.event) and _all(world, ev, step.where)
+
+
 @dataclass
 class Attempt:
     start: int
@@ -133,18 +155,7 @@ class Attempt:
 
 def funnel(world: World, q: FunnelQuery) -> dict[str, Any]:
     """The funnel's counts, times and breakdowns, by the rules in waypost.insights.funnels."""
-    events = [
-        ev
-        for ev in world.events
-        if (q.date_from is None or ev.at >= q.date_from)
-        and (q.date_to is None or ev.at < q.date_to)
-        and _unit(ev, q.aggregate_by) is not None
-        and _all(world, ev, q.where)
-        and not (
-            q.filter_test_accounts
-            and world.person_traits.get(ev.person, {}).get("is_test_account") is True
-        )
-    ]
+    events = [ev for ev in world.events if in_scope(world, ev, q, q.aggregate_by)]
     total = _run(world, q, events, per_value=False)
     result: dict[str, Any] = {"steps": _steps(q, total), "histogram": _histogram(q, total)}
     if q.breakdown is not None:
@@ -155,8 +166,7 @@ def funnel(world: World, q: FunnelQuery) -> dict[str, Any]:
 
 
 def _step_of(world: World, q: FunnelQuery, ev: Ev, k: int) -> bool:
-    step = q.steps[k]
-    return (step.event is None or ev.event == step.event) and _all(world, ev, step.where)
+    return does(world, ev, q.steps[k])
 
 
 def _run(
@@ -354,15 +364,9 @@ def trends(world: World, q: Any) -> dict[str, Any]:
         picked = [
             ev
             for ev in world.events
-            if q.date_from <= ev.at < q.date_to
-            and (s.event is None or ev.event == s.event)
-            and _all(world, ev, q.where)
-            and _all(world, ev, s.where)
+            if in_scope(world, ev, q)
+            and does(world, ev, s)
             and not (s.math.value == "accounts" and ev.account is None)
-            and not (
-                q.filter_test_accounts
-                and world.person_traits.get(ev.person, {}).get("is_test_account") is True
-            )
         ]
 
         def measure(events: list[Ev], math: str = s.math.value) -> int:
@@ -426,35 +430,25 @@ def retention(world: World, q: Any) -> dict[str, Any]:
         return truncate(ev.at.astimezone(zone).replace(tzinfo=None), q.interval)
 
     def usable(ev: Ev) -> bool:
-        return (
-            _unit(ev, q.aggregate_by) is not None
-            and _all(world, ev, q.where)
-            and not (
-                q.filter_test_accounts
-                and world.person_traits.get(ev.person, {}).get("is_test_account") is True
-            )
-        )
-
-    def does(ev: Ev, step: Any) -> bool:
-        return (step.event is None or ev.event == step.event) and _all(world, ev, step.where)
+        return in_scope(world, ev, q, q.aggregate_by, dates=False)
 
     in_range = [ev for ev in world.events if q.date_from <= ev.at < q.date_to]
     members: dict[datetime, set[Any]] = {start: set() for start in starts}
     if q.cohort_type.value == "first_time":
         firsts: dict[Any, Ev] = {}
         for ev in sorted(world.events, key=lambda ev: ev.at):
-            if usable(ev) and does(ev, q.start):
+            if usable(ev) and does(world, ev, q.start):
                 firsts.setdefault(_unit(ev, q.aggregate_by), ev)
         for unit, ev in firsts.items():
             if q.date_from <= ev.at < q.date_to:
                 members[period(ev)].add(unit)
     else:
         for ev in in_range:
-            if usable(ev) and does(ev, q.start):
+            if usable(ev) and does(world, ev, q.start):
                 members[period(ev)].add(_unit(ev, q.aggregate_by))
     active: dict[datetime, set[Any]] = {start: set() for start in starts}
     for ev in in_range:
-        if usable(ev) and does(ev, q.returning):
+        if usable(ev) and does(world, ev, q.returning):
             active[period(ev)].add(_unit(ev, q.aggregate_by))
     cohorts = []
     for i, start in enumerate(starts):
@@ -486,24 +480,11 @@ def time_to_value(world: World, q: Any) -> dict[str, Any]:
     """First start in range → first value at or after it within the window; stats per group."""
     zone = ZoneInfo(q.timezone)
     window = timedelta(days=q.window_days)
-    usable = [
-        ev
-        for ev in world.events
-        if q.date_from <= ev.at < q.date_to
-        and _unit(ev, q.aggregate_by) is not None
-        and _all(world, ev, q.where)
-        and not (
-            q.filter_test_accounts
-            and world.person_traits.get(ev.person, {}).get("is_test_account") is True
-        )
-    ]
-
-    def does(ev: Ev, step: Any) -> bool:
-        return (step.event is None or ev.event == step.event) and _all(world, ev, step.where)
+    usable = [ev for ev in world.events if in_scope(world, ev, q, q.aggregate_by)]
 
     firsts: dict[Any, Ev] = {}
     for ev in sorted(usable, key=lambda ev: ev.at):
-        if does(ev, q.start):
+        if does(world, ev, q.start):
             firsts.setdefault(_unit(ev, q.aggregate_by), ev)
     rows = []
     for unit, first in firsts.items():
@@ -511,7 +492,7 @@ def time_to_value(world: World, q: Any) -> dict[str, Any]:
             ev.at
             for ev in usable
             if _unit(ev, q.aggregate_by) == unit
-            and does(ev, q.value)
+            and does(world, ev, q.value)
             and first.at <= ev.at <= first.at + window
         ]
         segment = (
@@ -576,24 +557,11 @@ def onboarding(world: World, q: Any) -> dict[str, Any]:
     """Who reached each milestone, and all of them, within N days of becoming new."""
     zone = ZoneInfo(q.timezone)
     window = timedelta(days=q.within_days)
-    usable = [
-        ev
-        for ev in world.events
-        if q.date_from <= ev.at < q.date_to
-        and _unit(ev, q.aggregate_by) is not None
-        and _all(world, ev, q.where)
-        and not (
-            q.filter_test_accounts
-            and world.person_traits.get(ev.person, {}).get("is_test_account") is True
-        )
-    ]
-
-    def does(ev: Ev, step: Any) -> bool:
-        return (step.event is None or ev.event == step.event) and _all(world, ev, step.where)
+    usable = [ev for ev in world.events if in_scope(world, ev, q, q.aggregate_by)]
 
     firsts: dict[Any, Ev] = {}
     for ev in sorted(usable, key=lambda ev: ev.at):
-        if does(ev, q.new):
+        if does(world, ev, q.new):
             firsts.setdefault(_unit(ev, q.aggregate_by), ev)
     units = []
     for unit, first in firsts.items():
@@ -602,7 +570,7 @@ def onboarding(world: World, q: Any) -> dict[str, Any]:
             for ev in usable
             if _unit(ev, q.aggregate_by) == unit and first.at <= ev.at <= first.at + window
         ]
-        done = [any(does(ev, m) for ev in mine) for m in q.milestones]
+        done = [any(does(world, ev, m) for ev in mine) for m in q.milestones]
         cohort = truncate(first.at.astimezone(zone).replace(tzinfo=None), q.cohort_interval)
         units.append((cohort, done))
 
@@ -638,18 +606,7 @@ def paths(world: World, q: Any) -> dict[str, Any]:
     """Sessions split at long pauses; the steps from the anchor's first occurrence."""
     gap = timedelta(seconds=q.session_gap_seconds)
     usable = sorted(
-        (
-            ev
-            for ev in world.events
-            if ev.event not in q.exclude_events
-            and (q.date_from is None or ev.at >= q.date_from)
-            and (q.date_to is None or ev.at < q.date_to)
-            and _all(world, ev, q.where)
-            and not (
-                q.filter_test_accounts
-                and world.person_traits.get(ev.person, {}).get("is_test_account") is True
-            )
-        ),
+        (ev for ev in world.events if ev.event not in q.exclude_events and in_scope(world, ev, q)),
         key=lambda ev: (ev.person, ev.at, ev.message_id),
     )
     sessions: list[list[Ev]] = []
