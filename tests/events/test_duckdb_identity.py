@@ -3,47 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from datetime import timedelta
 
-import pytest
-
+from tests.events.messages import START, at, identify, send, track
 from waypost.events import DuckDBEventStore, EventFilter
-from waypost.tracking.messages import validate_message
-from waypost.tracking.rows import to_row, to_table
-
-START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-_serial = iter(range(1, 10**9))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[DuckDBEventStore]:
-    events = DuckDBEventStore(tmp_path / "events.duckdb")
-    yield events
-    events.close()
-
-
-def _at(minutes: int) -> str:
-    return (START + timedelta(minutes=minutes)).isoformat()
-
-
-def send(store: DuckDBEventStore, *messages: dict[str, Any], app_id: str = "app1") -> None:
-    received = START + timedelta(days=1)
-    rows = []
-    for message in messages:
-        message = {"messageId": f"m{next(_serial)}", **message}
-        rows.append(to_row(app_id, validate_message(message, received)))
-    store.append(to_table(rows))
-
-
-def track(event: str, minute: int, **ids: Any) -> dict[str, Any]:
-    return {"type": "track", "event": event, "timestamp": _at(minute), **ids}
-
-
-def identify(minute: int, traits: dict[str, Any] | None = None, **ids: Any) -> dict[str, Any]:
-    return {"type": "identify", "timestamp": _at(minute), "traits": traits or {}, **ids}
 
 
 def counts(store: DuckDBEventStore, any_id: str) -> dict[str, int]:
@@ -153,8 +116,8 @@ def test_group_sets_account_traits_and_the_persons_current_account(
 
 
 def test_the_latest_group_call_is_the_current_account(store: DuckDBEventStore) -> None:
-    send(store, {"type": "group", "userId": "u1", "groupId": "new", "timestamp": _at(10)})
-    send(store, {"type": "group", "userId": "u1", "groupId": "old", "timestamp": _at(0)})
+    send(store, {"type": "group", "userId": "u1", "groupId": "new", "timestamp": at(10)})
+    send(store, {"type": "group", "userId": "u1", "groupId": "old", "timestamp": at(0)})
     person = store.find_person("app1", "u1")
     assert person is not None and person.account_id == "new"
 
@@ -190,8 +153,10 @@ def test_erasing_a_person_removes_every_trace_but_not_others(store: DuckDBEventS
     assert erasure.events_deleted == 2
     assert store.find_person("app1", "u1") is None
     assert [e["distinct_id"] for e in store.list_events("app1", EventFilter())] == ["u2"]
+    store.fold_activity()  # counts still in the backlog would reappear here
     cursor = store.cursor()
-    for table in ("person_ids", "persons", "person_traits", "trait_history", "person_event_stats"):
+    tables = ("person_ids", "persons", "person_traits", "trait_history", "person_event_stats")
+    for table in (*tables, "activity_backlog", "person_overrides"):
         leftover = cursor.execute(f"SELECT count(*) FROM {table} WHERE app_id = 'app1'").fetchone()
         assert leftover is not None
         assert leftover[0] == (1 if table in ("person_ids", "persons", "person_event_stats") else 0)

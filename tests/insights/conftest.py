@@ -49,14 +49,15 @@ def load(store: DuckDBEventStore, world: World) -> None:
                 )
         rows = [
             [APP, ev.message_id, "track", ev.event, f"d{ev.person}", ev.account, ev.session,
-             ev.at.astimezone(UTC).replace(tzinfo=None), json.dumps(ev.properties), ev.path]
+             ev.at.astimezone(UTC).replace(tzinfo=None), json.dumps(ev.properties), ev.path,
+             ev.person]
             for ev in world.events
         ]  # fmt: skip
         if rows:
             cursor.executemany(
                 "INSERT INTO events (app_id, message_id, type, event, distinct_id, account_id, "
-                "session_id, timestamp, received_at, properties, context, path) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, now(), ?, '{}', ?)",
+                "session_id, timestamp, received_at, properties, context, path, person_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, now(), ?, '{}', ?, ?)",
                 rows,
             )
     finally:

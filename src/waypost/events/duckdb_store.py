@@ -13,8 +13,19 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from waypost.events.duckdb_identity import apply_identity
-from waypost.events.schema import EVENT_COLUMNS, IDENTITY_DDL, added_columns_ddl, events_ddl
+from waypost.events.duckdb_identity import (
+    Identities,
+    apply_identity,
+    fold_activity,
+    record_activity,
+)
+from waypost.events.schema import (
+    BACKFILL_PERSONS,
+    IDENTITY_DDL,
+    STORED_COLUMNS,
+    added_columns_ddl,
+    events_ddl,
+)
 from waypost.events.store import (
     AppendResult,
     Erasure,
@@ -36,7 +47,11 @@ CREATE TABLE IF NOT EXISTS seen_messages (
   PRIMARY KEY (app_id, message_id)
 )
 """
-_COLUMN_LIST = ", ".join(c.name for c in EVENT_COLUMNS)
+_COLUMN_LIST = ", ".join(c.name for c in STORED_COLUMNS)
+# The write-ahead log is folded into the file when it grows past this. Each checkpoint rewrites
+# the key indexes whole, so DuckDB's 16 MB default cost a third of every append; a larger log
+# costs a few seconds more replay after a crash.
+CHECKPOINT_THRESHOLD = "256MB"
 
 
 class DuckDBEventStore:
@@ -55,8 +70,19 @@ class DuckDBEventStore:
             ) from None
         except duckdb.Error as exc:
             raise EventStoreError(f"cannot open the event store {path}: {exc}") from None
+        connection = self._connection
+        connection.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+        had_persons = bool(
+            connection.execute(
+                "SELECT 1 FROM duckdb_columns() WHERE table_name = 'events' "
+                "AND column_name = 'person_id' AND database_name = current_database()"
+            ).fetchall()
+        )
         for statement in (events_ddl(), *added_columns_ddl(), _SEEN_DDL, *IDENTITY_DDL):
-            self._connection.execute(statement)
+            connection.execute(statement)
+        if not had_persons:
+            connection.execute(BACKFILL_PERSONS)
+        self._identities = Identities(connection)
         self._lock = threading.Lock()
         # One writer at a time: appends, erasures and pruning change the same tables.
         self._write_lock = threading.Lock()
@@ -81,7 +107,9 @@ class DuckDBEventStore:
 
     def append(self, rows: pa.Table, now: datetime | None = None) -> AppendResult:
         """Store the rows in one transaction, skipping message ids already stored for the app,
-        and bring identities, traits and profiles up to date in the same transaction."""
+        and bring identities, traits and accounts up to date in the same transaction. Profile
+        counts land in a backlog in that transaction too; `fold_activity` adds them up later,
+        and readers count the backlog meanwhile."""
         with self._write_lock:
             return self._append(rows, now or datetime.now(UTC))
 
@@ -120,19 +148,24 @@ class DuckDBEventStore:
                     )
                 ]
                 unique = unique.filter(pa.array(mask))
-                cursor.unregister("incoming")
-                cursor.register("incoming", unique)
-            cursor.execute(
-                f"INSERT INTO events ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM incoming"
-            )
+            cursor.unregister("incoming")
             if unique.num_rows:
-                apply_identity(cursor, unique, now)
+                persons = apply_identity(cursor, unique, now, self._identities)
+                cursor.register("incoming", unique.append_column("person_id", persons))
+                cursor.execute(
+                    f"INSERT INTO events ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM incoming"
+                )
+                record_activity(cursor, unique)
             cursor.execute("COMMIT")
-        except duckdb.Error as exc:
+        except Exception as exc:
+            self._identities.discard()
             _rollback(cursor)
-            raise EventStoreError(f"could not store events in {self.path}: {exc}") from None
+            if isinstance(exc, duckdb.Error):
+                raise EventStoreError(f"could not store events in {self.path}: {exc}") from None
+            raise
         finally:
             cursor.unregister("incoming")
+        self._identities.commit()
         return AppendResult(stored=frozenset(new), duplicates=frozenset(set(keys) - new))
 
     @contextlib.contextmanager
@@ -173,11 +206,7 @@ class DuckDBEventStore:
                 "ORDER BY created_at, distinct_id",
                 [app_id, person_id],
             ).fetchall()
-            counts = cursor.execute(
-                "SELECT event, count, first_seen, last_seen FROM person_event_stats "
-                "WHERE app_id = ? AND person_id = ? ORDER BY count DESC, event",
-                [app_id, person_id],
-            ).fetchall()
+            counts = cursor.execute(_PROFILE, [app_id, person_id]).fetchall()
             return PersonProfile(
                 person_id=str(person_id),
                 user_ids=tuple(i for i, is_user in ids if is_user),
@@ -271,7 +300,22 @@ class DuckDBEventStore:
             except duckdb.Error as exc:
                 _rollback(cursor)
                 raise EventStoreError(f"could not erase {any_id!r} in {self.path}: {exc}") from None
+            self._identities.forget(app_id, ids, person_id)
         return Erasure(str(person_id), tuple(sorted(ids)), int(deleted[0]) if deleted else 0)
+
+    def fold_activity(self) -> None:
+        """Add the profile backlog into the per-person and per-account tables, in one
+        transaction. The writer calls it between appends; readers see the same totals before
+        and after."""
+        with self._write_lock:
+            cursor = self._append_cursor
+            try:
+                cursor.execute("BEGIN TRANSACTION")
+                fold_activity(cursor)
+                cursor.execute("COMMIT")
+            except duckdb.Error as exc:
+                _rollback(cursor)
+                raise EventStoreError(f"could not fold profiles in {self.path}: {exc}") from None
 
     def forget_old_message_ids(self, now: datetime) -> int:
         """Drop remembered message ids older than the dedupe window; returns how many."""
@@ -283,15 +327,31 @@ class DuckDBEventStore:
         return int(result[0]) if result else 0
 
     def close(self) -> None:
-        """Close the file; further use raises EventStoreError."""
+        """Fold the profile backlog and close the file; further use raises EventStoreError."""
+        with contextlib.suppress(EventStoreError):  # already closed, or the file failed
+            self.fold_activity()
         self._append_cursor.close()
         self._connection.close()
 
 
+# A person's counts: those folded so far plus the backlog's.
+_PROFILE = """
+SELECT event, sum(count)::BIGINT AS count, min(first_seen), max(last_seen)
+FROM (
+  SELECT event, count, first_seen, last_seen FROM person_event_stats
+  WHERE app_id = $1 AND person_id = $2
+  UNION ALL
+  SELECT event, count, first_seen, last_seen FROM activity_backlog
+  WHERE app_id = $1 AND person_id = $2
+)
+GROUP BY event ORDER BY count DESC, event
+"""
 _ERASE_STATEMENTS = (
     "DELETE FROM person_ids WHERE app_id = ? AND person_id = ?",
     "DELETE FROM persons WHERE app_id = ? AND person_id = ?",
     "DELETE FROM person_event_stats WHERE app_id = ? AND person_id = ?",
+    "DELETE FROM activity_backlog WHERE app_id = ? AND person_id = ?",
+    "DELETE FROM person_overrides WHERE app_id = ? AND person_id = ?",
     "DELETE FROM person_traits WHERE app_id = ? AND person_id = ?",
     "DELETE FROM trait_history WHERE app_id = ? AND entity = 'person' AND entity_id = ?::VARCHAR",
 )

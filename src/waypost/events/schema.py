@@ -48,9 +48,15 @@ EVENT_COLUMNS: tuple[Column, ...] = (
 EVENTS_ARROW_SCHEMA = pa.schema([(c.name, c.arrow_type) for c in EVENT_COLUMNS])
 
 
+# The store fills this one itself: the person the event's distinct id belonged to when it was
+# stored. Merges never rewrite it; `person_overrides` points a merged person to the survivor.
+PERSON_COLUMN = Column("person_id", "BIGINT", pa.int64(), "the person, as of storing the event")
+STORED_COLUMNS = (*EVENT_COLUMNS, PERSON_COLUMN)
+
+
 def events_ddl(table: str = "events") -> str:
     """CREATE TABLE statement for the events table."""
-    columns = ",\n  ".join(f"{c.name} {c.duckdb_type}" for c in EVENT_COLUMNS)
+    columns = ",\n  ".join(f"{c.name} {c.duckdb_type}" for c in STORED_COLUMNS)
     return f"CREATE TABLE IF NOT EXISTS {table} (\n  {columns}\n)"
 
 
@@ -58,13 +64,14 @@ def added_columns_ddl(table: str = "events") -> list[str]:
     """Statements that add columns newer than a store's file (nullable ones only), in order."""
     return [
         f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {c.name} {c.duckdb_type}"
-        for c in EVENT_COLUMNS
+        for c in STORED_COLUMNS
         if "NOT NULL" not in c.duckdb_type
     ]
 
 
-# Who did what: every id a sender used maps to one person; merges repoint ids, never rewrite
-# events, so a person's earlier events follow them (queries join events to person_ids).
+# Who did what: every id a sender used maps to one person. Each event is stored with the person
+# its id had then; a merge repoints the loser's ids and adds an override, and never rewrites
+# events, so a person's earlier events follow them through the override.
 IDENTITY_DDL: tuple[str, ...] = (
     # Person ids are integers: cheaper to index, join and group by than the ids senders use.
     "CREATE SEQUENCE IF NOT EXISTS person_seq START 1",
@@ -120,6 +127,17 @@ IDENTITY_DDL: tuple[str, ...] = (
   last_seen TIMESTAMP NOT NULL,
   PRIMARY KEY (app_id, person_id, event)
 )""",
+    # Profile counts of recent appends, not yet added into person_event_stats and accounts: a
+    # plain insert per append is cheap where an upsert into a large keyed table is not.
+    """CREATE TABLE IF NOT EXISTS activity_backlog (
+  app_id VARCHAR NOT NULL,
+  person_id BIGINT NOT NULL,
+  account_id VARCHAR,
+  event VARCHAR NOT NULL,
+  count BIGINT NOT NULL,
+  first_seen TIMESTAMP NOT NULL,
+  last_seen TIMESTAMP NOT NULL
+)""",
     """CREATE TABLE IF NOT EXISTS accounts (
   app_id VARCHAR NOT NULL,
   account_id VARCHAR NOT NULL,
@@ -127,17 +145,27 @@ IDENTITY_DDL: tuple[str, ...] = (
   last_seen TIMESTAMP NOT NULL,
   PRIMARY KEY (app_id, account_id)
 )""",
+    # A merged person's id → the person it became (flattened: always the final survivor).
+    """CREATE TABLE IF NOT EXISTS person_overrides (
+  app_id VARCHAR NOT NULL,
+  old_person_id BIGINT NOT NULL,
+  person_id BIGINT NOT NULL,
+  PRIMARY KEY (app_id, old_person_id)
+)""",
     # Events as queries see them: with the person they belong to now, and the account: the
     # event's own group when it named one, else the person's current account.
     # The same without the account fallback, for queries that never look at accounts: the
     # join to persons costs a tenth of a funnel's time and DuckDB does not drop it on its own.
     """CREATE OR REPLACE VIEW person_events AS
-SELECT e.*, i.person_id
+SELECT e.* REPLACE (coalesce(o.person_id, e.person_id) AS person_id)
 FROM events e
-LEFT JOIN person_ids i ON i.app_id = e.app_id AND i.distinct_id = e.distinct_id""",
+LEFT JOIN person_overrides o ON o.app_id = e.app_id AND o.old_person_id = e.person_id""",
     """CREATE OR REPLACE VIEW resolved_events AS
-SELECT e.* REPLACE (coalesce(e.account_id, p.account_id) AS account_id), i.person_id
-FROM events e
-LEFT JOIN person_ids i ON i.app_id = e.app_id AND i.distinct_id = e.distinct_id
-LEFT JOIN persons p ON p.app_id = i.app_id AND p.person_id = i.person_id""",
+SELECT e.* REPLACE (coalesce(e.account_id, p.account_id) AS account_id)
+FROM person_events e
+LEFT JOIN persons p ON p.app_id = e.app_id AND p.person_id = e.person_id""",
 )
+# Files from before events carried their person: fill it in from the ids, once.
+BACKFILL_PERSONS = """UPDATE events SET person_id = i.person_id FROM person_ids i
+WHERE events.person_id IS NULL
+  AND i.app_id = events.app_id AND i.distinct_id = events.distinct_id"""

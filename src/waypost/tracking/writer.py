@@ -24,6 +24,9 @@ from waypost.tracking.rows import to_table
 
 log = logging.getLogger("waypost.writer")
 PRUNE_EVERY_SECONDS = 3600.0
+# Profile counts are folded from the store's backlog when the writer is idle, and at least this
+# often under constant load (each fold is one statement per table, however long the backlog).
+FOLD_EVERY_SECONDS = 2.0
 
 
 @dataclass
@@ -48,6 +51,8 @@ class EventWriter:
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="waypost-event-writer", daemon=True)
         self._last_prune = 0.0
+        self._last_fold = 0.0
+        self._unfolded = False
 
     def start(self) -> None:
         """Start the writer thread."""
@@ -83,7 +88,9 @@ class EventWriter:
     def _take(self) -> list[_Pending] | None:
         with self._condition:
             if not self._waiting and not self._stopping:
-                self._condition.wait(timeout=PRUNE_EVERY_SECONDS)
+                self._condition.wait(
+                    timeout=FOLD_EVERY_SECONDS if self._unfolded else PRUNE_EVERY_SECONDS
+                )
             if not self._waiting:
                 return None if self._stopping else []
             taken, count = [], 0
@@ -100,9 +107,21 @@ class EventWriter:
         while (taken := self._take()) is not None:
             if taken:
                 self._write(taken)
-            if time.monotonic() - self._last_prune > PRUNE_EVERY_SECONDS:
-                self._last_prune = time.monotonic()
+                self._unfolded = True
+            now = time.monotonic()
+            if self._unfolded and (not taken or now - self._last_fold > FOLD_EVERY_SECONDS):
+                self._fold(now)
+            if now - self._last_prune > PRUNE_EVERY_SECONDS:
+                self._last_prune = now
                 self._store.forget_old_message_ids(utcnow())
+
+    def _fold(self, now: float) -> None:
+        self._last_fold = now
+        try:
+            self._store.fold_activity()
+            self._unfolded = False
+        except Exception:  # the backlog stays and is counted by readers; the next fold retries
+            log.exception("folding profile counts failed")
 
     def _write(self, taken: list[_Pending]) -> None:
         rows = [row for item in taken for row in item.rows]

@@ -1,0 +1,34 @@
+"""Segment messages for store tests: built, validated and appended as the tracking API would."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from waypost.events import DuckDBEventStore
+from waypost.tracking.messages import validate_message
+from waypost.tracking.rows import to_row, to_table
+
+START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+_serial = iter(range(1, 10**9))
+
+
+def at(minutes: int) -> str:
+    return (START + timedelta(minutes=minutes)).isoformat()
+
+
+def send(store: DuckDBEventStore, *messages: dict[str, Any], app_id: str = "app1") -> None:
+    received = START + timedelta(days=1)
+    rows = []
+    for message in messages:
+        message = {"messageId": f"m{next(_serial)}", **message}
+        rows.append(to_row(app_id, validate_message(message, received)))
+    store.append(to_table(rows))
+
+
+def track(event: str, minute: int, **ids: Any) -> dict[str, Any]:
+    return {"type": "track", "event": event, "timestamp": at(minute), **ids}
+
+
+def identify(minute: int, traits: dict[str, Any] | None = None, **ids: Any) -> dict[str, Any]:
+    return {"type": "identify", "timestamp": at(minute), "traits": traits or {}, **ids}
