@@ -403,7 +403,7 @@ def _raw_append(path: Path, tables: list[pa.Table]) -> float:
         for table in tables:
             con.register("incoming", table)
             con.execute("BEGIN TRANSACTION")
-            con.execute("INSERT INTO events SELECT * FROM incoming")
+            con.execute("INSERT INTO events BY NAME SELECT * FROM incoming")
             con.execute("COMMIT")
             con.unregister("incoming")
         return time.perf_counter() - started
