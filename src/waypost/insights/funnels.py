@@ -116,9 +116,7 @@ def funnel_units(
   WHERE {" AND ".join(conditions)}
 )""",
         f"""ranked AS (
-  SELECT *, CASE {first_step} ELSE {n} END AS m,
-         row_number() OVER (PARTITION BY {part} ORDER BY ts, CASE {first_step} ELSE {n} END,
-                            message_id) AS pos
+  SELECT *, CASE {first_step} ELSE {n} END AS m, {_position(query, d, part, first_step)} AS pos
   FROM flagged
   {"" if query.order is FunnelOrder.STRICT else f"WHERE {relevant}"}
 )""",
@@ -209,6 +207,30 @@ def funnel_units(
 )"""
     )
     return ctes
+
+
+def _position(query: FunnelQuery, d: Dialect, part: str, first_step: str) -> str:
+    """Each relevant event's place in its unit's order: by time, then step, then message id.
+
+    When no event can match two of the steps and exclusions (an ordered funnel whose steps and
+    exclusions name different events, without a breakdown), events tied on (time, step) are
+    interchangeable: any of them leads to the same later matches, times and counts. Then
+    `time × (n + 1) + step` orders them as well as a row number does, without a window's sort by
+    unit (about a fifth of a large funnel's time). Otherwise the row number is needed.
+    """
+    n = len(query.steps)
+    matches = [*query.steps, *query.exclusions]
+    names = [match.event for match in matches]
+    interchangeable = (
+        query.order is FunnelOrder.ORDERED
+        and query.breakdown is None
+        and all(match.action is None and match.event is not None for match in matches)
+        and len(set(names)) == len(names)
+    )
+    step = f"CASE {first_step} ELSE {n} END"
+    if interchangeable:
+        return f"{d.epoch_us('ts')} * {n + 1} + {step}"
+    return f"row_number() OVER (PARTITION BY {part} ORDER BY ts, {step}, message_id)"
 
 
 def compile_funnel(
