@@ -215,7 +215,7 @@ def _position(query: FunnelQuery, d: Dialect, part: str, first_step: str) -> str
     When no event can match two of the steps and exclusions (an ordered funnel whose steps and
     exclusions name different events, without a breakdown), events tied on (time, step) are
     interchangeable: any of them leads to the same later matches, times and counts. Then
-    `time × (n + 1) + step` orders them as well as a row number does, without a window's sort by
+    `time * (n + 1) + step` orders them as well as a row number does, without a window's sort by
     unit (about a fifth of a large funnel's time). Otherwise the row number is needed.
     """
     n = len(query.steps)
