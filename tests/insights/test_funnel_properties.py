@@ -134,6 +134,13 @@ def _close(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def assert_matches_reference(store: DuckDBEventStore, world: World, query: FunnelQuery) -> None:
+    load(store, world)
+    got = plain(run_funnel(store, APP, query))
+    expected = funnel(world, query)
+    assert _close(got, expected), (got, expected)
+
+
 @pytest.fixture(scope="module")
 def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEventStore]:
     store = DuckDBEventStore(tmp_path_factory.mktemp("funnel") / "events.duckdb")
@@ -146,10 +153,7 @@ def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEve
 def test_sql_funnel_equals_the_reference(
     shared_store: DuckDBEventStore, world: World, query: FunnelQuery
 ) -> None:
-    load(shared_store, world)
-    got = plain(run_funnel(shared_store, APP, query))
-    expected = funnel(world, query)
-    assert _close(got, expected), (got, expected)
+    assert_matches_reference(shared_store, world, query)
 
 
 @st.composite
@@ -179,7 +183,4 @@ def funnels_without_overlapping_steps(draw: st.DrawFn) -> FunnelQuery:
 def test_sql_funnel_without_overlapping_steps_equals_the_reference(
     shared_store: DuckDBEventStore, world: World, query: FunnelQuery
 ) -> None:
-    load(shared_store, world)
-    got = plain(run_funnel(shared_store, APP, query))
-    expected = funnel(world, query)
-    assert _close(got, expected), (got, expected)
+    assert_matches_reference(shared_store, world, query)
