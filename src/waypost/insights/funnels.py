@@ -97,7 +97,8 @@ def funnel_units(
     if query.order is not FunnelOrder.STRICT and None not in named:
         # Only events a step or an exclusion names can count, so the scan can skip the rest.
         conditions.append(d.one_of("e.event", params.add(sorted(set(named)))))
-    first_step = " ".join(f"WHEN s{k} THEN {k}" for k in range(n))
+    # The first step an event matches (n: none, so an exclusion or, in strict funnels, another).
+    step = "CASE " + " ".join(f"WHEN s{k} THEN {k}" for k in range(n)) + f" ELSE {n} END"
     relevant = " OR ".join(
         [f"s{k}" for k in range(n)] + [f"x{i}" for i in range(len(query.exclusions))]
     )
@@ -116,7 +117,7 @@ def funnel_units(
   WHERE {" AND ".join(conditions)}
 )""",
         f"""ranked AS (
-  SELECT *, CASE {first_step} ELSE {n} END AS m, {_position(query, d, part, first_step)} AS pos
+  SELECT *, {step} AS m, {_position(query, d, part, step)} AS pos
   FROM flagged
   {"" if query.order is FunnelOrder.STRICT else f"WHERE {relevant}"}
 )""",
@@ -209,7 +210,7 @@ def funnel_units(
     return ctes
 
 
-def _position(query: FunnelQuery, d: Dialect, part: str, first_step: str) -> str:
+def _position(query: FunnelQuery, d: Dialect, part: str, step: str) -> str:
     """Each relevant event's place in its unit's order: by time, then step, then message id.
 
     When no event can match two of the steps and exclusions (an ordered funnel whose steps and
@@ -227,7 +228,6 @@ def _position(query: FunnelQuery, d: Dialect, part: str, first_step: str) -> str
         and all(match.action is None and match.event is not None for match in matches)
         and len(set(names)) == len(names)
     )
-    step = f"CASE {first_step} ELSE {n} END"
     if interchangeable:
         return f"{d.epoch_us('ts')} * {n + 1} + {step}"
     return f"row_number() OVER (PARTITION BY {part} ORDER BY ts, {step}, message_id)"
