@@ -110,7 +110,8 @@ FROM (
 WHERE persons.app_id = g.app_id AND persons.person_id = g.person_id
   AND (persons.account_set_at IS NULL OR persons.account_set_at <= g.set_at)
 """
-# Run after the ids themselves moved (`_MOVE_IDS`, whose answer the mirror needs).
+# A merge moves the loser's ids first (the mirror needs the moved ids this returns), then runs
+# `_MERGE_STATEMENTS`.
 _MOVE_IDS = """UPDATE person_ids SET person_id = m.winner FROM merges m
 WHERE person_ids.app_id = m.app_id AND person_ids.person_id = m.loser
 RETURNING person_ids.app_id, person_ids.distinct_id, person_ids.person_id"""
@@ -318,20 +319,34 @@ def _new_persons(
     stamp: datetime,
 ) -> None:
     """A person of its own for each id never seen (and not linked to another)."""
-    keys = list(unknown)
-    persons = _next_person_ids(cursor, len(keys))
-    apps = [app_id for app_id, _ in keys]
-    _insert(cursor, "persons", "app_id, person_id, ?, NULL, NULL", stamp, {
-        "app_id": apps, "person_id": pa.array(persons, pa.int64())
-    })  # fmt: skip
-    _insert(cursor, "person_ids", "app_id, distinct_id, person_id, is_user, ?", stamp, {
-        "app_id": apps,
-        "distinct_id": [distinct_id for _, distinct_id in keys],
-        "person_id": pa.array(persons, pa.int64()),
-        "is_user": list(unknown.values()),
-    })  # fmt: skip
-    for (app_id, distinct_id), person_id in zip(keys, persons, strict=True):
-        identities.stage(app_id, distinct_id, person_id, unknown[(app_id, distinct_id)])
+    persons = _next_person_ids(cursor, len(unknown))
+    ids = [(a, i, p, user) for ((a, i), user), p in zip(unknown.items(), persons, strict=True)]
+    _add_ids(cursor, [(a, p) for a, _, p, _ in ids], ids, identities, stamp)
+
+
+def _add_ids(
+    cursor: duckdb.DuckDBPyConnection,
+    persons: list[tuple[str, int]],
+    ids: list[tuple[str, str, int, bool]],
+    identities: Identities,
+    stamp: datetime,
+) -> None:
+    """Insert new persons (app, person) and new ids (app, id, person, is_user), one set-based
+    insert each (a statement per row would cost a round trip per person), and stage the ids."""
+    if persons:
+        _insert(cursor, "persons", "app_id, person_id, ?, NULL, NULL", stamp, {
+            "app_id": [a for a, _ in persons],
+            "person_id": pa.array([p for _, p in persons], pa.int64()),
+        })  # fmt: skip
+    if ids:
+        _insert(cursor, "person_ids", "app_id, distinct_id, person_id, is_user, ?", stamp, {
+            "app_id": [a for a, _, _, _ in ids],
+            "distinct_id": [i for _, i, _, _ in ids],
+            "person_id": pa.array([p for _, _, p, _ in ids], pa.int64()),
+            "is_user": [user for _, _, _, user in ids],
+        })  # fmt: skip
+    for app_id, distinct_id, person_id, is_user in ids:
+        identities.stage(app_id, distinct_id, person_id, is_user)
 
 
 def _write_plan(
@@ -341,22 +356,13 @@ def _write_plan(
     identities: Identities,
     stamp: datetime,
 ) -> None:
-    # One set-based insert each; a statement per row would cost a round trip per new person.
-    if plan.new_persons:
-        persons = sorted(plan.new_persons)
-        _insert(cursor, "persons", "app_id, person_id, ?, NULL, NULL", stamp, {
-            "app_id": [app_id] * len(persons), "person_id": pa.array(persons, pa.int64())
-        })  # fmt: skip
-    if plan.assign:
-        ids = list(plan.assign)
-        _insert(cursor, "person_ids", "app_id, distinct_id, person_id, is_user, ?", stamp, {
-            "app_id": [app_id] * len(ids),
-            "distinct_id": ids,
-            "person_id": pa.array([plan.assign[i][0] for i in ids], pa.int64()),
-            "is_user": [plan.assign[i][1] for i in ids],
-        })  # fmt: skip
-        for distinct_id, (person_id, is_user) in plan.assign.items():
-            identities.stage(app_id, distinct_id, person_id, is_user)
+    _add_ids(
+        cursor,
+        [(app_id, person_id) for person_id in sorted(plan.new_persons)],
+        [(app_id, i, person_id, is_user) for i, (person_id, is_user) in plan.assign.items()],
+        identities,
+        stamp,
+    )
     if plan.merges:
         merges = pa.table(
             {

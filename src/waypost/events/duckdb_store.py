@@ -82,7 +82,9 @@ class DuckDBEventStore:
             connection.execute(statement)
         if not had_persons:
             connection.execute(BACKFILL_PERSONS)
-        self._identities = Identities(connection)
+        # The mirror of person_ids is loaded by the first write: commands that only read the
+        # store (insights, `persons show`) never pay for it.
+        self._identities: Identities | None = None
         self._lock = threading.Lock()
         # One writer at a time: appends, erasures and pruning change the same tables.
         self._write_lock = threading.Lock()
@@ -128,6 +130,9 @@ class DuckDBEventStore:
         # Arrival order breaks ties between messages with the same timestamp (traits, links).
         unique = unique.append_column("seq", pa.array(range(unique.num_rows), pa.int64()))
         cursor = self._append_cursor
+        if self._identities is None:
+            self._identities = Identities(cursor)
+        identities = self._identities
         try:
             cursor.register("incoming", unique)
             cursor.execute("BEGIN TRANSACTION")
@@ -150,7 +155,7 @@ class DuckDBEventStore:
                 unique = unique.filter(pa.array(mask))
             cursor.unregister("incoming")
             if unique.num_rows:
-                persons = apply_identity(cursor, unique, now, self._identities)
+                persons = apply_identity(cursor, unique, now, identities)
                 cursor.register("incoming", unique.append_column("person_id", persons))
                 cursor.execute(
                     f"INSERT INTO events ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM incoming"
@@ -158,14 +163,14 @@ class DuckDBEventStore:
                 record_activity(cursor, unique)
             cursor.execute("COMMIT")
         except Exception as exc:
-            self._identities.discard()
+            identities.discard()
             _rollback(cursor)
             if isinstance(exc, duckdb.Error):
                 raise EventStoreError(f"could not store events in {self.path}: {exc}") from None
             raise
         finally:
             cursor.unregister("incoming")
-        self._identities.commit()
+        identities.commit()
         return AppendResult(stored=frozenset(new), duplicates=frozenset(set(keys) - new))
 
     @contextlib.contextmanager
@@ -300,7 +305,8 @@ class DuckDBEventStore:
             except duckdb.Error as exc:
                 _rollback(cursor)
                 raise EventStoreError(f"could not erase {any_id!r} in {self.path}: {exc}") from None
-            self._identities.forget(app_id, ids, person_id)
+            if self._identities is not None:
+                self._identities.forget(app_id, ids, person_id)
         return Erasure(str(person_id), tuple(sorted(ids)), int(deleted[0]) if deleted else 0)
 
     def fold_activity(self) -> None:
