@@ -165,7 +165,7 @@ _MERGE_STATEMENTS = (
 
 class Identities:
     """The writer's mirror of `person_ids`: every (app, id) → person, and the persons that have a
-    userId. Loaded when the store opens and changed only by the store's own writes. Changes made
+    userId. Loaded by the store's first write and changed only by the store's own writes. Changes made
     inside a transaction are staged, and kept by `commit` or dropped by `discard`."""
 
     def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
