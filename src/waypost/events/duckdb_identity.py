@@ -165,8 +165,8 @@ _MERGE_STATEMENTS = (
 
 class Identities:
     """The writer's mirror of `person_ids`: every (app, id) → person, and the persons that have a
-    userId. Loaded by the store's first write and changed only by the store's own writes. Changes made
-    inside a transaction are staged, and kept by `commit` or dropped by `discard`."""
+    userId. Loaded by the store's first write and changed only by the store's own writes.
+    Changes made inside a transaction are staged, and kept by `commit` or dropped by `discard`."""
 
     def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
         self._ids: dict[str, dict[str, int]] = defaultdict(dict)
