@@ -66,3 +66,9 @@ $(BENCH): $(RUNTIME)
 .PHONY: bench-funnel
 bench-funnel: $(BENCH)
 	$(BIN)/python bench/funnel.py $(FUNNEL_ARGS)
+
+## Retention and paths benchmark: Waypost's beside chDB's, on the funnel benchmark's events
+## (INSIGHTS_ARGS="--data-dir /tmp/funnel" reuses the events bench-funnel kept there)
+.PHONY: bench-insights
+bench-insights: $(BENCH)
+	$(BIN)/python bench/insights.py $(INSIGHTS_ARGS)

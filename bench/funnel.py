@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -49,7 +49,8 @@ START = datetime(2026, 1, 5, tzinfo=UTC)
 US = 1_000_000
 MINUTE, HOUR, DAY = 60 * US, 3600 * US, 86400 * US
 WINDOW_SECONDS = 7 * 86400
-GENERATOR_VERSION = 2  # bump when generate() or the store layout changes, so kept data is made again
+# Bump when generate() or the store layout changes, so that kept data is made again.
+GENERATOR_VERSION = 2
 # How the chDB side finds each event's person: a person_id column in the Parquet file, the
 # distinct id itself (one per person here), or a join to the store's person_ids.
 BY = ("person_id", "distinct_id", "person_ids-join")
@@ -322,19 +323,22 @@ def funnel_query(shape: Shape) -> FunnelQuery:
 
 @dataclass
 class Timing:
-    """One side's result: every timed run's wall and CPU seconds, its counts and its memory."""
+    """One side's result: every timed run's wall and CPU seconds, its answer and its memory.
+
+    `counts` is the answer both sides must agree on: the per-step counts for a funnel, another
+    insight's result as JSON-able lists (bench/insights.py)."""
 
     side: str
     wall: list[float]
     cpu: list[float]
-    counts: list[int]
+    counts: list[Any]
     setup_mb: float
     peak_mb: float
     maxrss_mb: float
     settings: dict[str, str]
 
 
-def _timed(run: Callable[[], list[int]], repeat: int) -> tuple[list[float], list[float], list[int]]:
+def _timed(run: Callable[[], list[Any]], repeat: int) -> tuple[list[float], list[float], list[Any]]:
     """Runs once to warm up, then `repeat` times; every run must give the same counts."""
     counts = run()
     wall, cpu = [], []
@@ -463,10 +467,10 @@ def chdb_side(args: argparse.Namespace) -> Timing:
 # ---------------------------------------------------------------- the run
 
 
-def _side(side: str, options: list[str]) -> Timing:
-    """One side in a process of its own, so its peak memory is its own."""
+def _side(side: str, options: list[str], script: str = __file__) -> Timing:
+    """One side in a process of its own (`script --side …`), so its peak memory is its own."""
     done = subprocess.run(
-        [sys.executable, __file__, "--side", side, *options], capture_output=True, text=True
+        [sys.executable, script, "--side", side, *options], capture_output=True, text=True
     )
     if done.returncode:
         raise SystemExit(f"the {side} side failed:\n{done.stderr}")
@@ -486,11 +490,11 @@ def machine() -> str:
     )
 
 
-def commit() -> str:
-    """The commit the run measured, marked when src/ or this script differ from it."""
+def commit(script: str = __file__) -> str:
+    """The commit the run measured, marked when src/ or the script differ from it."""
     git = ["git", "-C", str(Path(__file__).resolve().parents[1])]
     head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run([*git, "status", "--porcelain", "src", __file__], capture_output=True)
+    dirty = subprocess.run([*git, "status", "--porcelain", "src", script], capture_output=True)
     return head.stdout.strip() + (" + uncommitted changes" if dirty.stdout.strip() else "")
 
 
@@ -591,8 +595,9 @@ def run(args: argparse.Namespace) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every benchmark on these events shares: the data's shape (the same defaults
+    find the same kept data) and how many times each side runs."""
     parser.add_argument("--persons", type=int, default=500_000)
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--days", type=int, default=90)
@@ -604,6 +609,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--data-dir", help="keep the generated data here and reuse it next time (default: temp)"
     )
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    add_run_arguments(parser)
     parser.add_argument("--threads", type=int, help="DuckDB threads for Waypost (default: cores)")
     parser.add_argument("--memory-limit", help="DuckDB memory_limit for Waypost, e.g. 1GB")
     parser.add_argument(
