@@ -279,6 +279,12 @@ class DuckDBEventStore:
             columns = [column[0] for column in result.description or ()]
             return columns, result.fetchall()
 
+    def query_arrow(self, sql: str, params: dict[str, Any]) -> pa.Table:
+        """Run one read-only statement with named parameters; its rows as one Arrow table, for
+        results too long to pass through Python tuples."""
+        with self._reading() as cursor:
+            return cursor.sql(sql, params=params).to_arrow_table()
+
     def erase_person(self, app_id: str, any_id: str) -> Erasure | None:
         """Delete the person, all their ids, traits, profile and events; None when unknown."""
         with self._write_lock:

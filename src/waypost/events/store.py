@@ -86,6 +86,9 @@ class EventQueries(Protocol):
     def query(self, sql: str, params: dict[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run one statement with named parameters; column names and rows."""
 
+    def query_arrow(self, sql: str, params: dict[str, Any]) -> pa.Table:
+        """Run one statement with named parameters; its rows as one Arrow table."""
+
 
 class EventStore(Protocol):
     """What the rest of Waypost may ask of an event store."""

@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from waypost.events.store import EventQueries
 from waypost.insights.actions import ActionStep
 from waypost.insights.dialects import Dialect, DuckDBDialect, Params
+from waypost.insights.funnel_walk import StepEvents, Walk, walk_funnel
 from waypost.insights.properties import PropertySql
 from waypost.insights.queries import (
     AggregateBy,
@@ -84,44 +85,13 @@ def funnel_units(
 ) -> list[str]:
     """The CTEs up to `units`: per counted unit, its label, furthest `level` and the time of
     each step reached (`ts0`, `ts1`, …), by the rules above."""
+    ctes = _ranked(query, app_id, d, params, props)
     n = len(query.steps)
     window = params.add(query.window_seconds)
     breakdown = query.breakdown
-    per_value = breakdown is not None and breakdown.attribution is Attribution.ALL_EVENTS
-
-    step_flags = [f"{props.matches(step)} AS s{k}" for k, step in enumerate(query.steps)]
-    exclusion_flags = [f"{props.matches(x)} AS x{i}" for i, x in enumerate(query.exclusions)]
-    value = props.text(breakdown.source, breakdown.property) if breakdown else "''"
-    conditions = props.scope(query, app_id, UNIT_COLUMNS[query.aggregate_by])
-    named = [step.event for step in query.steps] + [x.event for x in query.exclusions]
-    if query.order is not FunnelOrder.STRICT and None not in named:
-        # Only events a step or an exclusion names can count, so the scan can skip the rest.
-        conditions.append(d.one_of("e.event", params.add(sorted(set(named)))))
-    # The first step an event matches (n: none, so an exclusion or, in strict funnels, another).
-    step = "CASE " + " ".join(f"WHEN s{k} THEN {k}" for k in range(n)) + f" ELSE {n} END"
-    relevant = " OR ".join(
-        [f"s{k}" for k in range(n)] + [f"x{i}" for i in range(len(query.exclusions))]
-    )
+    per_value = _per_value(query)
     part = "unit, b" if per_value else "unit"
     same_unit = "a.unit = c.unit" + (" AND a.b = c.b" if per_value else "")
-
-    # Conditions are compiled by now, so the joins they need are known.
-    needs_accounts = query.aggregate_by is AggregateBy.ACCOUNT or props.uses_accounts
-    events = "resolved_events" if needs_accounts else "person_events"
-    ctes = [
-        f"""flagged AS (
-  SELECT {UNIT_COLUMNS[query.aggregate_by]} AS unit, e.timestamp AS ts, e.message_id,
-         {value} AS b, {", ".join(step_flags + exclusion_flags)}
-  FROM {events} e
-  {props.joins()}
-  WHERE {" AND ".join(conditions)}
-)""",
-        f"""ranked AS (
-  SELECT *, {step} AS m, {_position(query, d, part, step)} AS pos
-  FROM flagged
-  {"" if query.order is FunnelOrder.STRICT else f"WHERE {relevant}"}
-)""",
-    ]
     in_window = f"c.ts <= {d.plus_seconds('a.ts0', window)}"
     if query.order is FunnelOrder.UNORDERED:
         ctes.append(
@@ -210,6 +180,53 @@ def funnel_units(
     return ctes
 
 
+def _per_value(query: FunnelQuery) -> bool:
+    """Whether each breakdown value is a funnel of its own (attribution `all_events`)."""
+    breakdown = query.breakdown
+    return breakdown is not None and breakdown.attribution is Attribution.ALL_EVENTS
+
+
+def _ranked(
+    query: FunnelQuery, app_id: str, d: Dialect, params: Params, props: PropertySql
+) -> list[str]:
+    """The CTEs `flagged` (the unit's events in scope, with a flag per step `s0`, … and per
+    exclusion `x0`, …) and `ranked` (those a step or exclusion matches, with `m`, the first
+    step an event matches, and `pos`, its place in the unit's order)."""
+    n = len(query.steps)
+    breakdown = query.breakdown
+    step_flags = [f"{props.matches(step)} AS s{k}" for k, step in enumerate(query.steps)]
+    exclusion_flags = [f"{props.matches(x)} AS x{i}" for i, x in enumerate(query.exclusions)]
+    value = props.text(breakdown.source, breakdown.property) if breakdown else "''"
+    conditions = props.scope(query, app_id, UNIT_COLUMNS[query.aggregate_by])
+    named = [step.event for step in query.steps] + [x.event for x in query.exclusions]
+    if query.order is not FunnelOrder.STRICT and None not in named:
+        # Only events a step or an exclusion names can count, so the scan can skip the rest.
+        conditions.append(d.one_of("e.event", params.add(sorted(set(named)))))
+    # The first step an event matches (n: none, so an exclusion or, in strict funnels, another).
+    step = "CASE " + " ".join(f"WHEN s{k} THEN {k}" for k in range(n)) + f" ELSE {n} END"
+    relevant = " OR ".join(
+        [f"s{k}" for k in range(n)] + [f"x{i}" for i in range(len(query.exclusions))]
+    )
+    part = "unit, b" if _per_value(query) else "unit"
+    # Conditions are compiled by now, so the joins they need are known.
+    needs_accounts = query.aggregate_by is AggregateBy.ACCOUNT or props.uses_accounts
+    events = "resolved_events" if needs_accounts else "person_events"
+    return [
+        f"""flagged AS (
+  SELECT {UNIT_COLUMNS[query.aggregate_by]} AS unit, e.timestamp AS ts, e.message_id,
+         {value} AS b, {", ".join(step_flags + exclusion_flags)}
+  FROM {events} e
+  {props.joins()}
+  WHERE {" AND ".join(conditions)}
+)""",
+        f"""ranked AS (
+  SELECT *, {step} AS m, {_position(query, d, part, step)} AS pos
+  FROM flagged
+  {"" if query.order is FunnelOrder.STRICT else f"WHERE {relevant}"}
+)""",
+    ]
+
+
 def _position(query: FunnelQuery, d: Dialect, part: str, step: str) -> str:
     """Each relevant event's place in its unit's order: by time, then step, then message id.
 
@@ -219,18 +236,22 @@ def _position(query: FunnelQuery, d: Dialect, part: str, step: str) -> str:
     `time * (n + 1) + step` orders them as well as a row number does, without a window's sort by
     unit (about a fifth of a large funnel's time). Otherwise the row number is needed.
     """
-    n = len(query.steps)
+    if steps_never_overlap(query):
+        return f"{d.epoch_us('ts')} * {len(query.steps) + 1} + {step}"
+    return f"row_number() OVER (PARTITION BY {part} ORDER BY ts, {step}, message_id)"
+
+
+def steps_never_overlap(query: FunnelQuery) -> bool:
+    """Whether no event can match two of an ordered funnel's steps and exclusions (each names
+    an event, all different) and no breakdown needs the message-id order."""
     matches = [*query.steps, *query.exclusions]
     names = [match.event for match in matches]
-    interchangeable = (
+    return (
         query.order is FunnelOrder.ORDERED
         and query.breakdown is None
         and all(match.action is None and match.event is not None for match in matches)
         and len(set(names)) == len(names)
     )
-    if interchangeable:
-        return f"{d.epoch_us('ts')} * {n + 1} + {step}"
-    return f"row_number() OVER (PARTITION BY {part} ORDER BY ts, {step}, message_id)"
 
 
 def compile_funnel(
@@ -302,17 +323,52 @@ GROUP BY 1"""
     return CompiledSql(sql, params.values)
 
 
+def compile_step_events(
+    query: FunnelQuery,
+    app_id: str,
+    dialect: Callable[[Params], Dialect] = DuckDBDialect,
+    actions: Mapping[str, list[ActionStep]] | None = None,
+) -> CompiledSql:
+    """The funnel's relevant events in the order funnel_walk.py walks them: by unit, then time
+    and step. Only for funnels whose steps never overlap (`steps_never_overlap`)."""
+    params = Params()
+    d = dialect(params)
+    props = PropertySql(d, params, actions)
+    ctes = _ranked(query, app_id, d, params, props)
+    exclusion = (
+        "CASE " + " ".join(f"WHEN x{i} THEN {i}" for i in range(len(query.exclusions))) + " END"
+        if query.exclusions
+        else "NULL"
+    )
+    sql = (
+        "WITH "
+        + ",\n".join(ctes)
+        + f"""
+SELECT unit, {d.epoch_us("ts")} AS at, m AS step, coalesce({exclusion}, -1) AS exclusion
+FROM ranked
+ORDER BY unit, pos"""
+    )
+    return CompiledSql(sql, params.values)
+
+
 def run_funnel(
     store: EventQueries,
     app_id: str,
     query: FunnelQuery,
     actions: Mapping[str, list[ActionStep]] | None = None,
+    one_pass: bool = True,
 ) -> FunnelResult:
-    """Answer a funnel query from the event store."""
-    totals = _rows(
-        store, compile_funnel(query.model_copy(update={"breakdown": None}), app_id, actions=actions)
-    )
-    total = totals[0] if totals else None
+    """Answer a funnel query from the event store.
+
+    Funnels whose steps never overlap are walked in one pass (funnel_walk.py) unless
+    `one_pass` is false; the rest, and every breakdown, are answered by one SQL statement
+    each."""
+    overall = query.model_copy(update={"breakdown": None})
+    if one_pass and steps_never_overlap(overall):
+        total = _walk(store, overall, compile_step_events(overall, app_id, actions=actions))
+    else:
+        totals = _rows(store, compile_funnel(overall, app_id, actions=actions))
+        total = totals[0] if totals else None
     result = FunnelResult(
         steps=_steps(query, total),
         histogram=_histogram(total),
@@ -324,6 +380,20 @@ def run_funnel(
             FunnelBreakdown(value=row["label"], steps=_steps(query, row)) for row in rows
         ]
     return result
+
+
+def _walk(store: EventQueries, query: FunnelQuery, compiled: CompiledSql) -> dict[str, Any] | None:
+    n = len(query.steps)
+    walk = Walk(
+        steps=n,
+        window_us=query.window_seconds * 1_000_000,
+        exclusions=[(x.from_step, x.to_step) for x in query.exclusions],
+        histogram_steps=query.histogram_steps or (0, n - 1),
+        bins=query.histogram_bins,
+    )
+    return walk_funnel(
+        StepEvents.from_arrow(store.query_arrow(compiled.sql, compiled.params)), walk
+    )
 
 
 def _rows(store: EventQueries, compiled: CompiledSql) -> list[dict[str, Any]]:
