@@ -28,11 +28,9 @@ def _ev(person: int, event: str, day: int) -> Ev:
 
 def _query(**fields: Any) -> RetentionQuery:
     return RetentionQuery(
-        start={"event": "Signed Up"},
-        returning={"event": "Used"},
+        **{"start": {"event": "Signed Up"}, "returning": {"event": "Used"}, **fields},
         date_from=MONDAY.replace(hour=0),
         date_to=MONDAY.replace(hour=0) + timedelta(weeks=3),
-        **fields,
     )
 
 
@@ -62,6 +60,23 @@ def test_first_time_cohorts_ignore_later_start_events(loaded: Loaded) -> None:
     first_time = run_retention(loaded(world), APP, _query(cohort_type="first_time"))
     assert [c.values for c in recurring.cohorts] == [[1, 1, 0], [2, 1], [0]]
     assert [c.values for c in first_time.cohorts] == [[1, 1, 0], [0, 0], [0]]
+
+
+def test_any_event_then_any_event_counts_the_active_units_of_each_later_week(
+    loaded: Loaded,
+) -> None:
+    # The usual "weekly active, and who stays active" question: start and returning alike.
+    world = World(
+        [
+            _ev(1, "Used", 0), _ev(1, "Signed Up", 8), _ev(1, "Used", 15),
+            _ev(2, "Used", 1), _ev(2, "Used", 2),
+            _ev(3, "Used", 9),
+        ]
+    )  # fmt: skip
+    query = _query(start={"event": None}, returning={"event": None})
+    result = run_retention(loaded(world), APP, query)
+    assert [c.values for c in result.cohorts] == [[2, 1, 1], [2, 1], [1]]
+    assert plain(result) == retention(world, query)
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ every engine-specific piece, so a ClickHouse dialect can join DuckDB's without t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 
@@ -62,9 +63,12 @@ class Dialect(Protocol):
     def one_of(self, value: str, values: str) -> str:
         """True when value is in `values`, a bound list, spelled so the scan can use it."""
 
-    def bucket(self, timestamp: str, interval: str, zone: str) -> str:
+    def bucket(
+        self, timestamp: str, interval: str, zone: str, offset: timedelta | None = None
+    ) -> str:
         """The start of the hour/day/week (Monday)/month holding a UTC timestamp, as local time
-        without a zone in the IANA `zone`."""
+        without a zone in the IANA `zone` (a name, bound here). An `offset` says the zone keeps
+        that one offset for every timestamp given, so no per-row zone lookup is needed."""
 
     def quantile(self, value: str, fraction: float) -> str:
         """The fraction's quantile, interpolating linearly between neighbours (NULLs ignored)."""
@@ -155,8 +159,15 @@ class DuckDBDialect:
         # then reads the other columns only for matching rows; an IN list is checked after.
         return f"{value} IN (SELECT unnest({values}))"
 
-    def bucket(self, timestamp: str, interval: str, zone: str) -> str:
-        local = f"timezone({zone}, {timestamp} AT TIME ZONE 'UTC')"
+    def bucket(
+        self, timestamp: str, interval: str, zone: str, offset: timedelta | None = None
+    ) -> str:
+        if offset is None:
+            local = f"timezone({self.params.add(zone)}, {timestamp} AT TIME ZONE 'UTC')"
+        elif offset:
+            local = f"({timestamp} + to_seconds({self.params.add(int(offset.total_seconds()))}))"
+        else:
+            local = timestamp
         return f"date_trunc('{interval}', {local})"
 
     def quantile(self, value: str, fraction: float) -> str:

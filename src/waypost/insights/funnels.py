@@ -209,8 +209,7 @@ def _ranked(
     )
     part = "unit, b" if _per_value(query) else "unit"
     # Conditions are compiled by now, so the joins they need are known.
-    needs_accounts = query.aggregate_by is AggregateBy.ACCOUNT or props.uses_accounts
-    events = "resolved_events" if needs_accounts else "person_events"
+    events = props.events_view(query.aggregate_by)
     return [
         f"""flagged AS (
   SELECT {UNIT_COLUMNS[query.aggregate_by]} AS unit, e.timestamp AS ts, e.message_id,

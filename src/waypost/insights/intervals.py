@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from waypost.insights.queries import Interval
@@ -38,3 +38,21 @@ def _next(moment: datetime, interval: Interval) -> datetime:
         return moment.replace(year=moment.year + moment.month // 12, month=moment.month % 12 + 1)
     step = {Interval.HOUR: timedelta(hours=1), Interval.DAY: timedelta(days=1)}
     return moment + step.get(interval, timedelta(days=7))
+
+
+def fixed_offset(timezone: str, date_from: datetime, date_to: datetime) -> timedelta | None:
+    """The zone's offset from UTC when it is the same all through [date_from, date_to] (always in
+    UTC or Asia/Tokyo; in New York only between daylight-saving changes), else None.
+
+    Offsets are compared a day apart and at both ends: no zone changes its offset twice in a day.
+    """
+    zone = ZoneInfo(timezone)
+    moment = date_from.astimezone(UTC)
+    end = date_to.astimezone(UTC)
+    offset = moment.astimezone(zone).utcoffset()
+    while True:
+        if moment.astimezone(zone).utcoffset() != offset:
+            return None
+        if moment >= end:
+            return offset
+        moment = min(moment + timedelta(days=1), end)

@@ -63,7 +63,7 @@ def compile_onboarding(
     # Conditions first: compiling them registers the trait joins that joins() then lists.
     joins = props.joins()
     window = params.add(query.within_days * 86400)
-    cohort = d.bucket("started", query.cohort_interval.value, params.add(query.timezone))
+    cohort = d.bucket("started", query.cohort_interval.value, query.timezone)
     done = [f"coalesce(bool_or(m.m{k}), false) AS done{k}" for k in range(len(query.milestones))]
     every = " AND ".join(f"done{k}" for k in range(len(query.milestones)))
     counts = [

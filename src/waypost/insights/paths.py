@@ -18,7 +18,7 @@ from waypost.insights.actions import ActionStep
 from waypost.insights.dialects import Dialect, DuckDBDialect, Params
 from waypost.insights.funnels import CompiledSql
 from waypost.insights.properties import PropertySql
-from waypost.insights.queries import PathsQuery
+from waypost.insights.queries import AggregateBy, PathsQuery
 
 # Page views are told apart by page: a path through three pages is three steps, not "$page" x3.
 STEP_NAME = "CASE WHEN e.event = '$page' AND e.path IS NOT NULL THEN e.path ELSE e.event END"
@@ -56,20 +56,31 @@ def compile_paths(
     span = params.add(query.length - 1)
     within = f"n BETWEEN a.n0 AND a.n0 + {span}" if forward else f"n BETWEEN a.n0 - {span} AND a.n0"
     repeats = "WHERE previous IS NULL OR previous <> step" if query.collapse_repeats else ""
+    events = props.events_view(AggregateBy.PERSON)
+    where = " AND ".join(conditions)
+    # Only persons with the anchor in range can have a path, and only their sessions holding it
+    # (collapsing repeats never removes an anchor's first occurrence), so the rest is skipped
+    # before the windows sort.
     sql = f"""WITH timed AS (
   SELECT e.person_id AS person, e.timestamp AS ts, e.message_id, e.event, {STEP_NAME} AS step,
          {d.epoch_us("e.timestamp")} - {d.epoch_us("lag(e.timestamp) OVER w")} AS pause
-  FROM resolved_events e {joins}
-  WHERE {" AND ".join(conditions)}
+  FROM {events} e {joins}
+  WHERE {where} AND e.person_id IN (
+    SELECT e.person_id FROM {events} e {joins} WHERE {where} AND e.event = {anchor}
+  )
   WINDOW w AS (PARTITION BY e.person_id ORDER BY e.timestamp, e.message_id)
 ), sessioned AS (
   SELECT *, sum(CASE WHEN pause IS NULL OR pause > {gap} THEN 1 ELSE 0 END)
               OVER (PARTITION BY person ORDER BY {order}) AS session
   FROM timed
+), anchored AS (
+  SELECT s.* FROM sessioned s
+  JOIN (SELECT DISTINCT person, session FROM sessioned WHERE event = {anchor})
+    USING (person, session)
 ), kept AS (
   SELECT * FROM (
     SELECT *, lag(step) OVER (PARTITION BY person, session ORDER BY {order}) AS previous
-    FROM sessioned
+    FROM anchored
   ) {repeats}
 ), numbered AS (
   SELECT *, row_number() OVER (PARTITION BY person, session ORDER BY {order}) AS n FROM kept

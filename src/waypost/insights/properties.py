@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from waypost.errors import InvalidInput
 from waypost.insights.actions import ActionStep, UrlMatch
 from waypost.insights.dialects import Dialect, Params
-from waypost.insights.queries import Common, EventMatch, Filter, Op, Source, naive_utc
+from waypost.insights.queries import AggregateBy, Common, EventMatch, Filter, Op, Source, naive_utc
 
 TEST_ACCOUNT_TRAIT = "is_test_account"
 
@@ -47,6 +47,13 @@ class PropertySql:
     def uses_accounts(self) -> bool:
         """Whether a compiled condition reads an account's traits."""
         return any(source is Source.ACCOUNT for source, _ in self._joins)
+
+    def events_view(self, unit: AggregateBy) -> str:
+        """The view to read events from, once conditions are compiled: `person_events` unless
+        the unit or a condition needs the event's account (`resolved_events` resolves it)."""
+        if unit is AggregateBy.ACCOUNT or self.uses_accounts:
+            return "resolved_events"
+        return "person_events"
 
     def matches(self, match: EventMatch) -> str:
         """True for the events a step, series or exclusion counts."""

@@ -18,7 +18,7 @@ from waypost.events.store import EventQueries
 from waypost.insights.actions import ActionStep
 from waypost.insights.dialects import Dialect, DuckDBDialect, Params
 from waypost.insights.funnels import UNIT_COLUMNS, CompiledSql
-from waypost.insights.intervals import interval_starts
+from waypost.insights.intervals import fixed_offset, interval_starts
 from waypost.insights.properties import PropertySql
 from waypost.insights.queries import CohortType, Interval, RetentionQuery, naive_utc
 
@@ -48,29 +48,47 @@ def compile_retention(
     d = dialect(params)
     props = PropertySql(d, params, actions)
     unit = UNIT_COLUMNS[query.aggregate_by]
-    zone = params.add(query.timezone)
-    period = d.bucket("e.timestamp", query.interval.value, zone)
+    # Every timestamp bucketed below is inside the range, so a zone whose offset holds there
+    # needs no lookup per event.
+    offset = fixed_offset(query.timezone, query.date_from, query.date_to)
+    period = d.bucket("e.timestamp", query.interval.value, query.timezone, offset)
     common = props.scope(query, app_id, unit, dates=False)
     since = f"e.timestamp >= {params.add(naive_utc(query.date_from))}"
     until = f"e.timestamp < {params.add(naive_utc(query.date_to))}"
 
-    starts = " AND ".join([*common, props.matches(query.start)])
-    returns = " AND ".join([*common, since, until, props.matches(query.returning)])
+    same = query.start == query.returning
+    start = props.matches(query.start)
+    returning = start if same else props.matches(query.returning)
+    events = props.events_view(query.aggregate_by)
     if query.cohort_type is CohortType.FIRST_TIME:
-        first = d.bucket("min(e.timestamp)", query.interval.value, zone)
-        cohorts = f"""SELECT {unit} AS unit, {first} AS period
-  FROM resolved_events e {props.joins()} WHERE {starts} GROUP BY {unit}
+        first = d.bucket("min(e.timestamp)", query.interval.value, query.timezone, offset)
+        returns = " AND ".join([*common, since, until, returning])
+        ctes = f"""cohorts AS (
+  SELECT {unit} AS unit, {first} AS period
+  FROM {events} e {props.joins()} WHERE {" AND ".join([*common, start])} GROUP BY {unit}
   HAVING min(e.timestamp) >= {params.add(naive_utc(query.date_from))}
-     AND min(e.timestamp) < {params.add(naive_utc(query.date_to))}"""
-    else:
-        cohorts = f"""SELECT DISTINCT {unit} AS unit, {period} AS period
-  FROM resolved_events e {props.joins()} WHERE {starts} AND {since} AND {until}"""
-    sql = f"""WITH cohorts AS (
-  {cohorts}
+     AND min(e.timestamp) < {params.add(naive_utc(query.date_to))}
 ), activity AS (
   SELECT DISTINCT {unit} AS unit, {period} AS period
-  FROM resolved_events e {props.joins()} WHERE {returns}
-)
+  FROM {events} e {props.joins()} WHERE {returns}
+)"""
+    else:
+        # Both sides read the same range: one scan marks each (unit, period) as started and/or
+        # returned, instead of a scan and a DISTINCT each. (The usual "any event, then any
+        # event" needs no marks at all.)
+        either = start if same else f"(({start}) OR ({returning}))"
+        started = "true" if same else f"bool_or({start})"
+        returned = "true" if same else f"bool_or({returning})"
+        ctes = f"""periods AS (
+  SELECT {unit} AS unit, {period} AS period, {started} AS started, {returned} AS returned
+  FROM {events} e {props.joins()} WHERE {" AND ".join([*common, since, until, either])}
+  GROUP BY 1, 2
+), cohorts AS (
+  SELECT unit, period FROM periods WHERE started
+), activity AS (
+  SELECT unit, period FROM periods WHERE returned
+)"""
+    sql = f"""WITH {ctes}
 SELECT period AS cohort, NULL AS active, count(*) AS units FROM cohorts GROUP BY period
 UNION ALL
 SELECT c.period, a.period, count(*) FROM cohorts c

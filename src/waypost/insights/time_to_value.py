@@ -98,7 +98,7 @@ def compile_time_to_value(
         return CompiledSql(
             f"{ctes}\nSELECT {gap} AS gap FROM valued WHERE valued IS NOT NULL", params.values
         )
-    cohort = d.bucket("started", query.cohort_interval.value, params.add(query.timezone))
+    cohort = d.bucket("started", query.cohort_interval.value, query.timezone)
     stats = [
         "count(*) AS units",
         "count(valued) AS reached",

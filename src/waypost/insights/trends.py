@@ -18,7 +18,7 @@ from waypost.events.store import EventQueries
 from waypost.insights.actions import ActionStep
 from waypost.insights.dialects import Dialect, DuckDBDialect, Params
 from waypost.insights.funnels import CompiledSql
-from waypost.insights.intervals import interval_starts
+from waypost.insights.intervals import fixed_offset, interval_starts
 from waypost.insights.properties import PropertySql
 from waypost.insights.queries import Interval, Math, TrendsQuery
 
@@ -65,7 +65,12 @@ def compile_trends(
         conditions = [*props.scope(query, app_id, unit), props.matches(series)]
         breakdown = query.breakdown
         value = props.text(breakdown.source, breakdown.property) if breakdown else "''"
-        bucket = d.bucket("e.timestamp", query.interval.value, params.add(query.timezone))
+        bucket = d.bucket(
+            "e.timestamp",
+            query.interval.value,
+            query.timezone,
+            fixed_offset(query.timezone, query.date_from, query.date_to),
+        )
         count = _COUNTS[series.math]
         selected = f"""
   SELECT {bucket} AS bucket, {value} AS b, e.person_id, e.account_id
