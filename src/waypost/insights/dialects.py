@@ -4,8 +4,9 @@ every engine-specific piece, so a ClickHouse dialect can join DuckDB's without t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, Protocol
+
+from waypost.insights.intervals import Offset
 
 
 @dataclass
@@ -64,11 +65,12 @@ class Dialect(Protocol):
         """True when value is in `values`, a bound list, spelled so the scan can use it."""
 
     def bucket(
-        self, timestamp: str, interval: str, zone: str, offset: timedelta | None = None
+        self, timestamp: str, interval: str, zone: str, offsets: list[Offset] | None = None
     ) -> str:
         """The start of the hour/day/week (Monday)/month holding a UTC timestamp, as local time
-        without a zone in the IANA `zone` (a name, bound here). An `offset` says the zone keeps
-        that one offset for every timestamp given, so no per-row zone lookup is needed."""
+        without a zone in the IANA `zone` (a name, bound here). `offsets` are the zone's offsets
+        from UTC over every timestamp given (intervals.utc_offsets), so no per-row zone lookup
+        is needed."""
 
     def quantile(self, value: str, fraction: float) -> str:
         """The fraction's quantile, interpolating linearly between neighbours (NULLs ignored)."""
@@ -160,14 +162,23 @@ class DuckDBDialect:
         return f"{value} IN (SELECT unnest({values}))"
 
     def bucket(
-        self, timestamp: str, interval: str, zone: str, offset: timedelta | None = None
+        self, timestamp: str, interval: str, zone: str, offsets: list[Offset] | None = None
     ) -> str:
-        if offset is None:
+        if offsets is None:
             local = f"timezone({self.params.add(zone)}, {timestamp} AT TIME ZONE 'UTC')"
-        elif offset:
-            local = f"({timestamp} + to_seconds({self.params.add(int(offset.total_seconds()))}))"
-        else:
+        elif len(offsets) == 1 and not offsets[0].offset:
             local = timestamp
+        else:
+            *changing, last = offsets
+            seconds = self.params.add(int(last.offset.total_seconds()))
+            if changing:
+                cases = " ".join(
+                    f"WHEN {timestamp} < {self.params.add(piece.until)} "
+                    f"THEN {self.params.add(int(piece.offset.total_seconds()))}"
+                    for piece in changing
+                )
+                seconds = f"CASE {cases} ELSE {seconds} END"
+            local = f"({timestamp} + to_seconds({seconds}))"
         return f"date_trunc('{interval}', {local})"
 
     def quantile(self, value: str, fraction: float) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -40,19 +42,41 @@ def _next(moment: datetime, interval: Interval) -> datetime:
     return moment + step.get(interval, timedelta(days=7))
 
 
-def fixed_offset(timezone: str, date_from: datetime, date_to: datetime) -> timedelta | None:
-    """The zone's offset from UTC when it is the same all through [date_from, date_to] (always in
-    UTC or Asia/Tokyo; in New York only between daylight-saving changes), else None.
+@dataclass(frozen=True)
+class Offset:
+    """A zone's offset from UTC, holding until `until` (a UTC instant without a zone; None: to
+    the end of the range)."""
 
-    Offsets are compared a day apart and at both ends: no zone changes its offset twice in a day.
-    """
+    offset: timedelta
+    until: datetime | None
+
+
+def utc_offsets(timezone: str, date_from: datetime, date_to: datetime) -> list[Offset]:
+    """The zone's offsets from UTC through [date_from, date_to], in order: one for UTC or
+    Asia/Tokyo, one more per clock change inside the range (New York's in March and November).
+
+    Offsets are compared a day apart, and each change is then found to the second: no zone
+    changes its offset twice in a day."""
     zone = ZoneInfo(timezone)
-    moment = date_from.astimezone(UTC)
-    end = date_to.astimezone(UTC)
-    offset = moment.astimezone(zone).utcoffset()
-    while True:
-        if moment.astimezone(zone).utcoffset() != offset:
-            return None
-        if moment >= end:
-            return offset
-        moment = min(moment + timedelta(days=1), end)
+
+    def offset_at(second: int) -> timedelta | None:
+        return datetime.fromtimestamp(second, zone).utcoffset()
+
+    # Whole seconds since 1970: clock changes fall on whole seconds.
+    moment, end = math.floor(date_from.timestamp()), math.ceil(date_to.timestamp())
+    current = offset_at(moment)
+    pieces = []
+    while moment < end:
+        later = min(moment + 86400, end)
+        if offset_at(later) != current:
+            # The change is in (moment, later]: halve that down to its first second.
+            low, high = moment, later
+            while high - low > 1:
+                middle = (low + high) // 2
+                low, high = (middle, high) if offset_at(middle) == current else (low, middle)
+            until = datetime.fromtimestamp(high, UTC).replace(tzinfo=None)
+            pieces.append(Offset(current or timedelta(0), until))
+            current = offset_at(high)
+        moment = later
+    pieces.append(Offset(current or timedelta(0), None))
+    return pieces

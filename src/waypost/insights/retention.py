@@ -18,7 +18,7 @@ from waypost.events.store import EventQueries
 from waypost.insights.actions import ActionStep
 from waypost.insights.dialects import Dialect, DuckDBDialect, Params
 from waypost.insights.funnels import UNIT_COLUMNS, CompiledSql
-from waypost.insights.intervals import fixed_offset, interval_starts
+from waypost.insights.intervals import interval_starts, utc_offsets
 from waypost.insights.properties import PropertySql
 from waypost.insights.queries import CohortType, Interval, RetentionQuery, naive_utc
 
@@ -48,10 +48,10 @@ def compile_retention(
     d = dialect(params)
     props = PropertySql(d, params, actions)
     unit = UNIT_COLUMNS[query.aggregate_by]
-    # Every timestamp bucketed below is inside the range, so a zone whose offset holds there
-    # needs no lookup per event.
-    offset = fixed_offset(query.timezone, query.date_from, query.date_to)
-    period = d.bucket("e.timestamp", query.interval.value, query.timezone, offset)
+    # Every timestamp bucketed below is inside the range, so the zone's offsets there are all
+    # the buckets need; no lookup per event.
+    offsets = utc_offsets(query.timezone, query.date_from, query.date_to)
+    period = d.bucket("e.timestamp", query.interval.value, query.timezone, offsets)
     common = props.scope(query, app_id, unit, dates=False)
     since = f"e.timestamp >= {params.add(naive_utc(query.date_from))}"
     until = f"e.timestamp < {params.add(naive_utc(query.date_to))}"
@@ -61,7 +61,7 @@ def compile_retention(
     returning = start if same else props.matches(query.returning)
     events = props.events_view(query.aggregate_by)
     if query.cohort_type is CohortType.FIRST_TIME:
-        first = d.bucket("min(e.timestamp)", query.interval.value, query.timezone, offset)
+        first = d.bucket("min(e.timestamp)", query.interval.value, query.timezone, offsets)
         returns = " AND ".join([*common, since, until, returning])
         ctes = f"""cohorts AS (
   SELECT {unit} AS unit, {first} AS period

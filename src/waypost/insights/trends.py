@@ -18,7 +18,7 @@ from waypost.events.store import EventQueries
 from waypost.insights.actions import ActionStep
 from waypost.insights.dialects import Dialect, DuckDBDialect, Params
 from waypost.insights.funnels import CompiledSql
-from waypost.insights.intervals import fixed_offset, interval_starts
+from waypost.insights.intervals import interval_starts, utc_offsets
 from waypost.insights.properties import PropertySql
 from waypost.insights.queries import Interval, Math, TrendsQuery
 
@@ -69,7 +69,7 @@ def compile_trends(
             "e.timestamp",
             query.interval.value,
             query.timezone,
-            fixed_offset(query.timezone, query.date_from, query.date_to),
+            utc_offsets(query.timezone, query.date_from, query.date_to),
         )
         count = _COUNTS[series.math]
         selected = f"""
