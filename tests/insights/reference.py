@@ -9,15 +9,18 @@ import re
 import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
 
+from waypost.insights.actions import ActionStep, UrlMatch
 from waypost.insights.intervals import interval_starts, truncate
 from waypost.insights.queries import (
     AggregateBy,
     Attribution,
+    DropOffQuery,
     Filter,
     FunnelOrder,
     FunnelQuery,
@@ -40,15 +43,25 @@ class Ev:
     account: str | None = None
     session: str | None = None
     path: str | None = None
+    url: str | None = None
+    element_selector: str | None = None
+    element_text: str | None = None
 
 
 @dataclass
 class World:
-    """Events plus the current traits of persons and accounts."""
+    """Events plus the current traits of persons and accounts, and the app's actions by name."""
 
     events: list[Ev]
     person_traits: dict[int, dict[str, Any]] = field(default_factory=dict)
     account_traits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    actions: dict[str, list[ActionStep]] = field(default_factory=dict)
+
+
+def user_id(person: int) -> str:
+    """The one user id a person of a world is sent with (as tests.insights.conftest.load stores
+    it)."""
+    return f"d{person}"
 
 
 _MISSING = object()
@@ -138,8 +151,40 @@ def in_scope(
 
 
 def does(world: World, ev: Ev, step: Any) -> bool:
-    """Whether an event is the step's event (any, when it names none) and meets its filters."""
-    return (step.event is None or ev.event == step.event) and _all(world, ev, step.where)
+    """Whether an event is the step's event or action (any event, when it names neither) and
+    meets the step's filters."""
+    if step.action is not None:
+        named = any(performs(world, ev, way) for way in world.actions[step.action])
+    else:
+        named = step.event is None or ev.event == step.event
+    return named and _all(world, ev, step.where)
+
+
+def performs(world: World, ev: Ev, way: ActionStep) -> bool:
+    """Whether an event is one way of doing an action: every condition the step gives holds."""
+    return (
+        (way.event is None or ev.event == way.event)
+        and (way.url is None or _url_matches(ev.url, way.url, way.url_match))
+        and (way.selector is None or ev.element_selector == way.selector)
+        and (way.text is None or ev.element_text == way.text)
+        and _all(world, ev, way.where)
+    )
+
+
+def _url_matches(url: str | None, wanted: str, how: UrlMatch) -> bool:
+    """An event without a URL matches no URL rule; `contains` counts case, as `exact` does."""
+    if url is None:
+        return False
+    if how is UrlMatch.EXACT:
+        return url == wanted
+    if how is UrlMatch.REGEX:
+        return re.search(wanted, url) is not None
+    return wanted in url
+
+
+def shown(ev: Ev) -> str:
+    """An event as paths and drop-offs name it: a page view by its path, others by name."""
+    return ev.path if ev.event == "$page" and ev.path is not None else ev.event
 
 
 @dataclass
@@ -192,10 +237,7 @@ def _run(
             group = [
                 ev
                 for ev in group
-                if first_step(ev) < n
-                or any(
-                    x.event in (None, ev.event) and _all(world, ev, x.where) for x in q.exclusions
-                )
+                if first_step(ev) < n or any(does(world, ev, x) for x in q.exclusions)
             ]
         seq = sorted(group, key=lambda ev: (ev.at, first_step(ev), ev.message_id))
         attempts = _attempts(world, q, seq, window, first_step)
@@ -268,7 +310,7 @@ def _attempts(world, q, seq, window, first_step) -> list[Attempt]:  # type: igno
             after = positions[x.from_step]
             for j in range(after + 1, len(seq)):
                 ev = seq[j]
-                if not (x.event in (None, ev.event) and _all(world, ev, x.where)):
+                if not does(world, ev, x):
                     continue
                 if x.to_step < attempt.level:
                     attempt.void |= j < positions[x.to_step]
@@ -348,6 +390,76 @@ def _breakdowns(
     rows = [{"value": label, "steps": _steps(q, items)} for label, items in groups.items()]
     rows.sort(key=lambda row: (row["value"] == OTHER, -row["steps"][0]["count"], row["value"]))
     return rows
+
+
+def dropoff(world: World, q: DropOffQuery) -> dict[str, Any]:
+    """Who reached step k but not k + 1 (oldest first), what they did after reaching it within the
+    window, and which events set them apart from those who went on, by docs/insights.md."""
+    events = [ev for ev in world.events if in_scope(world, ev, q, q.aggregate_by)]
+    k, window = q.step, timedelta(seconds=q.window_seconds)
+    # Per unit: when it reached step k, and the events (as shown) it did in the span looked at.
+    dropped: list[tuple[Any, datetime, set[str]]] = []
+    converted: list[tuple[Any, datetime, set[str]]] = []
+    for _, seq, attempt in _run(world, q, events, per_value=False):
+        if attempt.level <= k:
+            continue
+        unit = _unit(seq[attempt.start], q.aggregate_by)
+        started, reached = seq[attempt.positions[0]].at, seq[attempt.positions[k]].at
+        mine = [ev for ev in events if _unit(ev, q.aggregate_by) == unit]
+        if attempt.level == k + 1:
+            after = {shown(ev) for ev in mine if reached < ev.at <= started + window}
+            dropped.append((unit, reached, after))
+        else:
+            until = seq[attempt.positions[k + 1]].at
+            between = {shown(ev) for ev in mine if reached < ev.at < until}
+            converted.append((unit, reached, between))
+
+    dropped.sort(key=lambda d: (d[1], d[0]))
+    listed = dropped if q.format == "csv" else dropped[q.offset : q.offset + q.limit]
+    units = [
+        {
+            "unit": str(unit),
+            "user_ids": [user_id(unit)] if q.aggregate_by is AggregateBy.PERSON else [],
+            "reached_at": reached,
+        }
+        for unit, reached, _ in listed
+    ]
+
+    def how_many(group: list[tuple[Any, datetime, set[str]]], name: str) -> int:
+        return sum(1 for _, _, did in group if name in did)
+
+    names = sorted({name for _, _, did in dropped for name in did})
+    instead = sorted(names, key=lambda name: (-how_many(dropped, name), name))[: q.top]
+    odds: dict[str, Fraction] = {}
+    for name in names:
+        a, c = how_many(dropped, name), how_many(converted, name)
+        if a >= q.min_support:
+            b, d = len(dropped) - a, len(converted) - c
+            odds[name] = Fraction((a + 1) * (d + 1), (b + 1) * (c + 1))
+    over = sorted(odds, key=lambda name: (-odds[name], name))[: q.top]
+    return {
+        "step": k,
+        "dropped": len(dropped),
+        "converted": len(converted),
+        "units": units,
+        "instead": [
+            {
+                "event": name,
+                "units": how_many(dropped, name),
+                "share": how_many(dropped, name) / len(dropped),
+            }
+            for name in instead
+        ],
+        "over_represented": [
+            {
+                "event": name,
+                "dropped": how_many(dropped, name),
+                "converted": how_many(converted, name),
+                "odds_ratio": float(odds[name]),
+            }
+            for name in over
+        ],
+    }
 
 
 def at(minutes: float, day: int = 1) -> datetime:
@@ -616,15 +728,12 @@ def paths(world: World, q: Any) -> dict[str, Any]:
             sessions.append([])
         sessions[-1].append(ev)
 
-    def step(ev: Ev) -> str:
-        return ev.path if ev.event == "$page" and ev.path is not None else ev.event
-
     counts: dict[tuple[str, ...], int] = {}
     for session in sessions:
         kept = [
             ev
             for i, ev in enumerate(session)
-            if not (q.collapse_repeats and i and step(session[i - 1]) == step(ev))
+            if not (q.collapse_repeats and i and shown(session[i - 1]) == shown(ev))
         ]
         anchor = q.start_event or q.end_event
         at = next((i for i, ev in enumerate(kept) if ev.event == anchor), None)
@@ -634,7 +743,7 @@ def paths(world: World, q: Any) -> dict[str, Any]:
             chosen = kept[at : at + q.length]
         else:
             chosen = kept[max(0, at - q.length + 1) : at + 1]
-        key = tuple(step(ev) for ev in chosen)
+        key = tuple(shown(ev) for ev in chosen)
         counts[key] = counts.get(key, 0) + 1
     ranked = sorted(counts, key=lambda key: (-counts[key], key))[: q.limit]
     return {

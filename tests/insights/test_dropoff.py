@@ -68,3 +68,29 @@ def test_what_drop_offs_did_instead_and_what_sets_them_apart(loaded: Loaded) -> 
     assert (top.event, top.dropped, top.converted, top.odds_ratio) == ("/billing", 2, 0, 4.5)
     templates = next(e for e in result.over_represented if e.event == "/templates")
     assert templates.odds_ratio == (1 + 1) * (1 + 1) / ((2 + 1) * (1 + 1))
+
+
+def test_what_drop_offs_did_counts_only_the_events_the_query_looks_at(loaded: Loaded) -> None:
+    world = World(
+        [
+            _ev(3, "Signed Up", 0), _ev(3, "$page", 5, "/billing"),
+            Ev(3, "$page", at(6), "3-bot", {"bot": True}, path="/status"),  # filtered out
+            _ev(3, "$page", 40, "/docs"),  # after date_to
+        ]
+    )  # fmt: skip
+    query = _query(date_to=at(30).isoformat(), where=[{"property": "bot", "op": "is_not_set"}])
+    result = run_dropoff(loaded(world), APP, query)
+    assert [(e.event, e.units) for e in result.instead] == [("/billing", 1)]
+    assert [e.event for e in result.over_represented] == ["/billing"]
+
+
+def test_converters_are_looked_at_until_the_next_step_not_at_it(loaded: Loaded) -> None:
+    world = World(
+        [
+            # The converter saw /billing at the moment it created its project: not before it.
+            _ev(1, "Signed Up", 0), _ev(1, "Created Project", 5), _ev(1, "$page", 5, "/billing"),
+            _ev(2, "Signed Up", 0), _ev(2, "$page", 5, "/billing"),
+        ]
+    )  # fmt: skip
+    top = run_dropoff(loaded(world), APP, _query()).over_represented[0]
+    assert (top.event, top.dropped, top.converted) == ("/billing", 1, 0)

@@ -72,20 +72,27 @@ def compile_dropoff(
     unit = UNIT_COLUMNS[query.aggregate_by]
     app = params.add(app_id)
     window = params.add(query.window_seconds)
+    # What units did instead counts only the events the query looks at, as the funnel does: its
+    # dates, filters and test-account rule hold here too.
+    conditions = props.scope(query, app_id, unit)
+    looked_at = f"""(
+  SELECT {unit} AS unit, e.timestamp AS ts, {STEP_NAME} AS what
+  FROM resolved_events e {props.joins()}
+  WHERE {" AND ".join(conditions)}
+)"""
     ctes += [
         f"dropped AS (SELECT unit, ts{k} AS reached, ts0 FROM units WHERE level = {k + 1})",
         f"""converted AS (
   SELECT unit, ts{k} AS reached, ts{k + 1} AS until FROM units WHERE level > {k + 1}
 )""",
         f"""after_drop AS (
-  SELECT DISTINCT d.unit, {STEP_NAME} AS what FROM dropped d
-  JOIN resolved_events e ON e.app_id = {app} AND {unit} = d.unit
-   AND e.timestamp > d.reached AND e.timestamp <= {d.plus_seconds("d.ts0", window)}
+  SELECT DISTINCT d.unit, e.what FROM dropped d
+  JOIN {looked_at} e ON e.unit = d.unit
+   AND e.ts > d.reached AND e.ts <= {d.plus_seconds("d.ts0", window)}
 )""",
         f"""before_next AS (
-  SELECT DISTINCT c.unit, {STEP_NAME} AS what FROM converted c
-  JOIN resolved_events e ON e.app_id = {app} AND {unit} = c.unit
-   AND e.timestamp > c.reached AND e.timestamp < c.until
+  SELECT DISTINCT c.unit, e.what FROM converted c
+  JOIN {looked_at} e ON e.unit = c.unit AND e.ts > c.reached AND e.ts < c.until
 )""",
     ]
     prefix = "WITH " + ",\n".join(ctes)
