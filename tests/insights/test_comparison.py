@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats
 
-from tests.insights.conftest import APP
-from tests.insights.reference import Ev, World
+from tests.conftest import examples
+from tests.insights.conftest import APP, load, plain
+from tests.insights.reference import Ev, World, at
+from tests.insights.reference import funnel as reference_funnel
+from tests.insights.test_funnel_properties import _close, funnel_queries, worlds
 from waypost.errors import InvalidInput
 from waypost.events import DuckDBEventStore
 from waypost.insights.comparison import run_comparison, times, two_proportions
-from waypost.insights.queries import read_query
+from waypost.insights.queries import ComparisonQuery, read_query
 
 Loaded = Callable[[World], DuckDBEventStore]
 BEFORE = datetime(2026, 5, 1, tzinfo=UTC)
@@ -99,3 +104,47 @@ def test_dates_inside_the_compared_insight_are_refused() -> None:
                 "after": {"date_from": "2026-02-01T00:00:00Z", "date_to": "2026-03-01T00:00:00Z"},
             }
         )
+
+
+@pytest.fixture(scope="module")
+def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEventStore]:
+    store = DuckDBEventStore(tmp_path_factory.mktemp("comparison") / "events.duckdb")
+    yield store
+    store.close()
+
+
+@st.composite
+def funnel_comparisons(draw: st.DrawFn) -> ComparisonQuery:
+    funnel = draw(funnel_queries()).model_dump(mode="json", exclude={"date_from", "date_to"})
+    cut = draw(st.integers(1, 11)) * 5
+    before = {"date_from": at(0), "date_to": at(cut)}
+    after = {"date_from": at(cut), "date_to": at(draw(st.integers(cut // 5 + 1, 13)) * 5)}
+    return ComparisonQuery(insight=funnel, before=before, after=after)
+
+
+@examples(60)
+@given(world=worlds(), query=funnel_comparisons())
+def test_funnel_comparison_equals_the_reference_and_a_textbook_test(
+    shared_store: DuckDBEventStore, world: World, query: ComparisonQuery
+) -> None:
+    load(shared_store, world)
+    result = run_comparison(shared_store, APP, query)
+    before = reference_funnel(world, query.in_period(query.before))
+    after = reference_funnel(world, query.in_period(query.after))
+    assert _close(plain(result.before), before)
+    assert _close(plain(result.after), after)
+    first, second = [s["count"] for s in before["steps"]], [s["count"] for s in after["steps"]]
+    last = len(first) - 1
+    pairs = [(0, last)] + [(k - 1, k) for k in range(1, len(first))]
+    assert len(result.differences) == len(pairs)
+    for difference, (start, end) in zip(result.differences, pairs, strict=True):
+        x1, n1, x2, n2 = first[end], first[start], second[end], second[start]
+        if not n1 or not n2:
+            assert difference.p_value is None and not difference.significant
+            continue
+        assert difference.difference == pytest.approx(x2 / n2 - x1 / n1)
+        pooled = (x1 + x2) / (n1 + n2)
+        spread = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+        expected = 1.0 if spread == 0 else 2 * stats.norm.sf(abs(x2 / n2 - x1 / n1) / spread)
+        assert difference.p_value == pytest.approx(expected)
+        assert difference.significant == (expected < 0.05)
