@@ -346,7 +346,7 @@ class RecordingStore:
     def append(self, rows: pa.Table) -> AppendResult:
         ids = rows.column("message_id").to_pylist()
         self.message_ids.extend(ids)
-        return AppendResult(stored=frozenset((APP, i) for i in ids), duplicates=frozenset())
+        return AppendResult(stored=pa.array([True] * len(ids)))
 
 
 def test_a_file_read_on_many_threads_keeps_its_order_and_line_numbers(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -225,32 +226,82 @@ def apply_identity(
     cursor: duckdb.DuckDBPyConnection, incoming: pa.Table, now: datetime, identities: Identities
 ) -> pa.Array:
     """Map every id in `incoming` to a person (new ids get new persons), apply the links and
-    merges they carry, and return each row's person. Runs inside the caller's transaction."""
+    merges they carry, and return each row's person. Runs inside the caller's transaction.
+
+    Python looks at each distinct id and each distinct link once, however many rows repeat them:
+    the rows map to their ids' persons in Arrow."""
     stamp = now.replace(tzinfo=None)
-    columns = incoming.select(["app_id", "distinct_id", "user_id", "anonymous_id", "previous_id"])
-    apps, distinct_ids, users, anonymous, previous = (c.to_pylist() for c in columns.columns)
-    types = incoming.column("type").to_pylist()
-    person = identities.person
-    # Messages with two ids whose persons are not already one: the links to think about.
-    linking = []
-    for index, (app_id, user_id, kind) in enumerate(zip(apps, users, types, strict=True)):
-        source = previous[index] if kind == "alias" else anonymous[index]
-        if user_id is None or source is None or source == user_id:
-            continue
-        known = person(app_id, source)
-        if known is None or known != person(app_id, user_id):
-            linking.append(index)
-    if linking:
-        _link_ids(cursor, incoming, linking, identities, stamp)
-    unknown: dict[tuple[str, str], bool] = {}
-    for app_id, distinct_id, user_id in zip(apps, distinct_ids, users, strict=True):
-        if person(app_id, distinct_id) is None:
-            key = (app_id, distinct_id)
-            unknown[key] = unknown.get(key, False) or user_id is not None
+    links = _distinct_links(incoming)
+    if links.num_rows:
+        _link_ids(cursor, links, identities, stamp)
+    apps = incoming.column("app_id")
+    app_ids = pc.unique(apps).to_pylist()
+    if len(app_ids) == 1:
+        return _persons_of_ids(cursor, incoming, app_ids[0], identities, stamp)
+    found = np.zeros(incoming.num_rows, dtype=np.int64)
+    for app_id in app_ids:
+        in_app = pc.equal(apps, app_id)
+        persons = _persons_of_ids(cursor, incoming.filter(in_app), app_id, identities, stamp)
+        found[pc.indices_nonzero(in_app).to_numpy()] = persons.to_numpy()
+    return pa.array(found)
+
+
+def _distinct_links(incoming: pa.Table) -> pa.Table:
+    """The links the rows carry (app, alias, source, user), each at its first occurrence in time
+    order (arrival breaks ties), in that order. A link applied again later changes nothing: after
+    it, either both ids are one person or the rules refused the merge for good (the source's
+    person has a userId, which no later link takes away)."""
+    alias = pc.equal(incoming.column("type"), "alias")
+    source = pc.if_else(alias, incoming.column("previous_id"), incoming.column("anonymous_id"))
+    user = incoming.column("user_id")
+    carries = pc.fill_null(pc.not_equal(source, user), False)
+    if not pc.any(carries).as_py():
+        return pa.table({"app_id": pa.array([], pa.string())})
+    links = (
+        pa.table(
+            {
+                "app_id": incoming.column("app_id"),
+                "alias": alias,
+                "source": source,
+                "user_id": user,
+                "timestamp": incoming.column("timestamp"),
+                "seq": incoming.column("seq"),
+            }
+        )
+        .filter(carries)
+        .sort_by([("timestamp", "ascending"), ("seq", "ascending")])
+    )
+    links = links.append_column("order", pa.array(np.arange(links.num_rows)))
+    firsts = links.group_by(["app_id", "alias", "source", "user_id"], use_threads=False).aggregate(
+        [("order", "min")]
+    )
+    return links.take(np.sort(firsts.column("order_min").to_numpy()))
+
+
+def _persons_of_ids(
+    cursor: duckdb.DuckDBPyConnection,
+    rows: pa.Table,
+    app_id: str,
+    identities: Identities,
+    stamp: datetime,
+) -> pa.Array:
+    """Each row's person, for rows of one app; ids never seen get a person of their own (in the
+    order they first appear)."""
+    encoded = pc.dictionary_encode(rows.column("distinct_id")).combine_chunks()
+    ids = encoded.dictionary.to_pylist()
+    persons = [identities.person(app_id, distinct_id) for distinct_id in ids]
+    unknown = [index for index, person in enumerate(persons) if person is None]
     if unknown:
-        _new_persons(cursor, unknown, identities, stamp)
-    resolved = [person(app_id, i) for app_id, i in zip(apps, distinct_ids, strict=True)]
-    return pa.array(resolved, pa.int64())
+        with_user = pc.is_valid(rows.column("user_id"))
+        users = set(pc.unique(pc.filter(encoded.indices, with_user)).to_pylist())
+        _new_persons(
+            cursor,
+            {(app_id, ids[index]): index in users for index in unknown},
+            identities,
+            stamp,
+        )
+        persons = [identities.person(app_id, distinct_id) for distinct_id in ids]
+    return pa.array(persons, pa.int64()).take(encoded.indices)
 
 
 def record_activity(cursor: duckdb.DuckDBPyConnection, incoming: pa.Table) -> None:
@@ -275,27 +326,25 @@ def fold_activity(cursor: duckdb.DuckDBPyConnection) -> None:
 
 
 def _link_ids(
-    cursor: duckdb.DuckDBPyConnection,
-    incoming: pa.Table,
-    rows: list[int],
-    identities: Identities,
-    stamp: datetime,
+    cursor: duckdb.DuckDBPyConnection, links: pa.Table, identities: Identities, stamp: datetime
 ) -> None:
-    """Apply the links the given rows carry, in time order (arrival order breaks ties)."""
-    linked = incoming.take(rows).select(
-        ["app_id", "type", "anonymous_id", "previous_id", "user_id", "timestamp", "seq"]
-    )
+    """Apply the links (from `_distinct_links`, in time order) that the mirror does not already
+    show applied."""
+    person = identities.person
     links_by_app: dict[str, list[Link]] = defaultdict(list)
-    for row in sorted(linked.to_pylist(), key=lambda row: (row["timestamp"], row["seq"])):
-        alias = row["type"] == "alias"
-        source = row["previous_id"] if alias else row["anonymous_id"]
-        links_by_app[row["app_id"]].append(Link(source, row["user_id"], alias))
-    for app_id, links in links_by_app.items():
-        ids = {i for link in links for i in (link.source, link.user_id)}
-        known = {i: p for i in ids if (p := identities.person(app_id, i)) is not None}
-        identified = {p for p in known.values() if identities.identified(app_id, p)}
-        fresh = iter(_next_person_ids(cursor, len(links)))
-        plan = plan_links(links, known, identified, fresh.__next__)
+    for app_id, alias, source, user_id in zip(
+        *(links.column(name).to_pylist() for name in ("app_id", "alias", "source", "user_id")),
+        strict=True,
+    ):
+        known = person(app_id, source)
+        if known is None or known != person(app_id, user_id):
+            links_by_app[app_id].append(Link(source, user_id, alias))
+    for app_id, app_links in links_by_app.items():
+        ids = {i for link in app_links for i in (link.source, link.user_id)}
+        known_ids = {i: p for i in ids if (p := identities.person(app_id, i)) is not None}
+        identified = {p for p in known_ids.values() if identities.identified(app_id, p)}
+        fresh = iter(_next_person_ids(cursor, len(app_links)))
+        plan = plan_links(app_links, known_ids, identified, fresh.__next__)
         _write_plan(cursor, app_id, plan, identities, stamp)
 
 

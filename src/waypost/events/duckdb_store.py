@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from waypost.events.duckdb_identity import (
     Identities,
@@ -116,19 +118,9 @@ class DuckDBEventStore:
             return self._append(rows, now or datetime.now(UTC))
 
     def _append(self, rows: pa.Table, now: datetime) -> AppendResult:
-        keys = list(
-            zip(
-                rows.column("app_id").to_pylist(),
-                rows.column("message_id").to_pylist(),
-                strict=True,
-            )
-        )
-        first_seen: dict[tuple[str, str], int] = {}
-        for index, key in enumerate(keys):
-            first_seen.setdefault(key, index)
-        unique = rows.take(sorted(first_seen.values())) if len(first_seen) < len(keys) else rows
         # Arrival order breaks ties between messages with the same timestamp (traits, links).
-        unique = unique.append_column("seq", pa.array(range(unique.num_rows), pa.int64()))
+        rows = rows.append_column("seq", pa.array(np.arange(rows.num_rows), pa.int64()))
+        unique = _first_of_each_message(rows)
         cursor = self._append_cursor
         if self._identities is None:
             self._identities = Identities(cursor)
@@ -136,23 +128,12 @@ class DuckDBEventStore:
         try:
             cursor.register("incoming", unique)
             cursor.execute("BEGIN TRANSACTION")
-            new = {
-                (app_id, message_id)
-                for app_id, message_id in cursor.execute(
-                    "INSERT INTO seen_messages SELECT app_id, message_id, received_at "
-                    "FROM incoming ON CONFLICT DO NOTHING RETURNING app_id, message_id"
-                ).fetchall()
-            }
-            if len(new) < unique.num_rows:
-                mask = [
-                    key in new
-                    for key in zip(
-                        unique.column("app_id").to_pylist(),
-                        unique.column("message_id").to_pylist(),
-                        strict=True,
-                    )
-                ]
-                unique = unique.filter(pa.array(mask))
+            seen = cursor.sql(
+                "INSERT INTO seen_messages SELECT app_id, message_id, received_at "
+                "FROM incoming ON CONFLICT DO NOTHING RETURNING app_id, message_id"
+            ).to_arrow_table()
+            if seen.num_rows < unique.num_rows:
+                unique = unique.filter(_is_among(unique, seen))
             cursor.unregister("incoming")
             if unique.num_rows:
                 persons = apply_identity(cursor, unique, now, identities)
@@ -171,7 +152,9 @@ class DuckDBEventStore:
         finally:
             cursor.unregister("incoming")
         identities.commit()
-        return AppendResult(stored=frozenset(new), duplicates=frozenset(set(keys) - new))
+        stored = np.zeros(rows.num_rows, dtype=bool)
+        stored[unique.column("seq").to_numpy()] = True
+        return AppendResult(stored=pa.array(stored))
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -377,6 +360,26 @@ def _traits(
         [app_id, owner],
     ).fetchall()
     return {trait: json.loads(value) for trait, value in rows}
+
+
+def _first_of_each_message(rows: pa.Table) -> pa.Table:
+    """The rows without those repeating an earlier row's (app_id, message_id), in order."""
+    firsts = rows.group_by(["app_id", "message_id"], use_threads=False).aggregate([("seq", "min")])
+    if firsts.num_rows == rows.num_rows:
+        return rows
+    return rows.take(np.sort(firsts.column("seq_min").to_numpy()))
+
+
+def _is_among(rows: pa.Table, keys: pa.Table) -> pa.BooleanArray:
+    """For each row, whether its (app_id, message_id) is one of `keys`'."""
+    found = np.zeros(rows.num_rows, dtype=bool)
+    for app_id in pc.unique(rows.column("app_id")).to_pylist():
+        ids = keys.filter(pc.equal(keys.column("app_id"), app_id)).column("message_id")
+        in_app = pc.equal(rows.column("app_id"), app_id)
+        found |= pc.and_(in_app, pc.is_in(rows.column("message_id"), value_set=ids)).to_numpy(
+            zero_copy_only=False
+        )
+    return pa.array(found)
 
 
 def _naive(moment: datetime) -> datetime:

@@ -19,10 +19,25 @@ class EventStoreError(Exception):
 
 @dataclass(frozen=True)
 class AppendResult:
-    """What an append stored: the ids it wrote, and those it had seen before (duplicates)."""
+    """What an append did with each row it was given, in their order: `stored` is true for a row
+    it wrote, false for one whose (app_id, message_id) was stored before (by an earlier append,
+    or by an earlier row of the same one)."""
 
-    stored: frozenset[tuple[str, str]]
-    duplicates: frozenset[tuple[str, str]]
+    stored: pa.BooleanArray
+
+    @property
+    def stored_count(self) -> int:
+        """How many of the rows were written."""
+        return int(self.stored.true_count)
+
+    @property
+    def duplicate_count(self) -> int:
+        """How many of the rows were skipped as already stored."""
+        return len(self.stored) - int(self.stored.true_count)
+
+    def stored_between(self, start: int, stop: int) -> int:
+        """How many of the rows at positions start … stop - 1 were written."""
+        return int(self.stored[start:stop].true_count)
 
 
 @dataclass(frozen=True)

@@ -305,7 +305,7 @@ class _Run:
         if rows.num_rows:
             result = self.store.append(rows)
             self.appended += rows.num_rows
-            self.stored += len(result.stored)
+            self.stored += result.stored_count
 
     def settle_lines(self, path: Path) -> None:
         """Check the lines DuckDB could not parse, and turn message numbers into line numbers

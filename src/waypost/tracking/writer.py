@@ -132,9 +132,11 @@ class EventWriter:
             for item in taken:
                 item.loop.call_soon_threadsafe(_fail, item.future, exc)
             return
+        start = 0
         for item in taken:
-            keys = {(row["app_id"], row["message_id"]) for row in item.rows}
-            item.loop.call_soon_threadsafe(_succeed, item.future, len(keys & result.stored))
+            stored = result.stored_between(start, start + len(item.rows))
+            start += len(item.rows)
+            item.loop.call_soon_threadsafe(_succeed, item.future, stored)
 
 
 def _succeed(future: asyncio.Future[int], value: int) -> None:
