@@ -6,6 +6,8 @@ import gzip
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from waypost.tracking.bodies import (
     MAX_BATCH_BYTES,
@@ -88,3 +90,25 @@ def test_absurdly_deep_nesting_is_refused_not_crashed_on() -> None:
     with pytest.raises(MalformedBody) as caught:
         decode_body(b"[" * 100_000 + b"]" * 100_000, None)
     assert caught.value.code == "too_deep"
+
+
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=2**63 - 2)  # past 64 bits orjson reads floats
+    | st.integers(max_value=-(2**63) + 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=20,
+)
+
+
+@given(_json, st.booleans())
+def test_a_body_decodes_exactly_as_pythons_json_reads_it(document: object, spaced: bool) -> None:
+    text = json.dumps(document, indent=1 if spaced else None, ensure_ascii=spaced)
+    decoded = decode_body(text.encode(), None)
+    expected = json.loads(text)
+    assert decoded == expected
+    assert repr(decoded) == repr(expected), "integers stay integers, floats floats"

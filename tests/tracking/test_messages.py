@@ -197,3 +197,36 @@ def test_skew_correction_recovers_the_true_time_whatever_the_device_clock(
         "sentAt": (RECEIVED + device).isoformat(),
     }
     assert event_time(raw, RECEIVED, None) == true_time
+
+
+def _depth(value: object, level: int = 1) -> int:
+    """How deep the deepest value sits, the object itself at `level` (a plain count to hold the
+    validator's quicker walk to)."""
+    children = (
+        value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    )
+    return max((_depth(child, level + 1) for child in children), default=level)
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=2), inner, max_size=2)
+    ),
+    max_leaves=40,
+)
+
+
+@given(st.dictionaries(st.text(max_size=2), _json, max_size=3), st.integers(12, 20))
+def test_nesting_is_refused_exactly_past_the_limit_wherever_it_is(
+    properties: dict[str, object], wrap: int
+) -> None:
+    for _ in range(wrap):  # push the random values near the limit
+        properties = {"k": properties} if wrap % 2 else {"k": [properties]}
+    message = {"type": "track", "event": "E", "userId": "u", "properties": properties}
+    if _depth(properties) <= MAX_NESTING:
+        assert validate_message(message, RECEIVED).properties == properties
+    else:
+        error = _refusal(message)
+        assert error.field is not None and error.field.startswith("properties")
+        assert f"more than {MAX_NESTING} levels" in error.message

@@ -8,14 +8,20 @@ cannot expand into gigabytes in memory.
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from typing import Any
+
+import orjson
 
 from waypost.errors import WaypostError
 
 # Segment's published limits: 32 KB per message, 500 KB per batch request.
 MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
+# orjson reads integers past 64 bits as floats, where Python keeps them whole (and validation
+# refuses them as unstorable); a body with 19 digits in a row is read by Python's parser alone.
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
 
 
 class PayloadTooLarge(WaypostError):
@@ -29,7 +35,10 @@ class MalformedBody(WaypostError):
 
 
 def decode_body(raw: bytes, content_encoding: str | None, limit: int = MAX_BATCH_BYTES) -> Any:
-    """The JSON document in the body; PayloadTooLarge or MalformedBody saying what is wrong."""
+    """The JSON document in the body; PayloadTooLarge or MalformedBody saying what is wrong.
+
+    orjson reads the body when it can (three times quicker); anything it refuses goes to Python's
+    parser, whose answers (and error messages) are the rule."""
     encoding = (content_encoding or "identity").strip().lower()
     if encoding == "gzip" or (encoding == "identity" and raw[:2] == b"\x1f\x8b"):
         raw = _gunzip(raw, limit)
@@ -44,6 +53,11 @@ def decode_body(raw: bytes, content_encoding: str | None, limit: int = MAX_BATCH
             f"the request body is {len(raw):,} bytes; the limit is {limit:,} bytes "
             "(split the batch into smaller ones)"
         )
+    if _LONG_NUMBER.search(raw) is None:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass  # the standard parser below says what is wrong, in the words it always has
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
