@@ -26,7 +26,8 @@ import pyarrow.compute as pc
 from waypost.events.identity import Link, LinkPlan, plan_links
 
 # Trait changes the new rows carry: identify traits and $set/$set_once (PostHog's way) for
-# persons, group traits for accounts.
+# persons, group traits for accounts. `contains` spares parsing the properties of rows that
+# cannot hold a $set (nearly all).
 _TRAIT_SETS = """
 CREATE OR REPLACE TEMP TABLE trait_sets AS
 SELECT r.app_id, 'person' AS entity, r.person_id, NULL::VARCHAR AS account_id, j.key AS trait,
@@ -37,11 +38,12 @@ WHERE r.type = 'identify' AND json_type(r.properties) = 'OBJECT'
 UNION ALL
 SELECT r.app_id, 'person', r.person_id, NULL, j.key, j.value, r.timestamp, r.seq, false
 FROM incoming r, json_each(r.properties, '$."$set"') j
-WHERE json_type(r.properties, '$."$set"') = 'OBJECT'
+WHERE contains(r.properties, '"$set"') AND json_type(r.properties, '$."$set"') = 'OBJECT'
 UNION ALL
 SELECT r.app_id, 'person', r.person_id, NULL, j.key, j.value, r.timestamp, r.seq, true
 FROM incoming r, json_each(r.properties, '$."$set_once"') j
-WHERE json_type(r.properties, '$."$set_once"') = 'OBJECT'
+WHERE contains(r.properties, '"$set_once"')
+  AND json_type(r.properties, '$."$set_once"') = 'OBJECT'
 UNION ALL
 SELECT r.app_id, 'account', NULL, r.account_id, j.key, j.value, r.timestamp, r.seq, false
 FROM incoming r, json_each(r.properties) j
