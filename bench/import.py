@@ -1,5 +1,5 @@
 """Import benchmark: `waypost import events` on generated Segment history, beside DuckDB reading
-the same file (the ceiling).
+the same file (the ceiling) and the least a store's inserts cost (the floor).
 
 Generates N events (2,000,000 by default) shaped like analytics.js sends them: 70% track, 25% page,
 5% identify; about 600 bytes each, with a context holding page, user agent, library and groupId;
@@ -10,7 +10,10 @@ text) and Parquet (objects as structs). Then, for each format, three timings on 
 1. ceiling: DuckDB reads the file and decodes every value (for JSON Lines, every line), no checks;
 2. checks: `import_events` into a store that keeps nothing: read, every rule checked (SQL, and
    Python for the messages SQL does not accept), rows mapped to the events table;
-3. import: `import_events` into a fresh DuckDB event store, as `waypost import events` runs it:
+3. store floor: the rows the checks produced, inserted into a fresh DuckDB file with only what
+   any durable, deduplicating store must do: the message ids under their primary key and the
+   events, one transaction per chunk (no identities, traits or profiles);
+4. import: `import_events` into a fresh DuckDB event store, as `waypost import events` runs it:
    dedupe, events, identities, traits, accounts and profiles.
 
 Each line prints events/s and the CPU seconds the process used (all threads), with the machine's
@@ -35,7 +38,9 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from waypost.events import AppendResult, DuckDBEventStore
+from waypost.events import EVENT_COLUMNS, AppendResult, DuckDBEventStore
+from waypost.events.duckdb_store import CHECKPOINT_THRESHOLD, SEEN_DDL
+from waypost.events.schema import events_ddl
 from waypost.integrations import ImportFormat, import_events
 
 APP = "app_bench"
@@ -144,17 +149,44 @@ def timed(label: str, count: int, run: Callable[[], object]) -> float:
 
 
 class DiscardingStore:
-    """An event store that keeps nothing: what the import costs before the store's share."""
+    """An event store that stores nothing: what the import costs before the store's share. It
+    keeps the checked rows for `store_floor`."""
+
+    def __init__(self) -> None:
+        self.tables: list[pa.Table] = []
 
     def append(self, rows: pa.Table) -> AppendResult:
-        """Forget the rows."""
+        """Keep the rows in memory only."""
+        self.tables.append(rows)
         return AppendResult(stored=pa.array(np.zeros(rows.num_rows, dtype=bool)))
+
+
+def store_floor(path: Path, tables: list[pa.Table]) -> None:
+    """The least any durable, deduplicating store of these rows costs here: per chunk, one
+    transaction that inserts the message ids (with their primary key) and the events, nothing
+    else (no identities, traits or profiles)."""
+    connection = duckdb.connect(str(path))
+    connection.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+    connection.execute(events_ddl())
+    connection.execute(SEEN_DDL)
+    columns = ", ".join(column.name for column in EVENT_COLUMNS)
+    for table in tables:
+        connection.register("incoming", table)
+        connection.execute("BEGIN TRANSACTION")
+        connection.execute(
+            "INSERT INTO seen_messages SELECT app_id, message_id, received_at FROM incoming "
+            "ON CONFLICT DO NOTHING"
+        )
+        connection.execute(f"INSERT INTO events ({columns}) SELECT {columns} FROM incoming")
+        connection.execute("COMMIT")
+        connection.unregister("incoming")
+    connection.close()
 
 
 def run_format(
     folder: Path, path: Path, file_format: ImportFormat, count: int, args: argparse.Namespace
-) -> tuple[float, float, float | None]:
-    """The ceiling, checks-only and full-import rates for one file."""
+) -> tuple[float, float, float | None, float | None]:
+    """The read ceiling, checks-only, store-floor and full-import rates for one file."""
     options = {"chunk_rows": args.chunk_rows} if args.chunk_rows else {}
     print(f"{file_format.value}:")
     reader = duckdb.connect()
@@ -162,9 +194,13 @@ def run_format(
         "ceiling", count, lambda: reader.execute(_ceiling_sql(path, file_format)).fetchall()
     )
     reader.close()
-    checks = timed("checks", count, lambda: import_events(DiscardingStore(), APP, path, **options))
+    discarding = DiscardingStore()
+    checks = timed("checks", count, lambda: import_events(discarding, APP, path, **options))
     if args.skip_store:
-        return ceiling, checks, None
+        return ceiling, checks, None, None
+    floor_file = folder / f"floor-{file_format.value}.duckdb"
+    floor = timed("store", count, lambda: store_floor(floor_file, discarding.tables))
+    discarding.tables.clear()
     store = DuckDBEventStore(folder / f"events-{file_format.value}.duckdb")
     summaries = []
     full = timed(
@@ -173,7 +209,7 @@ def run_format(
     store.close()
     summary = summaries[0]
     print(f"  stored {summary.stored:,} of {summary.read:,}, rejected {summary.rejected:,}")
-    return ceiling, checks, full
+    return ceiling, checks, floor, full
 
 
 def main() -> None:
@@ -199,11 +235,11 @@ def main() -> None:
         for file_format in formats:
             rates = run_format(folder, files[file_format.value], file_format, args.events, args)
             results.append((file_format.value, *rates))
-    print("\n| format | DuckDB read (ceiling) | checks only | full import |")
-    print("| --- | --- | --- | --- |")
-    for name, ceiling, checks, full in results:
-        whole = f"{full:,.0f}" if full is not None else "not run"
-        print(f"| {name} | {ceiling:,.0f} | {checks:,.0f} | {whole} |")
+    print("\n| format | DuckDB read (ceiling) | checks only | store floor | full import |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, ceiling, checks, floor, full in results:
+        stored = [f"{rate:,.0f}" if rate is not None else "not run" for rate in (floor, full)]
+        print(f"| {name} | {ceiling:,.0f} | {checks:,.0f} | {stored[0]} | {stored[1]} |")
 
 
 if __name__ == "__main__":

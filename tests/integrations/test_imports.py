@@ -342,26 +342,42 @@ class RecordingStore:
 
     def __init__(self) -> None:
         self.message_ids: list[str] = []
+        self.appends: list[int] = []
 
     def append(self, rows: pa.Table) -> AppendResult:
         ids = rows.column("message_id").to_pylist()
         self.message_ids.extend(ids)
+        self.appends.append(len(ids))
         return AppendResult(stored=pa.array([True] * len(ids)))
 
 
-def test_a_file_read_on_many_threads_keeps_its_order_and_line_numbers(tmp_path: Path) -> None:
-    # Large enough for DuckDB to read it in parallel; rows are numbered by their order.
-    count, bad = 60_000, {1, 20_001, 45_000, 60_000}
+def _large_file(path: Path, count: int, bad: set[int]) -> Path:
+    """Large enough for DuckDB to read it in parallel, in several batches."""
     padding = "p" * 600
-    path = tmp_path / "large.jsonl"
     with path.open("w", encoding="utf-8") as handle:
         for line in range(1, count + 1):
             message = {**HISTORY[1], "messageId": f"m-{line:06d}", "properties": {"pad": padding}}
             if line in bad:
                 message["userID"] = "typo"
             handle.write(json.dumps(message) + "\n")
+    return path
+
+
+def test_a_file_read_on_many_threads_keeps_its_order_and_line_numbers(tmp_path: Path) -> None:
+    # Rows are numbered by their order.
+    count, bad = 60_000, {1, 20_001, 45_000, 60_000}
+    path = _large_file(tmp_path / "large.jsonl", count, bad)
     store = RecordingStore()
     refused: list[Rejection] = []
     import_events(store, APP, path, received_at=NOW, on_rejection=refused.append)
     assert [r.line for r in refused] == sorted(bad)
     assert store.message_ids == [f"m-{n:06d}" for n in range(1, count + 1) if n not in bad]
+
+
+def test_appends_take_whole_chunks_not_the_readers_batches(tmp_path: Path) -> None:
+    # DuckDB reads JSON Lines in batches of about 27,000 rows; each append costs a commit.
+    path = _large_file(tmp_path / "large.jsonl", 60_000, set())
+    store = RecordingStore()
+    import_events(store, APP, path, received_at=NOW, chunk_rows=50_000)
+    assert len(store.appends) == 2 and store.appends[0] >= 50_000
+    assert sum(store.appends) == 60_000

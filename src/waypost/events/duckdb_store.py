@@ -41,7 +41,7 @@ from waypost.events.store import (
 # is 7 days; a day more absorbs clock differences between senders).
 DEDUPE_WINDOW = timedelta(days=8)
 
-_SEEN_DDL = """
+SEEN_DDL = """
 CREATE TABLE IF NOT EXISTS seen_messages (
   app_id VARCHAR NOT NULL,
   message_id VARCHAR NOT NULL,
@@ -80,7 +80,7 @@ class DuckDBEventStore:
                 "AND column_name = 'person_id' AND database_name = current_database()"
             ).fetchall()
         )
-        for statement in (events_ddl(), *added_columns_ddl(), _SEEN_DDL, *IDENTITY_DDL):
+        for statement in (events_ddl(), *added_columns_ddl(), SEEN_DDL, *IDENTITY_DDL):
             connection.execute(statement)
         if not had_persons:
             connection.execute(BACKFILL_PERSONS)

@@ -20,7 +20,7 @@ import contextlib
 import gzip
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -186,8 +186,8 @@ def import_events(
             reader = connection.sql(_checks(source, app_id, received_at)).to_arrow_reader(
                 chunk_rows
             )
-            for batch in reader:
-                run.take(pa.Table.from_batches([batch]))
+            for chunk in _chunks(reader, chunk_rows):
+                run.take(chunk)
                 if on_progress is not None:
                     on_progress(_progress(run, text_size, total_rows))
         except duckdb.Error as exc:
@@ -205,6 +205,22 @@ def import_events(
         rejected=len(run.rejections),
         seconds=time.perf_counter() - started,
     )
+
+
+def _chunks(reader: pa.RecordBatchReader, rows: int) -> Iterator[pa.Table]:
+    """The reader's batches gathered into tables of at least `rows` rows (the last may be
+    shorter). DuckDB hands a JSON Lines scan over in batches of about 27,000 rows whatever it is
+    asked for, and each append has a fixed cost (a commit among it), so the import gathers them."""
+    waiting: list[pa.RecordBatch] = []
+    count = 0
+    for batch in reader:
+        waiting.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield pa.Table.from_batches(waiting)
+            waiting, count = [], 0
+    if waiting:
+        yield pa.Table.from_batches(waiting)
 
 
 def _connection() -> duckdb.DuckDBPyConnection:
