@@ -90,7 +90,7 @@ def test_a_failed_append_leaves_no_id_the_tables_do_not_have(
         raise duckdb.IOException("the disk is full")
 
     with monkeypatch.context() as patched:
-        patched.setattr(duckdb_store, "record_activity", fail)
+        patched.setattr(duckdb_store, "activity_statements", fail)
         with pytest.raises(EventStoreError):
             send(store, track("A", 0, userId="u1", anonymousId="a1"))
 

@@ -306,18 +306,24 @@ def _persons_of_ids(
     return pa.array(persons, pa.int64()).take(encoded.indices)
 
 
-def record_activity(cursor: duckdb.DuckDBPyConnection, incoming: pa.Table) -> None:
-    """Profiles, current accounts and traits from the rows of `incoming` (with their persons)."""
-    cursor.execute(_BACKLOG)
+def activity_statements(incoming: pa.Table) -> list[str]:
+    """The statements that bring profile counts and current accounts up to date with the rows of
+    `incoming` (with their persons). Plain SQL that returns nothing, so the store can send them
+    to DuckDB in one call with the events insert and the commit."""
+    statements = [_BACKLOG]
+    if pc.any(pc.equal(incoming.column("type"), "group")).as_py():
+        statements.append(_CURRENT_ACCOUNT)
+    return statements
+
+
+def carries_traits(incoming: pa.Table) -> bool:
+    """Whether any row sets traits (identify, group, or properties with $set or $set_once)."""
     types = incoming.column("type")
-    if pc.any(pc.equal(types, "group")).as_py():
-        cursor.execute(_CURRENT_ACCOUNT)
-    carries_traits = pc.or_(
+    carrying = pc.or_(
         pc.is_in(types, pa.array(["identify", "group"])),
         pc.match_substring(incoming.column("properties"), '"$set'),
     )
-    if pc.any(carries_traits).as_py():
-        _update_traits(cursor)
+    return bool(pc.any(carrying).as_py())
 
 
 def fold_activity(cursor: duckdb.DuckDBPyConnection) -> None:
@@ -445,7 +451,8 @@ def _insert(
     cursor.unregister("planned")
 
 
-def _update_traits(cursor: duckdb.DuckDBPyConnection) -> None:
+def update_traits(cursor: duckdb.DuckDBPyConnection) -> None:
+    """Person and account traits, and their history, from the rows of `incoming`."""
     cursor.execute(_TRAIT_SETS)
     for entity, table, key in _TRAIT_TABLES:
         names = {"entity": entity, "table": table, "key": key}

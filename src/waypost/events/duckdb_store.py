@@ -17,9 +17,11 @@ import pyarrow.compute as pc
 
 from waypost.events.duckdb_identity import (
     Identities,
+    activity_statements,
     apply_identity,
+    carries_traits,
     fold_activity,
-    record_activity,
+    update_traits,
 )
 from waypost.events.schema import (
     BACKFILL_PERSONS,
@@ -50,6 +52,7 @@ CREATE TABLE IF NOT EXISTS seen_messages (
 )
 """
 _COLUMN_LIST = ", ".join(c.name for c in STORED_COLUMNS)
+_INSERT_EVENTS = f"INSERT INTO events ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM incoming"
 # The write-ahead log is folded into the file when it grows past this. Each checkpoint rewrites
 # the key indexes whole, so DuckDB's 16 MB default cost a third of every append; a larger log
 # costs a few seconds more replay after a crash.
@@ -126,23 +129,26 @@ class DuckDBEventStore:
             self._identities = Identities(cursor)
         identities = self._identities
         try:
-            cursor.register("incoming", unique)
-            cursor.execute("BEGIN TRANSACTION")
+            cursor.register("arriving", unique)
+            # Each call into DuckDB gives up the interpreter lock and must win it back from the
+            # event loop, so statements that return nothing go in one call where they can.
             seen = cursor.sql(
-                "INSERT INTO seen_messages SELECT app_id, message_id, received_at "
-                "FROM incoming ON CONFLICT DO NOTHING RETURNING app_id, message_id"
+                "BEGIN TRANSACTION; INSERT INTO seen_messages SELECT app_id, message_id, "
+                "received_at FROM arriving ON CONFLICT DO NOTHING RETURNING app_id, message_id"
             ).to_arrow_table()
             if seen.num_rows < unique.num_rows:
                 unique = unique.filter(_is_among(unique, seen))
-            cursor.unregister("incoming")
+            closing = ["COMMIT"]
             if unique.num_rows:
                 persons = apply_identity(cursor, unique, now, identities)
                 cursor.register("incoming", unique.append_column("person_id", persons))
-                cursor.execute(
-                    f"INSERT INTO events ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM incoming"
-                )
-                record_activity(cursor, unique)
-            cursor.execute("COMMIT")
+                statements = [_INSERT_EVENTS, *activity_statements(unique)]
+                if carries_traits(unique):
+                    cursor.execute(";\n".join(statements))
+                    update_traits(cursor)
+                else:
+                    closing = [*statements, *closing]
+            cursor.execute(";\n".join(closing))
         except Exception as exc:
             identities.discard()
             _rollback(cursor)
@@ -150,6 +156,7 @@ class DuckDBEventStore:
                 raise EventStoreError(f"could not store events in {self.path}: {exc}") from None
             raise
         finally:
+            cursor.unregister("arriving")
             cursor.unregister("incoming")
         identities.commit()
         stored = np.zeros(rows.num_rows, dtype=bool)

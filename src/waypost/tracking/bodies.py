@@ -8,7 +8,6 @@ cannot expand into gigabytes in memory.
 from __future__ import annotations
 
 import json
-import re
 import zlib
 from typing import Any
 
@@ -21,7 +20,10 @@ MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
 # orjson reads integers past 64 bits as floats, where Python keeps them whole (and validation
 # refuses them as unstorable); a body with 19 digits in a row is read by Python's parser alone.
-_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+# Found by mapping every digit to 0 and looking for nineteen of them: a regular expression
+# scanning for [0-9]{19} took longer than parsing the body.
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_NUMBER = b"0" * 19
 
 
 class PayloadTooLarge(WaypostError):
@@ -53,7 +55,7 @@ def decode_body(raw: bytes, content_encoding: str | None, limit: int = MAX_BATCH
             f"the request body is {len(raw):,} bytes; the limit is {limit:,} bytes "
             "(split the batch into smaller ones)"
         )
-    if _LONG_NUMBER.search(raw) is None:
+    if _LONG_NUMBER not in raw.translate(_DIGITS_TO_ZERO):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
