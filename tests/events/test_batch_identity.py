@@ -1,8 +1,10 @@
 """One append of many messages resolves identities as the same messages appended one at a time.
 
 The store looks at each distinct id and each distinct link of an append once, however many rows
-repeat them, and keeps only the first of a message id repeated within the append. These tests
-hold that shortcut to the plain way: one message per append, in time order.
+repeat them, and keeps only the first of a message id repeated within the append; it applies an
+append's links before it gives new ids their persons, and tells whether a new id is a userId by
+how it was first seen. These tests hold all that to the plain way: one message per append, in
+time order.
 """
 
 from __future__ import annotations
@@ -38,15 +40,13 @@ def _message(draw: st.DrawFn) -> dict[str, Any]:
     kind = draw(st.sampled_from(["track", "track", "identify", "alias", "group"]))
     message: dict[str, Any] = {"type": kind}
     if kind == "alias":
-        # Only anonymous previous ids: an id's is_user flag is set when it is first seen, so a
-        # userId first seen in the same append as an alias naming it as previousId is flagged
-        # differently in one append than one at a time (the persons are the same either way).
-        message["previousId"] = draw(_anonymous)
+        message["previousId"] = draw(st.one_of(_anonymous, _users))
         message["userId"] = draw(_users)
         return message
     ids = draw(st.sampled_from(["anonymous", "user", "both"]))
     if ids in ("anonymous", "both"):
-        message["anonymousId"] = draw(_anonymous)
+        # Now and then a userId sent as an anonymousId (a shared computer, or a careless sender).
+        message["anonymousId"] = draw(st.one_of(_anonymous, _anonymous, _users))
     if ids in ("user", "both"):
         message["userId"] = draw(_users)
     if kind == "track":
@@ -150,11 +150,27 @@ def _link(minute: int, number: int, anonymous_id: str, user_id: str) -> dict[str
             "timestamp": _at(minute), "messageId": f"m{number}"}  # fmt: skip
 
 
-@examples(60)
+def _track(minute: int, number: int, **ids: str) -> dict[str, Any]:
+    return {"type": "track", "event": "E", "timestamp": _at(minute), "messageId": f"m{number}",
+            **ids}  # fmt: skip
+
+
+def _alias(minute: int, number: int, previous_id: str, user_id: str) -> dict[str, Any]:
+    return {"type": "alias", "previousId": previous_id, "userId": user_id,
+            "timestamp": _at(minute), "messageId": f"m{number}"}  # fmt: skip
+
+
+@examples(80)
 @given(messages=_messages())
 # The same link twice with another between: its first time decides (a1 joins u1, so u2, coming
 # second to a1's identified person, gets a person of its own).
 @example(messages=[_link(1, 1, "a1", "u1"), _link(3, 2, "a1", "u2"), _link(5, 3, "a1", "u1")])
+# An id first seen as a userId stays one when an alias later names it as previousId.
+@example(messages=[_track(0, 1, userId="u2"), _alias(1, 2, "u2", "u1")])
+# A userId, later sent as the anonymousId of another user (a shared computer): two persons.
+@example(messages=[_track(0, 1, userId="u1"), _link(1, 2, "u1", "u2")])
+# An id first sent as an anonymousId is not a userId, though later sent as one.
+@example(messages=[_track(0, 1, anonymousId="u1"), _track(1, 2, userId="u1")])
 def test_one_append_resolves_as_the_same_messages_one_at_a_time(
     stores: tuple[DuckDBEventStore, DuckDBEventStore], messages: list[dict[str, Any]]
 ) -> None:

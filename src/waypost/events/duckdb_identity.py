@@ -235,7 +235,7 @@ def apply_identity(
     stamp = now.replace(tzinfo=None)
     links = _distinct_links(incoming)
     if links.num_rows:
-        _link_ids(cursor, links, identities, stamp)
+        _link_ids(cursor, incoming, links, identities, stamp)
     apps = incoming.column("app_id")
     app_ids = pc.unique(apps).to_pylist()
     if len(app_ids) == 1:
@@ -294,11 +294,10 @@ def _persons_of_ids(
     persons = [identities.person(app_id, distinct_id) for distinct_id in ids]
     unknown = [index for index, person in enumerate(persons) if person is None]
     if unknown:
-        with_user = pc.is_valid(rows.column("user_id"))
-        users = set(pc.unique(pc.filter(encoded.indices, with_user)).to_pylist())
+        users = _first_seen_as_user(rows, [ids[index] for index in unknown])
         _new_persons(
             cursor,
-            {(app_id, ids[index]): index in users for index in unknown},
+            {(app_id, ids[index]): ids[index] in users for index in unknown},
             identities,
             stamp,
         )
@@ -334,7 +333,11 @@ def fold_activity(cursor: duckdb.DuckDBPyConnection) -> None:
 
 
 def _link_ids(
-    cursor: duckdb.DuckDBPyConnection, links: pa.Table, identities: Identities, stamp: datetime
+    cursor: duckdb.DuckDBPyConnection,
+    incoming: pa.Table,
+    links: pa.Table,
+    identities: Identities,
+    stamp: datetime,
 ) -> None:
     """Apply the links (from `_distinct_links`, in time order) that the mirror does not already
     show applied."""
@@ -351,9 +354,48 @@ def _link_ids(
         ids = {i for link in app_links for i in (link.source, link.user_id)}
         known_ids = {i: p for i in ids if (p := identities.person(app_id, i)) is not None}
         identified = {p for p in known_ids.values() if identities.identified(app_id, p)}
-        fresh = iter(_next_person_ids(cursor, len(app_links)))
-        plan = plan_links(app_links, known_ids, identified, fresh.__next__)
+        rows = incoming
+        if len(links_by_app) > 1 or not pc.all(pc.equal(incoming.column("app_id"), app_id)).as_py():
+            rows = incoming.filter(pc.equal(incoming.column("app_id"), app_id))
+        users = _first_seen_as_user(rows, sorted(ids - known_ids.keys()))
+        # A link makes at most two persons (a shared computer's second user, and the first).
+        fresh = iter(_next_person_ids(cursor, 2 * len(app_links)))
+        plan = plan_links(app_links, known_ids, identified, fresh.__next__, users)
         _write_plan(cursor, app_id, plan, identities, stamp)
+
+
+def _first_seen_as_user(rows: pa.Table, candidates: list[str]) -> set[str]:
+    """Of the candidate ids (new to the store), those whose first appearance in the rows, in time
+    order with arrival breaking ties, is as a userId: the flag one message at a time would give
+    them. An alias's previousId and an anonymousId appear as other ids."""
+    if not candidates:
+        return set()
+    alias = pc.equal(rows.column("type"), "alias")
+    previous = pc.if_else(alias, rows.column("previous_id"), pa.scalar(None, pa.string()))
+    parts = [
+        pa.table(
+            {
+                "id": ids,
+                "as_user": pa.array(np.full(rows.num_rows, as_user)),
+                "timestamp": rows.column("timestamp"),
+                "seq": rows.column("seq"),
+            }
+        )
+        for ids, as_user in (
+            (rows.column("user_id"), True),
+            (rows.column("anonymous_id"), False),
+            (previous, False),
+        )
+    ]
+    seen = pa.concat_tables(parts)
+    seen = seen.filter(pc.is_in(seen.column("id"), value_set=pa.array(candidates, pa.string())))
+    seen = seen.sort_by(
+        [("timestamp", "ascending"), ("seq", "ascending"), ("as_user", "descending")]
+    )
+    seen = seen.append_column("order", pa.array(np.arange(seen.num_rows)))
+    firsts = seen.group_by(["id"], use_threads=False).aggregate([("order", "min")])
+    first = seen.take(firsts.column("order_min"))
+    return set(first.filter(first.column("as_user")).column("id").to_pylist())
 
 
 def _arrow(result: duckdb.DuckDBPyConnection) -> pa.Table:
