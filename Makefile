@@ -37,12 +37,12 @@ test-fast: $(DEV) $(NODE_CLIENTS)
 	WAYPOST_QUICK_PROPERTIES=1 $(BIN)/python -m pytest -m "not browser and not postgres and not slow"
 
 lint: $(DEV)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 format: $(DEV)
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
 
 ## Regenerate docs/configuration.md from the settings model
 docs: $(RUNTIME)
