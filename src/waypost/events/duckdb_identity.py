@@ -273,11 +273,18 @@ def _distinct_links(incoming: pa.Table) -> pa.Table:
         .filter(carries)
         .sort_by([("timestamp", "ascending"), ("seq", "ascending")])
     )
-    links = links.append_column("order", pa.array(np.arange(links.num_rows)))
-    firsts = links.group_by(["app_id", "alias", "source", "user_id"], use_threads=False).aggregate(
-        [("order", "min")]
+    return first_of_each(links, ["app_id", "alias", "source", "user_id"])
+
+
+def first_of_each(table: pa.Table, keys: list[str]) -> pa.Table:
+    """The table's rows, in their order, without those repeating an earlier row's `keys`."""
+    positions = table.select(keys).append_column(
+        "position", pa.array(np.arange(table.num_rows), pa.int64())
     )
-    return links.take(np.sort(firsts.column("order_min").to_numpy()))
+    firsts = positions.group_by(keys, use_threads=False).aggregate([("position", "min")])
+    if firsts.num_rows == table.num_rows:
+        return table
+    return table.take(np.sort(firsts.column("position_min").to_numpy()))
 
 
 def _persons_of_ids(
@@ -294,7 +301,7 @@ def _persons_of_ids(
     persons = [identities.person(app_id, distinct_id) for distinct_id in ids]
     unknown = [index for index, person in enumerate(persons) if person is None]
     if unknown:
-        users = _first_seen_as_user(rows, [ids[index] for index in unknown])
+        users = _first_seen_as_user(rows, app_id, [ids[index] for index in unknown])
         _new_persons(
             cursor,
             {(app_id, ids[index]): ids[index] in users for index in unknown},
@@ -352,29 +359,27 @@ def _link_ids(
             links_by_app[app_id].append(Link(source, user_id, alias))
     for app_id, app_links in links_by_app.items():
         ids = {i for link in app_links for i in (link.source, link.user_id)}
-        known_ids = {i: p for i in ids if (p := identities.person(app_id, i)) is not None}
+        known_ids = {i: p for i in ids if (p := person(app_id, i)) is not None}
         identified = {p for p in known_ids.values() if identities.identified(app_id, p)}
-        rows = incoming
-        if len(links_by_app) > 1 or not pc.all(pc.equal(incoming.column("app_id"), app_id)).as_py():
-            rows = incoming.filter(pc.equal(incoming.column("app_id"), app_id))
-        users = _first_seen_as_user(rows, sorted(ids - known_ids.keys()))
+        users = _first_seen_as_user(incoming, app_id, sorted(ids - known_ids.keys()))
         # A link makes at most two persons (a shared computer's second user, and the first).
         fresh = iter(_next_person_ids(cursor, 2 * len(app_links)))
         plan = plan_links(app_links, known_ids, identified, fresh.__next__, users)
         _write_plan(cursor, app_id, plan, identities, stamp)
 
 
-def _first_seen_as_user(rows: pa.Table, candidates: list[str]) -> set[str]:
-    """Of the candidate ids (new to the store), those whose first appearance in the rows, in time
-    order with arrival breaking ties, is as a userId: the flag one message at a time would give
-    them. An alias's previousId and an anonymousId appear as other ids."""
+def _first_seen_as_user(rows: pa.Table, app_id: str, candidates: list[str]) -> set[str]:
+    """Of the candidate ids of the app (new to the store), those whose first appearance in the
+    rows, in time order with arrival breaking ties, is as a userId: the flag one message at a
+    time would give them. An alias's previousId and an anonymousId appear as other ids."""
     if not candidates:
         return set()
     alias = pc.equal(rows.column("type"), "alias")
     previous = pc.if_else(alias, rows.column("previous_id"), pa.scalar(None, pa.string()))
-    parts = [
+    seen = pa.concat_tables(
         pa.table(
             {
+                "app_id": rows.column("app_id"),
                 "id": ids,
                 "as_user": pa.array(np.full(rows.num_rows, as_user)),
                 "timestamp": rows.column("timestamp"),
@@ -386,15 +391,15 @@ def _first_seen_as_user(rows: pa.Table, candidates: list[str]) -> set[str]:
             (rows.column("anonymous_id"), False),
             (previous, False),
         )
-    ]
-    seen = pa.concat_tables(parts)
-    seen = seen.filter(pc.is_in(seen.column("id"), value_set=pa.array(candidates, pa.string())))
-    seen = seen.sort_by(
+    )
+    wanted = pc.and_(
+        pc.equal(seen.column("app_id"), app_id),
+        pc.is_in(seen.column("id"), value_set=pa.array(candidates, pa.string())),
+    )
+    seen = seen.filter(wanted).sort_by(
         [("timestamp", "ascending"), ("seq", "ascending"), ("as_user", "descending")]
     )
-    seen = seen.append_column("order", pa.array(np.arange(seen.num_rows)))
-    firsts = seen.group_by(["id"], use_threads=False).aggregate([("order", "min")])
-    first = seen.take(firsts.column("order_min"))
+    first = first_of_each(seen, ["id"])
     return set(first.filter(first.column("as_user")).column("id").to_pylist())
 
 

@@ -20,6 +20,7 @@ from waypost.events.duckdb_identity import (
     activity_statements,
     apply_identity,
     carries_traits,
+    first_of_each,
     fold_activity,
     update_traits,
 )
@@ -123,7 +124,7 @@ class DuckDBEventStore:
     def _append(self, rows: pa.Table, now: datetime) -> AppendResult:
         # Arrival order breaks ties between messages with the same timestamp (traits, links).
         rows = rows.append_column("seq", pa.array(np.arange(rows.num_rows), pa.int64()))
-        unique = _first_of_each_message(rows)
+        unique = first_of_each(rows, ["app_id", "message_id"])
         cursor = self._append_cursor
         if self._identities is None:
             self._identities = Identities(cursor)
@@ -138,7 +139,7 @@ class DuckDBEventStore:
             ).to_arrow_table()
             if seen.num_rows < unique.num_rows:
                 unique = unique.filter(_is_among(unique, seen))
-            closing = ["COMMIT"]
+            statements: list[str] = []
             if unique.num_rows:
                 persons = apply_identity(cursor, unique, now, identities)
                 cursor.register("incoming", unique.append_column("person_id", persons))
@@ -146,9 +147,8 @@ class DuckDBEventStore:
                 if carries_traits(unique):
                     cursor.execute(";\n".join(statements))
                     update_traits(cursor)
-                else:
-                    closing = [*statements, *closing]
-            cursor.execute(";\n".join(closing))
+                    statements = []
+            cursor.execute(";\n".join([*statements, "COMMIT"]))
         except Exception as exc:
             identities.discard()
             _rollback(cursor)
@@ -367,14 +367,6 @@ def _traits(
         [app_id, owner],
     ).fetchall()
     return {trait: json.loads(value) for trait, value in rows}
-
-
-def _first_of_each_message(rows: pa.Table) -> pa.Table:
-    """The rows without those repeating an earlier row's (app_id, message_id), in order."""
-    firsts = rows.group_by(["app_id", "message_id"], use_threads=False).aggregate([("seq", "min")])
-    if firsts.num_rows == rows.num_rows:
-        return rows
-    return rows.take(np.sort(firsts.column("seq_min").to_numpy()))
 
 
 def _is_among(rows: pa.Table, keys: pa.Table) -> pa.BooleanArray:
