@@ -59,18 +59,14 @@ def compile_trends(
     params = Params()
     d = dialect(params)
     parts = []
+    offsets = utc_offsets(query.timezone, query.date_from, query.date_to)
     for index, series in enumerate(query.series):
         props = PropertySql(d, params, actions)
         unit = "e.account_id" if series.math is Math.ACCOUNTS else None
         conditions = [*props.scope(query, app_id, unit), props.matches(series)]
         breakdown = query.breakdown
         value = props.text(breakdown.source, breakdown.property) if breakdown else "''"
-        bucket = d.bucket(
-            "e.timestamp",
-            query.interval.value,
-            query.timezone,
-            utc_offsets(query.timezone, query.date_from, query.date_to),
-        )
+        bucket = d.bucket("e.timestamp", query.interval.value, query.timezone, offsets)
         count = _COUNTS[series.math]
         selected = f"""
   SELECT {bucket} AS bucket, {value} AS b, e.person_id, e.account_id
