@@ -17,6 +17,14 @@ from waypost.events import DuckDBEventStore
 APP = "app_test"
 
 
+@pytest.fixture(scope="module")
+def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEventStore]:
+    """One store for a module's property tests; each example replaces its contents (`load`)."""
+    events = DuckDBEventStore(tmp_path_factory.mktemp("shared") / "events.duckdb")
+    yield events
+    events.close()
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[DuckDBEventStore]:
     events = DuckDBEventStore(tmp_path / "events.duckdb")

@@ -3,11 +3,9 @@ actions must equal the reference, which matches actions by the rules in docs/ins
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -142,13 +140,6 @@ def trend_queries(draw: st.DrawFn) -> TrendsQuery:
         date_to=at(draw(st.integers(1, 3)) * 30),
         where=draw(st.lists(filters, max_size=1)),
     )
-
-
-@pytest.fixture(scope="module")
-def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEventStore]:
-    store = DuckDBEventStore(tmp_path_factory.mktemp("actions") / "events.duckdb")
-    yield store
-    store.close()
 
 
 @examples(80)

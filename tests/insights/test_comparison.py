@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from tests.conftest import examples
-from tests.insights.conftest import APP, load, plain
+from tests.insights.conftest import APP, close, load, plain
 from tests.insights.reference import Ev, World, at
 from tests.insights.reference import funnel as reference_funnel
-from tests.insights.test_funnel_properties import _close, funnel_queries, worlds
+from tests.insights.test_funnel_properties import funnel_queries, worlds
 from waypost.errors import InvalidInput
 from waypost.events import DuckDBEventStore
 from waypost.insights.comparison import run_comparison, times, two_proportions
@@ -106,13 +106,6 @@ def test_dates_inside_the_compared_insight_are_refused() -> None:
         )
 
 
-@pytest.fixture(scope="module")
-def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEventStore]:
-    store = DuckDBEventStore(tmp_path_factory.mktemp("comparison") / "events.duckdb")
-    yield store
-    store.close()
-
-
 @st.composite
 def funnel_comparisons(draw: st.DrawFn) -> ComparisonQuery:
     funnel = draw(funnel_queries()).model_dump(mode="json", exclude={"date_from", "date_to"})
@@ -131,8 +124,8 @@ def test_funnel_comparison_equals_the_reference_and_a_textbook_test(
     result = run_comparison(shared_store, APP, query)
     before = reference_funnel(world, query.in_period(query.before))
     after = reference_funnel(world, query.in_period(query.after))
-    assert _close(plain(result.before), before)
-    assert _close(plain(result.after), after)
+    assert close(plain(result.before), before)
+    assert close(plain(result.after), after)
     first, second = [s["count"] for s in before["steps"]], [s["count"] for s in after["steps"]]
     last = len(first) - 1
     pairs = [(0, last)] + [(k - 1, k) for k in range(1, len(first))]

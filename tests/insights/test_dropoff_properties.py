@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -50,13 +48,6 @@ def dropoff_queries(draw: st.DrawFn) -> DropOffQuery:
         exclusion = {"from_step": start, "to_step": draw(st.integers(start + 1, n - 1))}
         fields["exclusions"] = [{**draw(event_matches()), **exclusion}]
     return DropOffQuery(**fields)
-
-
-@pytest.fixture(scope="module")
-def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEventStore]:
-    store = DuckDBEventStore(tmp_path_factory.mktemp("dropoff") / "events.duckdb")
-    yield store
-    store.close()
 
 
 @examples(80)

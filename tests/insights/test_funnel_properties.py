@@ -3,16 +3,13 @@ the reference."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import examples
-from tests.insights.conftest import APP, load, plain
+from tests.insights.conftest import APP, close, load, plain
 from tests.insights.reference import Ev, World, at, funnel
 from waypost.events import DuckDBEventStore
 from waypost.insights.funnels import run_funnel
@@ -125,30 +122,13 @@ def funnel_queries(draw: st.DrawFn) -> FunnelQuery:
     return FunnelQuery(**fields)
 
 
-def _close(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, rel_tol=1e-9)
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
-
-
 def assert_matches_reference(
     store: DuckDBEventStore, world: World, query: FunnelQuery, one_pass: bool = True
 ) -> None:
     load(store, world)
     got = plain(run_funnel(store, APP, query, one_pass=one_pass))
     expected = funnel(world, query)
-    assert _close(got, expected), (got, expected)
-
-
-@pytest.fixture(scope="module")
-def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEventStore]:
-    store = DuckDBEventStore(tmp_path_factory.mktemp("funnel") / "events.duckdb")
-    yield store
-    store.close()
+    assert close(got, expected), (got, expected)
 
 
 @examples(120)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -45,13 +44,6 @@ def test_completion_counts_milestones_in_any_order_within_the_days(loaded: Loade
     assert (overall.units, overall.completed) == (3, 1)
     assert [m.count for m in overall.milestones] == [2, 1]
     assert overall.completed_share == 1 / 3
-
-
-@pytest.fixture(scope="module")
-def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEventStore]:
-    store = DuckDBEventStore(tmp_path_factory.mktemp("onboarding") / "events.duckdb")
-    yield store
-    store.close()
 
 
 @st.composite

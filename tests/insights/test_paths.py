@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -53,13 +52,6 @@ def test_paths_before_an_end_event(loaded: Loaded) -> None:
     )  # fmt: skip
     result = run_paths(loaded(world), APP, PathsQuery(end_event="Paid", length=2))
     assert [(p.steps, p.sessions) for p in result.paths] == [(["B", "Paid"], 2)]
-
-
-@pytest.fixture(scope="module")
-def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEventStore]:
-    store = DuckDBEventStore(tmp_path_factory.mktemp("paths") / "events.duckdb")
-    yield store
-    store.close()
 
 
 @st.composite

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -77,13 +76,6 @@ def test_any_event_then_any_event_counts_the_active_units_of_each_later_week(
     result = run_retention(loaded(world), APP, query)
     assert [c.values for c in result.cohorts] == [[2, 1, 1], [2, 1], [1]]
     assert plain(result) == retention(world, query)
-
-
-@pytest.fixture(scope="module")
-def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEventStore]:
-    store = DuckDBEventStore(tmp_path_factory.mktemp("retention") / "events.duckdb")
-    yield store
-    store.close()
 
 
 @st.composite

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -50,13 +49,6 @@ def test_median_and_shares_from_sign_up_to_first_report(loaded: Loaded) -> None:
     assert overall.median_seconds == 30 * 3600
     assert [(s.days, s.share) for s in overall.within] == [(1, 0.25), (7, 0.5)]
     assert [c.units for c in result.cohorts] == [4, 0, 0, 0]
-
-
-@pytest.fixture(scope="module")
-def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEventStore]:
-    store = DuckDBEventStore(tmp_path_factory.mktemp("ttv") / "events.duckdb")
-    yield store
-    store.close()
 
 
 @st.composite

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -86,13 +86,6 @@ def test_a_range_of_too_many_intervals_is_refused() -> None:
             date_from=at(0),
             date_to=at(0, day=1) + timedelta(days=100),
         )
-
-
-@pytest.fixture(scope="module")
-def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEventStore]:
-    store = DuckDBEventStore(tmp_path_factory.mktemp("trends") / "events.duckdb")
-    yield store
-    store.close()
 
 
 @st.composite
