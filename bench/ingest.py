@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import io
 import json
 import multiprocessing
@@ -238,6 +239,53 @@ class ClientResult:
     failed: dict[str, int] = field(default_factory=dict)
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection that sends prepared POSTs and reads the answers.
+
+    The benchmark measures the server, so its client must cost far less than the server: httpx
+    spent about 3 ms of CPU per 100-event request here, a third of a core at 9,000 events/s,
+    on a machine with two. This one writes a prepared request head and parses only the status
+    line and headers of the answer.
+    """
+
+    def __init__(self, url: str, path: str, key: str) -> None:
+        address = httpx.URL(url)
+        self.host, self.port = address.host, address.port or 80
+        auth = base64.b64encode(f"{key}:".encode()).decode()
+        self._head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            f"Authorization: Basic {auth}\r\nContent-Type: application/json\r\n"
+            "Content-Length: %d\r\n\r\n"
+        ).encode()
+        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def post(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        """Status, headers (lower-case names) and body of the answer to one POST."""
+        if self._streams is None:
+            self._streams = await asyncio.open_connection(self.host, self.port)
+        reader, writer = self._streams
+        try:
+            writer.write(self._head % len(body) + body)
+            await writer.drain()
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+            headers = {
+                name.strip().lower(): value.strip()
+                for name, _, value in (line.partition(":") for line in head[1:] if line)
+            }
+            answer = await reader.readexactly(int(headers.get("content-length", "0")))
+        except BaseException:
+            self.close()
+            raise
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return int(head[0].split(" ", 2)[1]), headers, answer
+
+    def close(self) -> None:
+        if self._streams is not None:
+            self._streams[1].close()
+            self._streams = None
+
+
 async def _drive(
     url: str,
     key: str,
@@ -248,43 +296,45 @@ async def _drive(
 ) -> ClientResult:
     result = ClientResult(started=time.monotonic(), finished=0.0, cpu_seconds=0.0)
     cpu_start = time.process_time()
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    headers = {"Content-Type": "application/json"}
 
-    async def one_connection(client: httpx.AsyncClient) -> None:
-        for k in numbers:
-            if time.monotonic() >= deadline:
-                return
-            body = batches.body(k)
-            while True:
-                started = time.perf_counter()
-                try:
-                    response = await client.post("/v1/batch", content=body, headers=headers)
-                except httpx.HTTPError as exc:
-                    name = type(exc).__name__
-                    result.failed[name] = result.failed.get(name, 0) + 1
-                    break
-                elapsed = time.perf_counter() - started
-                if response.status_code == 429:
-                    result.retried += 1
-                    await asyncio.sleep(float(response.headers.get("retry-after", "1")))
-                    continue
-                if response.status_code != 200:
-                    status = str(response.status_code)
-                    result.failed[status] = result.failed.get(status, 0) + 1
-                    break
-                result.latencies.append(elapsed)
-                result.acknowledged.append(k)
-                result.accepted += response.json()["accepted"]
-                break
+    async def one_connection() -> None:
+        connection = Connection(url, "/v1/batch", key)
+        try:
+            for k in numbers:
+                if time.monotonic() >= deadline:
+                    return
+                await _send(connection, batches.body(k), k, result)
+        finally:
+            connection.close()
 
-    async with httpx.AsyncClient(
-        base_url=url, auth=(key, ""), limits=limits, timeout=60.0
-    ) as client:
-        await asyncio.gather(*(one_connection(client) for _ in range(connections)))
+    await asyncio.gather(*(one_connection() for _ in range(connections)))
     result.finished = time.monotonic()
     result.cpu_seconds = time.process_time() - cpu_start
     return result
+
+
+async def _send(connection: Connection, body: bytes, k: int, result: ClientResult) -> None:
+    """Send batch k until it is answered other than 429; record what happened."""
+    while True:
+        started = time.perf_counter()
+        try:
+            status, headers, answer = await asyncio.wait_for(connection.post(body), 60.0)
+        except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
+            name = type(exc).__name__
+            result.failed[name] = result.failed.get(name, 0) + 1
+            return
+        elapsed = time.perf_counter() - started
+        if status == 429:
+            result.retried += 1
+            await asyncio.sleep(float(headers.get("retry-after", "1")))
+            continue
+        if status != 200:
+            result.failed[str(status)] = result.failed.get(str(status), 0) + 1
+            return
+        result.latencies.append(elapsed)
+        result.acknowledged.append(k)
+        result.accepted += json.loads(answer)["accepted"]
+        return
 
 
 def run_client(
