@@ -34,7 +34,7 @@ def create_app(settings: Settings) -> FastAPI:
         check_database(engine)
         upgrade(engine)
         events = open_event_store(settings)
-        writer = EventWriter(events)
+        writer = EventWriter(events, max_waiting_rows=settings.max_waiting_events)
         writer.start()
         app.state.engine = engine
         app.state.sessions = session_factory(engine)

@@ -95,6 +95,14 @@ class Settings(BaseSettings):
     default_locale: Literal["en", "ja"] = Field(
         "en", description="Console language when neither the user nor the browser picks one."
     )
+    max_waiting_events: int = Field(
+        200_000,
+        ge=1,
+        description=(
+            "Events that may wait in memory to be journaled or loaded into the event store; "
+            "past it, tracking requests are answered `429` with `Retry-After`."
+        ),
+    )
 
     @field_validator("database_url", "events_url")
     @classmethod

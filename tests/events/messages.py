@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pyarrow as pa
+
 from waypost.events import DuckDBEventStore
 from waypost.tracking.messages import validate_message
 from waypost.tracking.rows import to_row, to_table
@@ -17,13 +19,18 @@ def at(minutes: int) -> str:
     return (START + timedelta(minutes=minutes)).isoformat()
 
 
-def send(store: DuckDBEventStore, *messages: dict[str, Any], app_id: str = "app1") -> None:
+def table(*messages: dict[str, Any], app_id: str = "app1") -> pa.Table:
+    """The events-table rows of the messages, each given a fresh messageId unless it has one."""
     received = START + timedelta(days=1)
     rows = []
     for message in messages:
         message = {"messageId": f"m{next(_serial)}", **message}
         rows.append(to_row(app_id, validate_message(message, received)))
-    store.append(to_table(rows))
+    return to_table(rows)
+
+
+def send(store: DuckDBEventStore, *messages: dict[str, Any], app_id: str = "app1") -> None:
+    store.append(table(*messages, app_id=app_id))
 
 
 def track(event: str, minute: int, **ids: Any) -> dict[str, Any]:

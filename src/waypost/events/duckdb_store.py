@@ -24,6 +24,7 @@ from waypost.events.duckdb_identity import (
     fold_activity,
     update_traits,
 )
+from waypost.events.journal import Journal
 from waypost.events.schema import (
     BACKFILL_PERSONS,
     IDENTITY_DDL,
@@ -52,6 +53,16 @@ CREATE TABLE IF NOT EXISTS seen_messages (
   PRIMARY KEY (app_id, message_id)
 )
 """
+# The last journal frame the store has taken in, written in the same transaction as its rows.
+JOURNAL_DDL = (
+    "CREATE TABLE IF NOT EXISTS journal_position (loaded_seq BIGINT NOT NULL)",
+    "INSERT INTO journal_position SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM journal_position)",
+)
+# Frames replayed when the store opens are loaded this many rows at a time.
+REPLAY_ROWS = 100_000
+# How long a read waits for acknowledged events to be loaded before it reads without them (only
+# when loading is failing, since loads take well under a second).
+READ_WAIT_SECONDS = 30.0
 _COLUMN_LIST = ", ".join(c.name for c in STORED_COLUMNS)
 _INSERT_EVENTS = f"INSERT INTO events ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM incoming"
 # The write-ahead log is folded into the file when it grows past this. Each checkpoint rewrites
@@ -84,10 +95,19 @@ class DuckDBEventStore:
                 "AND column_name = 'person_id' AND database_name = current_database()"
             ).fetchall()
         )
-        for statement in (events_ddl(), *added_columns_ddl(), SEEN_DDL, *IDENTITY_DDL):
+        for statement in (
+            events_ddl(),
+            *added_columns_ddl(),
+            SEEN_DDL,
+            *IDENTITY_DDL,
+            *JOURNAL_DDL,
+        ):
             connection.execute(statement)
         if not had_persons:
             connection.execute(BACKFILL_PERSONS)
+        row = connection.execute("SELECT max(loaded_seq) FROM journal_position").fetchone()
+        self._loaded_seq = int(row[0]) if row and row[0] is not None else 0
+        self._loaded = threading.Condition()
         # The mirror of person_ids is loaded by the first write: commands that only read the
         # store (insights, `persons show`) never pay for it.
         self._identities: Identities | None = None
@@ -96,16 +116,46 @@ class DuckDBEventStore:
         self._write_lock = threading.Lock()
         # Appends are serialised by the writer; one cursor of their own keeps them off readers.
         self._append_cursor = self._connection.cursor()
+        self.journal = Journal(path.with_suffix(".journal"), after=self._loaded_seq)
+        self._replay_journal()
+
+    def _replay_journal(self) -> None:
+        """Load the journal's frames the store has not recorded (acknowledged before a crash),
+        then delete the segments it no longer needs."""
+        tables: list[pa.Table] = []
+        for seq, table in self.journal.frames_after(self._loaded_seq):
+            tables.append(table)
+            if sum(t.num_rows for t in tables) >= REPLAY_ROWS:
+                self.append(pa.concat_tables(tables), journal_seq=seq)
+                tables = []
+        if tables:
+            self.append(pa.concat_tables(tables), journal_seq=self.journal.last_seq)
+        self.journal.release_through(self._loaded_seq)
+
+    @property
+    def loaded_seq(self) -> int:
+        """The last journal frame the store has taken in."""
+        return self._loaded_seq
+
+    def wait_for_journal(self, timeout: float = READ_WAIT_SECONDS) -> bool:
+        """Wait until every frame in the journal now has been loaded; False on timeout."""
+        target = self.journal.last_seq
+        with self._loaded:
+            return self._loaded.wait_for(lambda: self._loaded_seq >= target, timeout)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A cursor for one thread's reads."""
+        """A cursor for one thread's reads, which see every event acknowledged before this call
+        (it waits for the journal's frames to be loaded)."""
+        self.wait_for_journal()
         with self._lock:
             return self._connection.cursor()
 
     def ping(self) -> None:
-        """Run a trivial query on a cursor of the shared connection."""
+        """Run a trivial query on a cursor of the shared connection (without waiting for the
+        journal, so a health check answers at once under load)."""
         try:
-            cursor = self.cursor()
+            with self._lock:
+                cursor = self._connection.cursor()
             try:
                 cursor.execute("SELECT 1").fetchone()
             finally:
@@ -113,15 +163,23 @@ class DuckDBEventStore:
         except duckdb.Error as exc:
             raise EventStoreError(f"event store {self.path} does not answer: {exc}") from None
 
-    def append(self, rows: pa.Table, now: datetime | None = None) -> AppendResult:
+    def append(
+        self, rows: pa.Table, now: datetime | None = None, journal_seq: int | None = None
+    ) -> AppendResult:
         """Store the rows in one transaction, skipping message ids already stored for the app,
         and bring identities, traits and accounts up to date in the same transaction. Profile
         counts land in a backlog in that transaction too; `fold_activity` adds them up later,
-        and readers count the backlog meanwhile."""
+        and readers count the backlog meanwhile. `journal_seq` is the last journal frame the
+        rows come from; the store records it in the same transaction."""
         with self._write_lock:
-            return self._append(rows, now or datetime.now(UTC))
+            result = self._append(rows, now or datetime.now(UTC), journal_seq)
+        if journal_seq is not None:
+            with self._loaded:
+                self._loaded_seq = max(self._loaded_seq, journal_seq)
+                self._loaded.notify_all()
+        return result
 
-    def _append(self, rows: pa.Table, now: datetime) -> AppendResult:
+    def _append(self, rows: pa.Table, now: datetime, journal_seq: int | None) -> AppendResult:
         # Arrival order breaks ties between messages with the same timestamp (traits, links).
         rows = rows.append_column("seq", pa.array(np.arange(rows.num_rows), pa.int64()))
         unique = first_of_each(rows, ["app_id", "message_id"])
@@ -148,6 +206,8 @@ class DuckDBEventStore:
                     cursor.execute(";\n".join(statements))
                     update_traits(cursor)
                     statements = []
+            if journal_seq is not None:
+                statements.append(f"UPDATE journal_position SET loaded_seq = {int(journal_seq)}")
             cursor.execute(";\n".join([*statements, "COMMIT"]))
         except Exception as exc:
             identities.discard()
@@ -277,6 +337,8 @@ class DuckDBEventStore:
 
     def erase_person(self, app_id: str, any_id: str) -> Erasure | None:
         """Delete the person, all their ids, traits, profile and events; None when unknown."""
+        # Events acknowledged but not loaded yet must not come back after the erasure.
+        self.wait_for_journal()
         with self._write_lock:
             cursor = self._append_cursor
             person_id = self._person_id(cursor, app_id, any_id)
@@ -334,6 +396,7 @@ class DuckDBEventStore:
             self.fold_activity()
         self._append_cursor.close()
         self._connection.close()
+        self.journal.close()
 
 
 # A person's counts: those folded so far plus the backlog's.

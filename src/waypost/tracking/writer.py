@@ -1,9 +1,12 @@
-"""Group commit: requests that arrive together share one durable write to the event store.
+"""Group commit into the journal, then large loads into the event store.
 
-Each request hands its rows to the writer and waits. One thread takes everything waiting,
-appends it in one transaction, and only then answers every request, so an acknowledged event is
-always on disk. When too many rows wait, new requests are told to come back later (429) rather
-than letting memory grow without bound.
+Each request hands its rows to the writer and waits. The journal thread takes everything
+waiting, writes it to the store's journal as one frame, syncs it to disk and only then answers
+every request, so an acknowledged event is always on disk. The load thread moves journal frames
+into the event store in large transactions, many requests at a time, and reads wait for it (see
+`DuckDBEventStore.wait_for_journal`), so what a 200 acknowledged is always visible. When too many
+rows wait to be journaled or loaded, new requests are told to come back later (429) rather than
+letting memory grow without bound.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
+
 from waypost.db.base import utcnow
 from waypost.errors import TooManyRequests
 from waypost.events import DuckDBEventStore
@@ -27,17 +32,27 @@ PRUNE_EVERY_SECONDS = 3600.0
 # Profile counts are folded from the store's backlog when the writer is idle, and at least this
 # often under constant load (each fold is one statement per table, however long the backlog).
 FOLD_EVERY_SECONDS = 2.0
+# A load that failed (the disk, most likely) is tried again after this long; its rows stay in
+# the journal meanwhile, and in memory, counted against the waiting limit.
+RETRY_LOAD_SECONDS = 1.0
 
 
 @dataclass
 class _Pending:
     rows: Sequence[dict[str, Any]]
-    future: asyncio.Future[int]
+    future: asyncio.Future[None]
     loop: asyncio.AbstractEventLoop
 
 
+@dataclass
+class _Frame:
+    seq: int
+    rows: pa.Table
+
+
 class EventWriter:
-    """Owns all appends to the event store; start() before use, stop() to drain and finish."""
+    """Owns the journal's appends and the event store's loads; start() before use, stop() to
+    drain and finish."""
 
     def __init__(
         self, store: DuckDBEventStore, max_waiting_rows: int = 200_000, max_batch_rows: int = 50_000
@@ -46,35 +61,46 @@ class EventWriter:
         self._max_waiting = max_waiting_rows
         self._max_batch = max_batch_rows
         self._waiting: deque[_Pending] = deque()
+        self._journaled: deque[_Frame] = deque()
+        # Rows waiting for the journal or for the store: the limit behind 429 answers.
         self._waiting_rows = 0
         self._condition = threading.Condition()
         self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="waypost-event-writer", daemon=True)
+        self._journaling = True  # until the journal thread has written everything it was given
+        self._journal_thread = threading.Thread(
+            target=self._journal_run, name="waypost-journal", daemon=True
+        )
+        self._load_thread = threading.Thread(
+            target=self._load_run, name="waypost-event-loader", daemon=True
+        )
         self._last_prune = 0.0
         self._last_fold = 0.0
         self._unfolded = False
 
     def start(self) -> None:
-        """Start the writer thread."""
-        self._thread.start()
+        """Start the journal and load threads."""
+        self._journal_thread.start()
+        self._load_thread.start()
 
     def stop(self) -> None:
-        """Write everything still waiting, then end the thread."""
+        """Journal and load everything still waiting, then end both threads."""
         with self._condition:
             self._stopping = True
-            self._condition.notify()
-        self._thread.join()
+            self._condition.notify_all()
+        self._journal_thread.join()
+        self._load_thread.join()
 
-    async def write(self, rows: Sequence[dict[str, Any]]) -> int:
-        """Store the rows durably; returns how many were new (the rest were duplicates)."""
+    async def write(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Return once the rows are durably in the journal; the store loads them shortly after
+        (duplicates of stored message ids are skipped then)."""
         if not rows:
-            return 0
+            return
         loop = asyncio.get_running_loop()
         pending = _Pending(rows, loop.create_future(), loop)
         with self._condition:
             if self._stopping:
                 raise TooManyRequests("the server is shutting down; retry shortly", retry_after=5)
-            if self._waiting_rows + len(rows) > self._max_waiting and self._waiting:
+            if self._waiting_rows + len(rows) > self._max_waiting and self._waiting_rows:
                 raise TooManyRequests(
                     "too many events are waiting to be written; retry shortly",
                     retry_after=1,
@@ -82,17 +108,16 @@ class EventWriter:
                 )
             self._waiting.append(pending)
             self._waiting_rows += len(rows)
-            self._condition.notify()
-        return await pending.future
+            self._condition.notify_all()
+        await pending.future
 
-    def _take(self) -> list[_Pending] | None:
+    # ------------------------------------------------------------ the journal thread
+
+    def _take_pending(self) -> list[_Pending] | None:
         with self._condition:
-            if not self._waiting and not self._stopping:
-                self._condition.wait(
-                    timeout=FOLD_EVERY_SECONDS if self._unfolded else PRUNE_EVERY_SECONDS
-                )
+            self._condition.wait_for(lambda: self._waiting or self._stopping)
             if not self._waiting:
-                return None if self._stopping else []
+                return None
             taken, count = [], 0
             while self._waiting and (
                 not taken or count + len(self._waiting[0].rows) <= self._max_batch
@@ -100,13 +125,58 @@ class EventWriter:
                 item = self._waiting.popleft()
                 taken.append(item)
                 count += len(item.rows)
-            self._waiting_rows -= count
             return taken
 
-    def _run(self) -> None:
-        while (taken := self._take()) is not None:
+    def _journal_run(self) -> None:
+        try:
+            while (taken := self._take_pending()) is not None:
+                self._journal(taken)
+        finally:
+            with self._condition:
+                self._journaling = False
+                self._condition.notify_all()
+
+    def _journal(self, taken: list[_Pending]) -> None:
+        rows = [row for item in taken for row in item.rows]
+        try:
+            table = to_table(rows)
+            seq = self._store.journal.append(table)
+        except Exception as exc:  # every waiting request must get an answer, whatever failed
+            log.exception("writing to the journal failed")
+            with self._condition:
+                self._waiting_rows -= len(rows)
+            for item in taken:
+                item.loop.call_soon_threadsafe(_fail, item.future, exc)
+            return
+        with self._condition:
+            self._journaled.append(_Frame(seq, table))
+            self._condition.notify_all()
+        for item in taken:
+            item.loop.call_soon_threadsafe(_succeed, item.future)
+
+    # ------------------------------------------------------------ the load thread
+
+    def _take_frames(self) -> list[_Frame] | None:
+        with self._condition:
+            if not self._journaled and self._journaling:
+                self._condition.wait(
+                    timeout=FOLD_EVERY_SECONDS if self._unfolded else PRUNE_EVERY_SECONDS
+                )
+            if not self._journaled:
+                return None if not self._journaling else []
+            taken, count = [], 0
+            while self._journaled and (
+                not taken or count + self._journaled[0].rows.num_rows <= self._max_batch
+            ):
+                frame = self._journaled.popleft()
+                taken.append(frame)
+                count += frame.rows.num_rows
+            return taken
+
+    def _load_run(self) -> None:
+        while (taken := self._take_frames()) is not None:
             if taken:
-                self._write(taken)
+                self._load(taken)
                 self._unfolded = True
             now = time.monotonic()
             if self._unfolded and (not taken or now - self._last_fold > FOLD_EVERY_SECONDS):
@@ -114,6 +184,24 @@ class EventWriter:
             if now - self._last_prune > PRUNE_EVERY_SECONDS:
                 self._last_prune = now
                 self._store.forget_old_message_ids(utcnow())
+
+    def _load(self, taken: list[_Frame]) -> None:
+        rows = pa.concat_tables([frame.rows for frame in taken])
+        while True:
+            try:
+                self._store.append(rows, journal_seq=taken[-1].seq)
+                break
+            except Exception:  # the frames are safe in the journal; try again shortly
+                log.exception("loading %d journaled events failed", rows.num_rows)
+                if self._stopping:  # the next opening of the store loads them from the journal
+                    return
+                time.sleep(RETRY_LOAD_SECONDS)
+        with self._condition:
+            self._waiting_rows -= rows.num_rows
+        try:
+            self._store.journal.release_through(taken[-1].seq)
+        except OSError:  # an undeleted segment is only disk space; the next release retries
+            log.exception("deleting loaded journal segments failed")
 
     def _fold(self, now: float) -> None:
         self._last_fold = now
@@ -123,27 +211,12 @@ class EventWriter:
         except Exception:  # the backlog stays and is counted by readers; the next fold retries
             log.exception("folding profile counts failed")
 
-    def _write(self, taken: list[_Pending]) -> None:
-        rows = [row for item in taken for row in item.rows]
-        try:
-            result = self._store.append(to_table(rows))
-        except Exception as exc:  # every waiting request must get an answer, whatever failed
-            log.exception("event write failed")
-            for item in taken:
-                item.loop.call_soon_threadsafe(_fail, item.future, exc)
-            return
-        start = 0
-        for item in taken:
-            stored = result.stored_between(start, start + len(item.rows))
-            start += len(item.rows)
-            item.loop.call_soon_threadsafe(_succeed, item.future, stored)
 
-
-def _succeed(future: asyncio.Future[int], value: int) -> None:
+def _succeed(future: asyncio.Future[None]) -> None:
     if not future.done():
-        future.set_result(value)
+        future.set_result(None)
 
 
-def _fail(future: asyncio.Future[int], exc: BaseException) -> None:
+def _fail(future: asyncio.Future[None], exc: BaseException) -> None:
     if not future.done():
         future.set_exception(exc)
