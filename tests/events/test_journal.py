@@ -141,3 +141,20 @@ def test_a_read_waits_until_acknowledged_frames_are_loaded(tmp_path: Path) -> No
     finally:
         loader.join()
         store.close()
+
+
+def test_erasing_a_person_deletes_their_events_from_the_journal_too(tmp_path: Path) -> None:
+    store = DuckDBEventStore(tmp_path / "events.duckdb")
+    rows = table(track("Viewed", 1, userId="u1", properties={"email": "gone@example.jp"}))
+    store.append(rows, journal_seq=store.journal.append(rows))
+
+    assert store.erase_person("app1", "u1") is not None
+
+    leftovers = [p.read_bytes() for p in store.journal.directory.iterdir()]
+    assert not any(b"gone@example.jp" in data for data in leftovers)
+    later = table(track("Viewed", 2, userId="u2"))
+    store.append(later, journal_seq=store.journal.append(later))
+    store.close()
+    reopened = DuckDBEventStore(tmp_path / "events.duckdb")
+    assert _count(reopened) == 1, "what came after the erasure is kept"
+    reopened.close()

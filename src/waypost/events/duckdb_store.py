@@ -365,6 +365,10 @@ class DuckDBEventStore:
                 raise EventStoreError(f"could not erase {any_id!r} in {self.path}: {exc}") from None
             if self._identities is not None:
                 self._identities.forget(app_id, ids, person_id)
+            # The journal still holds the loaded events in its open segment: start a new
+            # segment so that every loaded one can be deleted now, not when it fills up.
+            self.journal.close()
+            self.journal.release_through(self._loaded_seq)
         return Erasure(str(person_id), tuple(sorted(ids)), int(deleted[0]) if deleted else 0)
 
     def fold_activity(self) -> None:
