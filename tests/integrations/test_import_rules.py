@@ -21,7 +21,7 @@ from waypost.events import DuckDBEventStore
 from waypost.integrations import import_events
 from waypost.tracking.bodies import decode_body
 from waypost.tracking.messages import validate_message
-from waypost.tracking.rows import to_row
+from waypost.tracking.rows import to_row, to_table
 
 APP = "app-under-test"
 RECEIVED = datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=UTC)
@@ -284,14 +284,14 @@ def _live(text: str) -> dict[str, Any] | tuple[str | None, str]:
     except WaypostError as exc:
         return (exc.field, exc.code)
     except (OverflowError, ValueError):
-        # Live ingestion fails on these with a server error (a bug); the import refuses them.
+        # Not expected from either path (both refuse with InvalidInput); kept as a refusal.
         return (None, "invalid")
     if raw.get("timestamp") is None and raw.get("originalTimestamp") is None:
         return ("timestamp", "missing_time")
     row = to_row(APP, message)
     if message.message_id is None:
         row["message_id"] = "import-" + hashlib.md5(text.strip().encode()).hexdigest()
-    return row
+    return to_table([row]).to_pylist()[0]  # as the writer stores it (times in UTC, zone-less)
 
 
 def _comparable(row: dict[str, Any]) -> dict[str, Any]:

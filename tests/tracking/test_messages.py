@@ -217,6 +217,22 @@ _json = st.recursive(
 )
 
 
+def test_a_message_with_no_bracket_to_spare_is_held_exactly_to_the_limit() -> None:
+    # Every bracket in these messages is one level: the count alone cannot tell them apart.
+    def nested(levels: int) -> dict[str, object]:
+        value: dict[str, object] = {"k": 1}
+        for _ in range(levels - 1):
+            value = {"k": value}
+        return value
+
+    at_limit, past_limit = nested(MAX_NESTING - 1), nested(MAX_NESTING)
+    assert (_depth(at_limit), _depth(past_limit)) == (MAX_NESTING, MAX_NESTING + 1)
+    message = {"type": "track", "event": "E", "userId": "u"}
+    assert validate_message({**message, "properties": at_limit}, RECEIVED).properties == at_limit
+    error = _refusal({**message, "properties": past_limit})
+    assert error.field == "properties" + ".k" * MAX_NESTING
+
+
 @given(st.dictionaries(st.text(max_size=2), _json, max_size=3), st.integers(12, 20))
 def test_nesting_is_refused_exactly_past_the_limit_wherever_it_is(
     properties: dict[str, object], wrap: int

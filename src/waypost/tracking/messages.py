@@ -120,13 +120,14 @@ def _identifier(raw: dict[str, Any], key: str) -> str | None:
     return text
 
 
-def _object(raw: dict[str, Any], key: str) -> dict[str, Any]:
+def _object(raw: dict[str, Any], key: str, shallow: bool) -> dict[str, Any]:
+    """The object under `key`, checked for nesting unless the whole message is `shallow`."""
     value = raw.get(key)
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise InvalidInput(f"must be a JSON object, not {type(value).__name__}", field=key)
-    if not _within_nesting(value, 1):
+    if not shallow and not _within_nesting(value, 1):
         _check_depth(value, key, 1)
     return value
 
@@ -188,7 +189,7 @@ def validate_message(
             field=unknown[0],
         )
     try:
-        size = len(orjson.dumps(raw))
+        text = orjson.dumps(raw)
     except orjson.JSONEncodeError as exc:
         # JSON escapes like "\ud800" decode to lone surrogates, which no text column can hold.
         if "surrogates" in str(exc):
@@ -198,11 +199,15 @@ def validate_message(
         raise InvalidInput(
             f"cannot be stored: {exc}; integers must fit in 64 bits", code="unstorable_value"
         ) from None
-    if size > MAX_EVENT_BYTES:
+    if len(text) > MAX_EVENT_BYTES:
         raise InvalidInput(
-            f"the message is {size:,} bytes; the limit is {MAX_EVENT_BYTES:,}",
+            f"the message is {len(text):,} bytes; the limit is {MAX_EVENT_BYTES:,}",
             code="message_too_large",
         )
+    # With no more opening brackets in its text than levels allowed (brackets inside strings
+    # only add to the count), nothing in the message can be nested too deep: the usual message
+    # needs no walk through its objects.
+    shallow = text.count(b"{") + text.count(b"[") <= MAX_NESTING
     kind = raw.get("type", implied_type)
     if kind not in MESSAGE_TYPES or (implied_type is not None and kind != implied_type):
         expected = implied_type or ", ".join(sorted(MESSAGE_TYPES))
@@ -234,7 +239,7 @@ def validate_message(
         event=event,
         group_id=group_id,
         previous_id=previous_id,
-        properties=_object(raw, "properties"),
-        traits=_object(raw, "traits"),
-        context=_object(raw, "context"),
+        properties=_object(raw, "properties", shallow),
+        traits=_object(raw, "traits", shallow),
+        context=_object(raw, "context", shallow),
     )
