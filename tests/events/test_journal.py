@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 
 from tests.events.messages import table, track
 from waypost.events import DuckDBEventStore
@@ -64,17 +65,23 @@ def test_a_torn_last_frame_is_cut_off_and_numbering_continues(tmp_path: Path) ->
     ]
 
 
-def test_a_damaged_frame_ends_its_segment(tmp_path: Path) -> None:
+@pytest.mark.parametrize("where", ["payload", "header"])
+def test_a_damaged_frame_costs_only_itself(tmp_path: Path, where: str) -> None:
     journal = Journal(tmp_path / "j")
+    sizes = []
     for m in range(3):
         journal.append(table(track("A", m, userId="u1")))
+        sizes.append(sum(p.stat().st_size for p in (tmp_path / "j").iterdir()))
     journal.close()
     (segment,) = (tmp_path / "j").iterdir()
     data = bytearray(segment.read_bytes())
-    frame = len(data) // 3
-    data[frame + frame // 2] ^= 0xFF  # one flipped byte inside the second frame's payload
+    second = sizes[0] if where == "header" else (sizes[0] + sizes[1]) // 2
+    data[second] ^= 0xFF  # one flipped byte in the second frame's magic, or mid-payload
     segment.write_bytes(bytes(data))
-    assert [seq for seq, _ in _frames(Journal(tmp_path / "j"))] == [1]
+
+    reopened = Journal(tmp_path / "j")
+    assert [seq for seq, _ in _frames(reopened)] == [1, 3]
+    assert segment.stat().st_size == len(data), "nothing after the damage is cut off"
 
 
 def test_release_deletes_only_segments_whose_frames_are_all_loaded(tmp_path: Path) -> None:

@@ -9,11 +9,14 @@ has recorded all its frames.
 
 A segment file holds frames, each a header (magic, sequence number, length, CRC-32) and one
 Arrow IPC stream of event rows. Every opening starts a new segment, so a frame torn by a crash
-can only be the last of its segment; reading stops there and the torn bytes are cut off.
+can only be the last of its segment; the torn bytes are cut off when the journal opens. Damage
+elsewhere (a bad disk block) costs only the frames it touches: reading picks up again at the next
+header whose payload checks out, and the loss is logged.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import struct
 import threading
@@ -25,6 +28,7 @@ from typing import BinaryIO
 
 import pyarrow as pa
 
+log = logging.getLogger("waypost.journal")
 _HEADER = struct.Struct("<4sQII")  # magic, sequence number, payload length, CRC-32 of payload
 _MAGIC = b"WPJ1"
 _SUFFIX = ".wpj"
@@ -51,10 +55,18 @@ class Journal:
         self._segments: list[_Segment] = []
         self.last_seq = after
         for path in sorted(directory.glob(f"*{_SUFFIX}")):
-            last, good_end = 0, 0
-            for seq, _, end in _frames(path, read=False):
+            data = path.read_bytes()
+            last, good_end, whole = 0, 0, 0
+            for seq, payload, end in _frames(data):
                 last, good_end = seq, end
-            if path.stat().st_size > good_end:  # a frame torn by a crash: cut it off
+                whole += _HEADER.size + len(payload)
+            if whole < good_end:
+                log.error(
+                    "journal segment %s: %d damaged bytes skipped; the events in them are lost",
+                    path,
+                    good_end - whole,
+                )
+            if len(data) > good_end:  # a frame torn by a crash (or damage at the end): cut off
                 with path.open("r+b") as file:
                     file.truncate(good_end)
                     os.fsync(file.fileno())
@@ -111,9 +123,8 @@ class Journal:
         with self._lock:
             paths = [s.path for s in self._segments if s.last > seq]
         for path in paths:
-            for number, payload, _ in _frames(path, read=True):
+            for number, payload, _ in _frames(path.read_bytes()):
                 if number > seq:
-                    assert payload is not None
                     yield number, pa.ipc.open_stream(payload).read_all()
 
     def release_through(self, seq: int) -> int:
@@ -136,19 +147,19 @@ class Journal:
                 self._file = None
 
 
-def _frames(path: Path, *, read: bool) -> Iterator[tuple[int, bytes | None, int]]:
-    """(sequence number, payload when `read`, end offset) of each whole frame of a segment, up to
-    the first one that is torn or damaged (every payload is read to check its CRC)."""
-    with path.open("rb") as file:
-        size = os.fstat(file.fileno()).st_size
-        offset = 0
-        while offset + _HEADER.size <= size:
-            magic, seq, length, crc = _HEADER.unpack(file.read(_HEADER.size))
-            end = offset + _HEADER.size + length
-            if magic != _MAGIC or end > size:
-                return
-            payload = file.read(length)
-            if zlib.crc32(payload) != crc:
-                return
-            yield seq, payload if read else None, end
+def _frames(data: bytes) -> Iterator[tuple[int, memoryview, int]]:
+    """(sequence number, payload, end offset) of each frame of a segment whose payload checks
+    out. Past a damaged frame, reading goes on at the next header whose payload checks out."""
+    view = memoryview(data)
+    offset = 0
+    while offset + _HEADER.size <= len(data):
+        magic, seq, length, crc = _HEADER.unpack_from(data, offset)
+        start = offset + _HEADER.size
+        end = start + length
+        if magic == _MAGIC and end <= len(data) and zlib.crc32(view[start:end]) == crc:
+            yield seq, view[start:end], end
             offset = end
+        else:
+            offset = data.find(_MAGIC, offset + 1)
+            if offset < 0:
+                return
