@@ -19,7 +19,7 @@ from waypost.tenancy.api import router as tenancy_router
 from waypost.tracking.api import router as tracking_router
 from waypost.tracking.auth import WriteKeys
 from waypost.tracking.data_api import router as data_router
-from waypost.tracking.writer import EventWriter
+from waypost.tracking.writer import EventWriter, register_writer_metrics
 from waypost.web.errors import install_error_handlers
 from waypost.web.observability import HttpMetrics, ObservabilityMiddleware
 from waypost.web.system import router as system_router
@@ -61,6 +61,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.signing_secret = settings.signing_secret()
     app.state.metrics = HttpMetrics()
+    register_writer_metrics(app.state.metrics.registry, lambda: app.state.writer)
     install_error_handlers(app)
     app.include_router(system_router)
     app.include_router(tenancy_router)

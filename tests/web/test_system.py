@@ -15,10 +15,11 @@ def test_healthz_answers_ok(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
 
 
-def test_readyz_checks_both_stores(client: TestClient) -> None:
+def test_readyz_checks_both_stores_and_the_event_loads(client: TestClient) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "checks": {"metadata": "ok", "events": "ok"}}
+    checks = {"metadata": "ok", "events": "ok", "ingest": "ok"}
+    assert response.json() == {"status": "ready", "checks": checks}
 
 
 def test_readyz_is_503_naming_the_event_store_when_it_fails(client: TestClient) -> None:

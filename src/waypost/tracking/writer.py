@@ -16,11 +16,13 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
+from prometheus_client import CollectorRegistry, Gauge
 
 from waypost.db.base import utcnow
 from waypost.errors import TooManyRequests
@@ -42,6 +44,14 @@ class _Pending:
     rows: Sequence[dict[str, Any]]
     future: asyncio.Future[None]
     loop: asyncio.AbstractEventLoop
+
+
+@dataclass(frozen=True)
+class LoadFailure:
+    """Loads into the event store have failed since `since`; `error` is the latest reason."""
+
+    since: datetime
+    error: str
 
 
 @dataclass
@@ -73,6 +83,7 @@ class EventWriter:
         self._load_thread = threading.Thread(
             target=self._load_run, name="waypost-event-loader", daemon=True
         )
+        self._failure: LoadFailure | None = None
         self._last_prune = 0.0
         self._last_fold = 0.0
         self._unfolded = False
@@ -89,6 +100,16 @@ class EventWriter:
             self._condition.notify_all()
         self._journal_thread.join()
         self._load_thread.join()
+
+    @property
+    def waiting_events(self) -> int:
+        """Events taken in and not yet loaded into the event store (journaled or about to be)."""
+        return self._waiting_rows
+
+    @property
+    def load_failure(self) -> LoadFailure | None:
+        """Why loads are failing, while they are; None once a load succeeds."""
+        return self._failure
 
     async def write(self, rows: Sequence[dict[str, Any]]) -> None:
         """Return once the rows are durably in the journal; the store loads them shortly after
@@ -190,9 +211,12 @@ class EventWriter:
         while True:
             try:
                 self._store.append(rows, journal_seq=taken[-1].seq)
+                self._failure = None
                 break
-            except Exception:  # the frames are safe in the journal; try again shortly
+            except Exception as exc:  # the frames are safe in the journal; try again shortly
                 log.exception("loading %d journaled events failed", rows.num_rows)
+                since = self._failure.since if self._failure else utcnow()
+                self._failure = LoadFailure(since, str(exc) or type(exc).__name__)
                 if self._stopping:  # the next opening of the store loads them from the journal
                     return
                 time.sleep(RETRY_LOAD_SECONDS)
@@ -220,3 +244,23 @@ def _succeed(future: asyncio.Future[None]) -> None:
 def _fail(future: asyncio.Future[None], exc: BaseException) -> None:
     if not future.done():
         future.set_exception(exc)
+
+
+def register_writer_metrics(registry: CollectorRegistry, writer: Callable[[], EventWriter]) -> None:
+    """Gauges of the writer's backlog and of how long loads have been failing, read from the
+    running writer (`writer()`) at each scrape."""
+    Gauge(
+        "waypost_ingest_waiting_events",
+        "Events acknowledged or being journaled and not yet loaded into the event store.",
+        registry=registry,
+    ).set_function(lambda: writer().waiting_events)
+
+    def failing_seconds() -> float:
+        failure = writer().load_failure
+        return 0.0 if failure is None else (utcnow() - failure.since).total_seconds()
+
+    Gauge(
+        "waypost_ingest_load_failing_seconds",
+        "How long loads into the event store have been failing (0 while they succeed).",
+        registry=registry,
+    ).set_function(failing_seconds)

@@ -21,7 +21,7 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    """Both stores answer; 503 naming the one that does not."""
+    """Both stores answer and events are being loaded; 503 naming what is wrong."""
     checks: dict[str, str] = {}
     state = request.app.state
     try:
@@ -34,6 +34,14 @@ async def readyz(request: Request) -> JSONResponse:
         checks["events"] = "ok"
     except EventStoreError as exc:
         checks["events"] = str(exc)
+    failure = state.writer.load_failure
+    checks["ingest"] = (
+        "ok"
+        if failure is None
+        else f"loading acknowledged events into the event store has failed since "
+        f"{failure.since.isoformat(timespec='seconds')}: {failure.error}; "
+        f"{state.writer.waiting_events:,} events wait in the journal"
+    )
     ready = all(value == "ok" for value in checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "not_ready", "checks": checks},
