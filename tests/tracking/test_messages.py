@@ -246,3 +246,10 @@ def test_nesting_is_refused_exactly_past_the_limit_wherever_it_is(
         error = _refusal(message)
         assert error.field is not None and error.field.startswith("properties")
         assert f"more than {MAX_NESTING} levels" in error.message
+
+
+def test_infinite_numbers_are_refused_with_their_path_where_nulls_are_kept() -> None:
+    message = {"type": "track", "event": "E", "userId": "u", "context": {"page": None}}
+    assert validate_message(message, RECEIVED).context == {"page": None}
+    error = _refusal({**message, "properties": {"a": {"b": [0.5, float("-inf")]}}})
+    assert (error.field, error.code) == ("properties.a.b[1]", "number_out_of_range")

@@ -275,3 +275,21 @@ def test_a_time_outside_the_calendar_is_rejected_beside_good_events(
     assert [(r["index"], r["field"]) for r in response.json()["rejected"]] == [
         (1, "batch[1].timestamp")
     ]
+
+
+def test_a_number_too_large_for_a_float_is_rejected_not_stored_as_null(
+    client: TestClient, tenant: Tenant
+) -> None:
+    # 1e400 is valid JSON that no 64-bit float holds; JSON libraries read it as infinity.
+    huge = b'{"type": "track", "event": "Huge", "userId": "u", "properties": {"n": [1, 1E400]}}'
+    good = json.dumps(_track("A", "m1")).encode()
+    response = client.post(
+        "/v1/batch",
+        content=b'{"batch": [' + huge + b", " + good + b"]}",
+        headers={**_basic(tenant.app.write_key), "content-type": "application/json"},
+    )
+    assert response.status_code == 200
+    (rejected,) = response.json()["rejected"]
+    assert (rejected["index"], rejected["field"]) == (0, "batch[0].properties.n[1]")
+    assert rejected["code"] == "number_out_of_range"
+    assert [e["message_id"] for e in _events(client, tenant.app_id)] == ["m1"]

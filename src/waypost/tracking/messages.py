@@ -6,6 +6,7 @@ messages beside it and report the bad ones.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -156,6 +157,23 @@ def _check_depth(value: Any, path: str, depth: int) -> None:
             _check_depth(item, f"{path}[{index}]", depth + 1)
 
 
+def _check_finite(value: Any, path: str) -> None:
+    """Raise InvalidInput with the path of the first number that is infinite (too large)."""
+    if type(value) is float:
+        if math.isinf(value):
+            raise InvalidInput(
+                "is a number too large to store (beyond ±1.8e308)",
+                field=path,
+                code="number_out_of_range",
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_finite(item, f"{path}[{index}]")
+
+
 def _name(raw: dict[str, Any], key: str, required: bool) -> str | None:
     value = raw.get(key)
     if value is None:
@@ -204,6 +222,10 @@ def validate_message(
             f"the message is {len(text):,} bytes; the limit is {MAX_EVENT_BYTES:,}",
             code="message_too_large",
         )
+    # orjson writes a number too large for a 64-bit float (1e400 in the body) as null, so only
+    # a message whose text holds "null" can carry one; it is refused rather than changed.
+    if b"null" in text:
+        _check_finite(raw, "")
     # With no more opening brackets in its text than levels allowed (brackets inside strings
     # only add to the count), nothing in the message can be nested too deep: the usual message
     # needs no walk through its objects.
