@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Tenant
 from waypost.app import create_app
+from waypost.events.duckdb_store import READ_WAIT_SECONDS
 from waypost.settings import Settings
 
 
@@ -47,6 +48,10 @@ def test_failing_loads_show_in_readiness_and_metrics_and_recover(
         assert "30 events wait in the journal" in check
         assert _gauge(client, "waypost_ingest_waiting_events") == 30
         _until(lambda: _gauge(client, "waypost_ingest_load_failing_seconds") > 0)
+        started = time.monotonic()
+        meanwhile = client.get("/api/v1/events", headers=tenant.bearer())
+        assert meanwhile.status_code == 200
+        assert time.monotonic() - started < READ_WAIT_SECONDS / 3, "reads do not wait for loads"
 
         store._append_cursor = store._connection.cursor()  # the store works again
 

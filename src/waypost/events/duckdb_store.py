@@ -108,6 +108,7 @@ class DuckDBEventStore:
         row = connection.execute("SELECT max(loaded_seq) FROM journal_position").fetchone()
         self._loaded_seq = int(row[0]) if row and row[0] is not None else 0
         self._loaded = threading.Condition()
+        self._load_failing = False  # the last load from the journal failed
         # The mirror of person_ids is loaded by the first write: commands that only read the
         # store (insights, `persons show`) never pay for it.
         self._identities: Identities | None = None
@@ -138,10 +139,13 @@ class DuckDBEventStore:
         return self._loaded_seq
 
     def wait_for_journal(self, timeout: float = READ_WAIT_SECONDS) -> bool:
-        """Wait until every frame in the journal now has been loaded; False on timeout."""
+        """Wait until every frame in the journal now has been loaded; False on timeout, and at
+        once while loads are failing (readers then go ahead without the unloaded events, and
+        the server's readiness check says why)."""
         target = self.journal.last_seq
         with self._loaded:
-            return self._loaded.wait_for(lambda: self._loaded_seq >= target, timeout)
+            self._loaded.wait_for(lambda: self._loaded_seq >= target or self._load_failing, timeout)
+            return self._loaded_seq >= target
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for one thread's reads, which see every event acknowledged before this call
@@ -171,13 +175,22 @@ class DuckDBEventStore:
         counts land in a backlog in that transaction too; `fold_activity` adds them up later,
         and readers count the backlog meanwhile. `journal_seq` is the last journal frame the
         rows come from; the store records it in the same transaction."""
-        with self._write_lock:
-            result = self._append(rows, now or datetime.now(UTC), journal_seq)
+        try:
+            with self._write_lock:
+                result = self._append(rows, now or datetime.now(UTC), journal_seq)
+        except Exception:
+            if journal_seq is not None:
+                self._loaded_changed(failing=True)
+            raise
         if journal_seq is not None:
-            with self._loaded:
-                self._loaded_seq = max(self._loaded_seq, journal_seq)
-                self._loaded.notify_all()
+            self._loaded_changed(failing=False, seq=journal_seq)
         return result
+
+    def _loaded_changed(self, failing: bool, seq: int = 0) -> None:
+        with self._loaded:
+            self._loaded_seq = max(self._loaded_seq, seq)
+            self._load_failing = failing
+            self._loaded.notify_all()
 
     def _append(self, rows: pa.Table, now: datetime, journal_seq: int | None) -> AppendResult:
         # Arrival order breaks ties between messages with the same timestamp (traits, links).
