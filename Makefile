@@ -28,8 +28,9 @@ $(NODE_CLIENTS): tests/node/package.json tests/node/package-lock.json
 run: $(RUNTIME)
 	$(BIN)/waypost serve --bootstrap
 
-## Every test, on SQLite and PostgreSQL, with the browser tests in Debian's Chromium
+## The type check, then every test, on SQLite and PostgreSQL, with the browser tests in Debian's Chromium
 test: $(DEV) $(NODE_CLIENTS)
+	$(BIN)/mypy src
 	WAYPOST_TEST_POSTGRES_URL=$$(scripts/test-services.sh) $(BIN)/python -m pytest
 
 ## The fast set: no browser, SQLite only, no scale tests (under 3 minutes)
@@ -39,6 +40,7 @@ test-fast: $(DEV) $(NODE_CLIENTS)
 lint: $(DEV)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src
 
 format: $(DEV)
 	$(BIN)/ruff format src tests bench

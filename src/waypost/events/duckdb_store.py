@@ -304,7 +304,8 @@ class DuckDBEventStore:
 
     def list_events(self, app_id: str, where: EventFilter) -> list[dict[str, Any]]:
         """Events of the app matching `where`, newest first (timestamp, then message id)."""
-        clauses, params = ["app_id = ?"], [app_id]
+        clauses: list[str] = ["app_id = ?"]
+        params: list[Any] = [app_id]
         if where.event is not None:
             clauses.append("event = ?")
             params.append(where.event)

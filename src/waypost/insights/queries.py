@@ -535,7 +535,7 @@ def read_query(data: Any) -> InsightQuery:
     try:
         return _QUERY_ADAPTER.validate_python(data)
     except ValidationError as exc:
-        problems = []
+        problems: list[dict[str, Any]] = []
         for error in exc.errors():
             loc = [str(part) for part in error["loc"]]
             if loc and loc[0] in _KINDS:
@@ -545,4 +545,4 @@ def read_query(data: Any) -> InsightQuery:
             message = error["msg"].removeprefix("Value error, ")
             problems.append({"field": ".".join(loc) or None, "message": message})
         first = problems[0]
-        raise InvalidInput(first["message"], field=first["field"], problems=problems) from None
+        raise InvalidInput(str(first["message"]), field=first["field"], problems=problems) from None

@@ -139,7 +139,8 @@ class EventWriter:
             self._condition.wait_for(lambda: self._waiting or self._stopping)
             if not self._waiting:
                 return None
-            taken, count = [], 0
+            taken: list[_Pending] = []
+            count = 0
             while self._waiting and (
                 not taken or count + len(self._waiting[0].rows) <= self._max_batch
             ):
@@ -185,7 +186,8 @@ class EventWriter:
                 )
             if not self._journaled:
                 return None if not self._journaling else []
-            taken, count = [], 0
+            taken: list[_Frame] = []
+            count = 0
             while self._journaled and (
                 not taken or count + self._journaled[0].rows.num_rows <= self._max_batch
             ):

@@ -7,7 +7,6 @@ import logging
 import re
 import secrets
 import time
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -128,7 +127,7 @@ def _incoming_request_id(scope: Scope) -> str | None:
     return None
 
 
-def _route_template(scope: dict[str, Any]) -> str:
+def _route_template(scope: Scope) -> str:
     # The router records the matched route; using its template keeps label cardinality bounded.
     route = scope.get("route")
     return getattr(route, "path", None) or "unmatched"
