@@ -21,12 +21,15 @@ class WaypostError(Exception):
         field: str | None = None,
         code: str | None = None,
         problems: list[dict[str, Any]] | None = None,
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         # Every problem found, when there were several (the first is `message` and `field`).
         self.problems = problems
+        # Seconds after which trying again may succeed (sent as Retry-After).
+        self.retry_after = retry_after
         if code is not None:
             self.code = code
 
@@ -66,7 +69,14 @@ class Conflict(WaypostError):
 class TooManyRequests(WaypostError):
     status = 429
     code = "too_many_requests"
+    retry_after: int  # always given
 
     def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
-        super().__init__(message, code=code)
-        self.retry_after = retry_after
+        super().__init__(message, code=code, retry_after=retry_after)
+
+
+class Unavailable(WaypostError):
+    """The server cannot do this now (a store is failing); trying again later may succeed."""
+
+    status = 503
+    code = "unavailable"

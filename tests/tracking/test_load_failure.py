@@ -1,5 +1,6 @@
 """When loads into the event store fail, acknowledged events wait in the journal, readiness and
-metrics say so, and the events are loaded once the store works again."""
+metrics say so, reads go ahead, erasures are refused rather than left incomplete, and the events
+are loaded once the store works again."""
 
 from __future__ import annotations
 
@@ -52,6 +53,12 @@ def test_failing_loads_show_in_readiness_and_metrics_and_recover(
         meanwhile = client.get("/api/v1/events", headers=tenant.bearer())
         assert meanwhile.status_code == 200
         assert time.monotonic() - started < READ_WAIT_SECONDS / 3, "reads do not wait for loads"
+        # An erasure now would miss the journaled events, which would come back: it is refused.
+        refused = client.delete("/api/v1/persons/u0", headers=tenant.bearer())
+        assert refused.status_code == 503
+        assert refused.headers["retry-after"] == "10"
+        assert refused.json()["error"]["code"] == "unavailable"
+        assert "nothing was erased" in refused.json()["error"]["message"]
 
         store._append_cursor = store._connection.cursor()  # the store works again
 
@@ -60,3 +67,18 @@ def test_failing_loads_show_in_readiness_and_metrics_and_recover(
         assert _gauge(client, "waypost_ingest_load_failing_seconds") == 0
         page = client.get("/api/v1/events", headers=tenant.bearer()).json()
         assert len(page["events"]) == 30
+        erased = client.delete("/api/v1/persons/u0", headers=tenant.bearer())
+        assert erased.json()["events_deleted"] == 1
+
+
+def test_an_erasure_the_store_cannot_do_is_503_naming_the_store(
+    settings: Settings, make_tenant: Callable[[str], Tenant]
+) -> None:
+    tenant = make_tenant("Acme")
+    with TestClient(create_app(settings)) as client:
+        store = client.app.state.events  # type: ignore[attr-defined]
+        store._append_cursor.close()  # nothing waits in the journal; the store itself fails
+        refused = client.delete("/api/v1/persons/u0", headers=tenant.bearer())
+        assert refused.status_code == 503
+        assert "events.duckdb" in refused.json()["error"]["message"]
+        store._append_cursor = store._connection.cursor()  # so that the server stops cleanly

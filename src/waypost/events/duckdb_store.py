@@ -351,11 +351,18 @@ class DuckDBEventStore:
 
     def erase_person(self, app_id: str, any_id: str) -> Erasure | None:
         """Delete the person, all their ids, traits, profile and events; None when unknown."""
-        # Events acknowledged but not loaded yet must not come back after the erasure.
-        self.wait_for_journal()
+        # Events acknowledged but not loaded yet would come back after the erasure.
+        if not self.wait_for_journal():
+            raise EventStoreError(
+                f"acknowledged events are not all loaded into {self.path} yet, so the erasure "
+                "could not be complete; nothing was erased, try again once /readyz is ok"
+            )
         with self._write_lock:
             cursor = self._append_cursor
-            person_id = self._person_id(cursor, app_id, any_id)
+            try:
+                person_id = self._person_id(cursor, app_id, any_id)
+            except duckdb.Error as exc:
+                raise EventStoreError(f"could not erase {any_id!r} in {self.path}: {exc}") from None
             if person_id is None:
                 return None
             try:

@@ -11,8 +11,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from waypost.errors import InvalidInput, NotFound
-from waypost.events import DuckDBEventStore, EventFilter, PersonProfile
+from waypost.errors import InvalidInput, NotFound, Unavailable
+from waypost.events import DuckDBEventStore, EventFilter, EventStoreError, PersonProfile
 from waypost.tenancy.roles import Permission
 from waypost.web.deps import DB, Caller, caller_app
 
@@ -201,7 +201,10 @@ def erase_person(
     """Delete a person with all their ids, traits, profile and events (a GDPR erasure request).
     Events sent later under the same ids start a new person."""
     app = caller_app(db, caller, app_id, Permission.ERASE_DATA)
-    erasure = _store(request).erase_person(app.id, person)
+    try:
+        erasure = _store(request).erase_person(app.id, person)
+    except EventStoreError as exc:
+        raise Unavailable(str(exc), retry_after=10) from None
     if erasure is None:
         raise NotFound(f"no person has the id {person!r} in this app", field="person")
     return ErasureOut(

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from waypost.errors import TooManyRequests, WaypostError
+from waypost.errors import WaypostError
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -49,7 +49,7 @@ def describe_location(loc: tuple[int | str, ...]) -> str | None:
 
 async def _waypost_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, WaypostError)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
     extra = {"problems": exc.problems} if exc.problems else {}
     return error_response(exc.status, exc.code, exc.message, exc.field, headers, **extra)
 
