@@ -3,6 +3,7 @@ segments are deleted, and the store loads every journaled frame exactly once."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -165,3 +166,46 @@ def test_erasing_a_person_deletes_their_events_from_the_journal_too(tmp_path: Pa
     reopened = DuckDBEventStore(tmp_path / "events.duckdb")
     assert _count(reopened) == 1, "what came after the erasure is kept"
     reopened.close()
+
+
+def test_a_failed_append_never_reuses_its_number_and_later_frames_stay_safe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = Journal(tmp_path / "j")
+    first = table(track("A", 1, userId="u1"))
+    journal.append(first)
+    journal.close()  # as after an erasure: the next append starts a new segment
+    real_sync = os.fdatasync
+
+    def failing_sync(fd: int) -> None:  # the disk fails once, as when it is full
+        monkeypatch.setattr(os, "fdatasync", real_sync)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fdatasync", failing_sync)
+    with pytest.raises(OSError):
+        journal.append(table(track("lost", 2, userId="u1")))
+    assert journal.last_seq == 1, "readers never wait for a frame that failed"
+
+    later = [table(track("B", 3, userId="u1")), table(track("C", 4, userId="u1"))]
+    assert [journal.append(rows) for rows in later] == [3, 4]
+    journal.release_through(2)  # the first frame and the failed one are done with
+    assert _frames(journal) == [(3, _ids(later[0])), (4, _ids(later[1]))]
+    journal.close()
+    assert _frames(Journal(tmp_path / "j"), after=2) == [(3, _ids(later[0])), (4, _ids(later[1]))]
+
+
+def test_frames_journaled_by_an_older_version_are_loaded_after_an_upgrade(tmp_path: Path) -> None:
+    path = tmp_path / "events.duckdb"
+    DuckDBEventStore(path).close()
+    # Acknowledged by a version whose events had no content_step column, then a crash and an
+    # upgrade: the frame lacks a column the new version's table has.
+    older = table(track("Old", 1, userId="u1")).drop_columns(["content_step"])
+    Journal(path.with_suffix(".journal")).append(older)
+
+    store = DuckDBEventStore(path)
+    try:
+        cursor = store.cursor()
+        row = cursor.execute("SELECT event, content_step FROM events").fetchall()
+        assert row == [("Old", None)]
+    finally:
+        store.close()

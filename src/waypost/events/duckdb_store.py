@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from waypost.events.duckdb_identity import (
 from waypost.events.journal import Journal
 from waypost.events.schema import (
     BACKFILL_PERSONS,
+    EVENTS_ARROW_SCHEMA,
     IDENTITY_DDL,
     STORED_COLUMNS,
     added_columns_ddl,
@@ -43,6 +45,7 @@ from waypost.events.store import (
 
 # Message ids are remembered at least this long, so client retries are stored once (the promise
 # is 7 days; a day more absorbs clock differences between senders).
+log = logging.getLogger("waypost.events")
 DEDUPE_WINDOW = timedelta(days=8)
 
 SEEN_DDL = """
@@ -124,11 +127,21 @@ class DuckDBEventStore:
         """Load the journal's frames the store has not recorded (acknowledged before a crash),
         then delete the segments it no longer needs."""
         tables: list[pa.Table] = []
+        count, expected = 0, self._loaded_seq + 1
         for seq, table in self.journal.frames_after(self._loaded_seq):
-            tables.append(table)
-            if sum(t.num_rows for t in tables) >= REPLAY_ROWS:
+            if seq != expected:
+                log.warning(
+                    "journal frames %d to %d are missing (damaged, or the journal was not "
+                    "kept with this event file); loading the frames after them",
+                    expected,
+                    seq - 1,
+                )
+            expected = seq + 1
+            tables.append(_conformed(table))
+            count += table.num_rows
+            if count >= REPLAY_ROWS:
                 self.append(pa.concat_tables(tables), journal_seq=seq)
-                tables = []
+                tables, count = [], 0
         if tables:
             self.append(pa.concat_tables(tables), journal_seq=self.journal.last_seq)
         self.journal.release_through(self._loaded_seq)
@@ -220,7 +233,10 @@ class DuckDBEventStore:
                     update_traits(cursor)
                     statements = []
             if journal_seq is not None:
-                statements.append(f"UPDATE journal_position SET loaded_seq = {int(journal_seq)}")
+                seq = int(journal_seq)
+                statements.append(
+                    f"UPDATE journal_position SET loaded_seq = greatest(loaded_seq, {seq})"
+                )
             cursor.execute(";\n".join([*statements, "COMMIT"]))
         except Exception as exc:
             identities.discard()
@@ -389,7 +405,10 @@ class DuckDBEventStore:
             # The journal still holds the loaded events in its open segment: start a new
             # segment so that every loaded one can be deleted now, not when it fills up.
             self.journal.close()
-            self.journal.release_through(self._loaded_seq)
+            try:
+                self.journal.release_through(self._loaded_seq)
+            except OSError:  # the erasure is done; the load thread's next release retries
+                log.exception("deleting journal segments after an erasure failed")
         return Erasure(str(person_id), tuple(sorted(ids)), int(deleted[0]) if deleted else 0)
 
     def fold_activity(self) -> None:
@@ -477,3 +496,17 @@ def _naive(moment: datetime) -> datetime:
 def _rollback(cursor: duckdb.DuckDBPyConnection) -> None:
     with contextlib.suppress(duckdb.Error):  # no transaction was open
         cursor.execute("ROLLBACK")
+
+
+def _conformed(rows: pa.Table) -> pa.Table:
+    """Rows from the journal with exactly the events table's columns: a frame written by an
+    older version lacks the columns added since (they are left empty)."""
+    if rows.schema.equals(EVENTS_ARROW_SCHEMA):
+        return rows
+    columns = [
+        rows.column(field.name).cast(field.type)
+        if field.name in rows.column_names
+        else pa.nulls(rows.num_rows, field.type)
+        for field in EVENTS_ARROW_SCHEMA
+    ]
+    return pa.Table.from_arrays(columns, schema=EVENTS_ARROW_SCHEMA)

@@ -7,8 +7,9 @@ a frame is loaded exactly once whatever crashes when: opening the store loads ev
 not recorded (`DuckDBEventStore` does this), and a segment file is deleted only after the store
 has recorded all its frames.
 
-A segment file holds frames, each a header (magic, sequence number, length, CRC-32) and one
-Arrow IPC stream of event rows. Every opening starts a new segment, so a frame torn by a crash
+A segment file holds frames, each a header (magic, sequence number, length, and a CRC-32 of
+those and the payload) and one Arrow IPC stream of event rows. Sequence numbers are never used
+twice, even by an append that failed. Every opening starts a new segment, so a frame torn by a crash
 can only be the last of its segment; the torn bytes are cut off when the journal opens. Damage
 elsewhere (a bad disk block) costs only the frames it touches: reading picks up again at the next
 header whose payload checks out, and the loss is logged.
@@ -16,6 +17,7 @@ header whose payload checks out, and the loss is logged.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import struct
@@ -29,7 +31,8 @@ from typing import BinaryIO
 import pyarrow as pa
 
 log = logging.getLogger("waypost.journal")
-_HEADER = struct.Struct("<4sQII")  # magic, sequence number, payload length, CRC-32 of payload
+_HEADER = struct.Struct("<4sQII")  # magic, sequence number, payload length, CRC-32
+_CHECKED = 16  # the header's bytes the CRC covers (all but itself), before the payload's
 _MAGIC = b"WPJ1"
 _SUFFIX = ".wpj"
 # A new segment starts past this size, so loaded frames can be deleted a segment at a time.
@@ -53,6 +56,7 @@ class Journal:
         self._segment_bytes = segment_bytes
         self._lock = threading.Lock()
         self._segments: list[_Segment] = []
+        # The last frame durably written: what readers wait for and replays read up to.
         self.last_seq = after
         for path in sorted(directory.glob(f"*{_SUFFIX}")):
             data = path.read_bytes()
@@ -67,11 +71,20 @@ class Journal:
                     good_end - whole,
                 )
             if len(data) > good_end:  # a frame torn by a crash (or damage at the end): cut off
+                log.warning(
+                    "journal segment %s: %d bytes after its last whole frame cut off (a write "
+                    "cut short by a crash or a failed disk; it was never acknowledged)",
+                    path,
+                    len(data) - good_end,
+                )
                 with path.open("r+b") as file:
                     file.truncate(good_end)
                     os.fsync(file.fileno())
             self._segments.append(_Segment(path, last))
             self.last_seq = max(self.last_seq, last)
+        # The last sequence number handed out, written or not: a failed append's number is never
+        # used again, so no two frames on disk can share one.
+        self._numbered = self.last_seq
         self._file: BinaryIO | None = None  # the open segment, started by the first append
         self._written = 0
 
@@ -81,42 +94,54 @@ class Journal:
         with pa.ipc.new_stream(sink, rows.schema) as stream:
             stream.write_table(rows)
         payload = sink.getvalue()
-        seq = self.last_seq + 1
-        header = _HEADER.pack(_MAGIC, seq, payload.size, zlib.crc32(payload))
         with self._lock:
-            file = self._file
-            if file is None or self._written >= self._segment_bytes:
-                file = self._start_segment(seq)
+            seq = self._numbered = self._numbered + 1
+            checked = _HEADER.pack(_MAGIC, seq, payload.size, 0)[:_CHECKED]
+            crc = zlib.crc32(payload, zlib.crc32(checked))
             try:
-                file.write(header)
-                file.write(payload)
-                file.flush()
-                os.fdatasync(file.fileno())
-            except OSError:
-                # What reached the file may be a torn frame; the next append starts a new
-                # segment, and the next opening cuts the torn bytes off.
-                file.close()
-                self._file = None
+                if self._file is None or self._written >= self._segment_bytes:
+                    self._start_segment(seq)
+                assert self._file is not None
+                self._file.write(checked + crc.to_bytes(4, "little"))
+                self._file.write(payload)
+                self._file.flush()
+                os.fdatasync(self._file.fileno())
+            except BaseException:
+                self._abandon_segment(seq)
                 raise
             self._written += _HEADER.size + payload.size
             self._segments[-1].last = seq
             self.last_seq = seq
         return seq
 
-    def _start_segment(self, first: int) -> BinaryIO:
+    def _start_segment(self, first: int) -> None:
         if self._file is not None:
             self._file.close()
+            self._file = None
         path = self.directory / f"{first:020d}{_SUFFIX}"
-        self._file = file = path.open("ab")
-        self._written = 0
+        file = path.open("ab")
         self._segments.append(_Segment(path, 0))
+        self._file, self._written = file, 0
         # The new file's name must survive a crash too, or its synced frames would be lost.
         directory = os.open(self.directory, os.O_RDONLY)
         try:
             os.fsync(directory)
         finally:
             os.close(directory)
-        return file
+
+    def _abandon_segment(self, failed: int) -> None:
+        """After a failed append: cut the failed frame off (it was never acknowledged), close
+        the segment so that the next append starts a new one, and count the segment as holding
+        the failed number, so that it is deleted once the frames after it are loaded. When even
+        the cut fails, the next opening cuts a torn frame off, and a whole one is loaded."""
+        if self._file is not None:
+            with contextlib.suppress(OSError):  # closing flushes, which fails on a full disk too
+                self._file.close()
+            self._file = None
+            with contextlib.suppress(OSError):
+                os.truncate(self._segments[-1].path, self._written)
+        if self._segments:
+            self._segments[-1].last = max(self._segments[-1].last, failed)
 
     def frames_after(self, seq: int) -> Iterator[tuple[int, pa.Table]]:
         """Every frame numbered above `seq`, in order, with its rows."""
@@ -148,17 +173,23 @@ class Journal:
 
 
 def _frames(data: bytes) -> Iterator[tuple[int, memoryview, int]]:
-    """(sequence number, payload, end offset) of each frame of a segment whose payload checks
-    out. Past a damaged frame, reading goes on at the next header whose payload checks out."""
+    """(sequence number, payload, end offset) of each frame of a segment whose CRC checks out,
+    in increasing order. Past a damaged frame, reading goes on at the next header that checks
+    out."""
     view = memoryview(data)
-    offset = 0
+    offset, previous = 0, 0
     while offset + _HEADER.size <= len(data):
         magic, seq, length, crc = _HEADER.unpack_from(data, offset)
         start = offset + _HEADER.size
         end = start + length
-        if magic == _MAGIC and end <= len(data) and zlib.crc32(view[start:end]) == crc:
+        if (
+            magic == _MAGIC
+            and seq > previous
+            and end <= len(data)
+            and zlib.crc32(view[start:end], zlib.crc32(view[offset : offset + _CHECKED])) == crc
+        ):
             yield seq, view[start:end], end
-            offset = end
+            offset, previous = end, seq
         else:
             offset = data.find(_MAGIC, offset + 1)
             if offset < 0:

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from waypost.db.base import utcnow
-from waypost.errors import InvalidInput, TooManyRequests, Unauthorized, WaypostError
+from waypost.errors import InvalidInput, Unauthorized, WaypostError
 from waypost.tracking.auth import key_from_basic_auth
 from waypost.tracking.bodies import MAX_BATCH_BYTES, MAX_EVENT_BYTES, decode_body
 from waypost.tracking.messages import Message, parse_time, validate_message
@@ -38,7 +38,7 @@ def _answer(status: int, body: dict[str, Any]) -> JSONResponse:
 
 def _error_answer(exc: WaypostError, extra: dict[str, Any] | None = None) -> JSONResponse:
     headers = dict(CORS_HEADERS)
-    if isinstance(exc, TooManyRequests):
+    if exc.retry_after is not None:
         headers["Retry-After"] = str(exc.retry_after)
     return JSONResponse({**exc.as_body(), **(extra or {})}, status_code=exc.status, headers=headers)
 

@@ -25,7 +25,7 @@ import pyarrow as pa
 from prometheus_client import CollectorRegistry, Gauge
 
 from waypost.db.base import utcnow
-from waypost.errors import TooManyRequests
+from waypost.errors import TooManyRequests, Unavailable
 from waypost.events import DuckDBEventStore
 from waypost.tracking.rows import to_table
 
@@ -47,8 +47,9 @@ class _Pending:
 
 
 @dataclass(frozen=True)
-class LoadFailure:
-    """Loads into the event store have failed since `since`; `error` is the latest reason."""
+class Failure:
+    """Writing to the journal, or loading into the event store, has failed since `since`;
+    `error` is the latest reason."""
 
     since: datetime
     error: str
@@ -83,8 +84,9 @@ class EventWriter:
         self._load_thread = threading.Thread(
             target=self._load_run, name="waypost-event-loader", daemon=True
         )
-        self._failure: LoadFailure | None = None
-        self._last_prune = 0.0
+        self._load_failure: Failure | None = None
+        self._journal_failure: Failure | None = None
+        self._last_prune = float("-inf")  # the first prune runs at start
         self._last_fold = 0.0
         self._unfolded = False
 
@@ -107,9 +109,14 @@ class EventWriter:
         return self._waiting_rows
 
     @property
-    def load_failure(self) -> LoadFailure | None:
+    def load_failure(self) -> Failure | None:
         """Why loads are failing, while they are; None once a load succeeds."""
-        return self._failure
+        return self._load_failure
+
+    @property
+    def journal_failure(self) -> Failure | None:
+        """Why writing to the journal fails, while it does; None once a write succeeds."""
+        return self._journal_failure
 
     async def write(self, rows: Sequence[dict[str, Any]]) -> None:
         """Return once the rows are durably in the journal; the store loads them shortly after
@@ -165,11 +172,19 @@ class EventWriter:
             seq = self._store.journal.append(table)
         except Exception as exc:  # every waiting request must get an answer, whatever failed
             log.exception("writing to the journal failed")
+            self._journal_failure = _failure(self._journal_failure, exc)
             with self._condition:
                 self._waiting_rows -= len(rows)
+            answer: Exception = exc
+            if isinstance(exc, OSError):  # the disk: nothing was acknowledged; retrying is safe
+                answer = Unavailable(
+                    f"events cannot be written to disk now ({exc.strerror or exc}); retry shortly",
+                    retry_after=5,
+                )
             for item in taken:
-                item.loop.call_soon_threadsafe(_fail, item.future, exc)
+                item.loop.call_soon_threadsafe(_fail, item.future, answer)
             return
+        self._journal_failure = None
         with self._condition:
             self._journaled.append(_Frame(seq, table))
             self._condition.notify_all()
@@ -198,29 +213,34 @@ class EventWriter:
 
     def _load_run(self) -> None:
         while (taken := self._take_frames()) is not None:
-            if taken:
-                self._load(taken)
-                self._unfolded = True
-            now = time.monotonic()
-            if self._unfolded and (not taken or now - self._last_fold > FOLD_EVERY_SECONDS):
-                self._fold(now)
-            if now - self._last_prune > PRUNE_EVERY_SECONDS:
-                self._last_prune = now
-                self._store.forget_old_message_ids(utcnow())
+            try:
+                if taken and not self._load(taken):
+                    return  # stopping: the next opening of the store loads the rest
+                if taken:
+                    self._unfolded = True
+                now = time.monotonic()
+                if self._unfolded and (not taken or now - self._last_fold > FOLD_EVERY_SECONDS):
+                    self._fold(now)
+                if now - self._last_prune > PRUNE_EVERY_SECONDS:
+                    self._last_prune = now
+                    self._store.forget_old_message_ids(utcnow())
+            except Exception:  # the thread must live on: every acknowledged event needs it
+                log.exception("the event loader's housekeeping failed; it carries on")
 
-    def _load(self, taken: list[_Frame]) -> None:
+    def _load(self, taken: list[_Frame]) -> bool:
+        """Load the frames, trying again until it works; False when the writer stops first
+        (the frames stay in the journal, and nothing after them may be loaded)."""
         rows = pa.concat_tables([frame.rows for frame in taken])
         while True:
             try:
                 self._store.append(rows, journal_seq=taken[-1].seq)
-                self._failure = None
+                self._load_failure = None
                 break
             except Exception as exc:  # the frames are safe in the journal; try again shortly
                 log.exception("loading %d journaled events failed", rows.num_rows)
-                since = self._failure.since if self._failure else utcnow()
-                self._failure = LoadFailure(since, str(exc) or type(exc).__name__)
-                if self._stopping:  # the next opening of the store loads them from the journal
-                    return
+                self._load_failure = _failure(self._load_failure, exc)
+                if self._stopping:
+                    return False
                 time.sleep(RETRY_LOAD_SECONDS)
         with self._condition:
             self._waiting_rows -= rows.num_rows
@@ -228,6 +248,7 @@ class EventWriter:
             self._store.journal.release_through(taken[-1].seq)
         except OSError:  # an undeleted segment is only disk space; the next release retries
             log.exception("deleting loaded journal segments failed")
+        return True
 
     def _fold(self, now: float) -> None:
         self._last_fold = now
@@ -236,6 +257,11 @@ class EventWriter:
             self._unfolded = False
         except Exception:  # the backlog stays and is counted by readers; the next fold retries
             log.exception("folding profile counts failed")
+
+
+def _failure(ongoing: Failure | None, exc: Exception) -> Failure:
+    """The failure record after `exc`: since when it has been failing, and the latest reason."""
+    return Failure(ongoing.since if ongoing else utcnow(), str(exc) or type(exc).__name__)
 
 
 def _succeed(future: asyncio.Future[None]) -> None:
@@ -257,12 +283,16 @@ def register_writer_metrics(registry: CollectorRegistry, writer: Callable[[], Ev
         registry=registry,
     ).set_function(lambda: writer().waiting_events)
 
-    def failing_seconds() -> float:
-        failure = writer().load_failure
+    def seconds(failure: Failure | None) -> float:
         return 0.0 if failure is None else (utcnow() - failure.since).total_seconds()
 
     Gauge(
         "waypost_ingest_load_failing_seconds",
         "How long loads into the event store have been failing (0 while they succeed).",
         registry=registry,
-    ).set_function(failing_seconds)
+    ).set_function(lambda: seconds(writer().load_failure))
+    Gauge(
+        "waypost_ingest_journal_failing_seconds",
+        "How long writes to the ingest journal have been failing (0 while they succeed).",
+        registry=registry,
+    ).set_function(lambda: seconds(writer().journal_failure))

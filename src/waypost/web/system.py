@@ -34,14 +34,21 @@ async def readyz(request: Request) -> JSONResponse:
         checks["events"] = "ok"
     except EventStoreError as exc:
         checks["events"] = str(exc)
-    failure = state.writer.load_failure
-    checks["ingest"] = (
-        "ok"
-        if failure is None
-        else f"loading acknowledged events into the event store has failed since "
-        f"{failure.since.isoformat(timespec='seconds')}: {failure.error}; "
-        f"{state.writer.waiting_events:,} events wait in the journal"
-    )
+    writer = state.writer
+    if (failure := writer.journal_failure) is not None:
+        checks["ingest"] = (
+            f"writing events to the ingest journal has failed since "
+            f"{failure.since.isoformat(timespec='seconds')}: {failure.error}; tracking requests "
+            "are refused (503) until it works"
+        )
+    elif (failure := writer.load_failure) is not None:
+        checks["ingest"] = (
+            f"loading acknowledged events into the event store has failed since "
+            f"{failure.since.isoformat(timespec='seconds')}: {failure.error}; "
+            f"{writer.waiting_events:,} events wait in the journal"
+        )
+    else:
+        checks["ingest"] = "ok"
     ready = all(value == "ok" for value in checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "not_ready", "checks": checks},
