@@ -8,11 +8,12 @@ import threading
 import time
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pytest
 
 from tests.events.messages import table, track
-from waypost.events import DuckDBEventStore
+from waypost.events import DuckDBEventStore, EventStoreError
 from waypost.events.journal import Journal
 
 
@@ -209,3 +210,25 @@ def test_frames_journaled_by_an_older_version_are_loaded_after_an_upgrade(tmp_pa
         assert row == [("Old", None)]
     finally:
         store.close()
+
+
+def test_frames_that_cannot_be_loaded_stop_the_opening_with_a_clear_error_and_stay(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "events.duckdb"
+    DuckDBEventStore(path).close()
+    # A frame no version of the events table can take: an event name that is not text.
+    rows = table(track("A", 1, userId="u1"))
+    broken = rows.set_column(
+        rows.schema.get_field_index("event"), "event", pa.array([[1, 2]], pa.list_(pa.int64()))
+    )
+    Journal(path.with_suffix(".journal")).append(broken)
+
+    with pytest.raises(EventStoreError) as caught:
+        DuckDBEventStore(path)
+    assert "could not be loaded from the journal" in str(caught.value)
+    assert "Nothing is lost" in str(caught.value)
+    assert [seq for seq, _ in _frames(Journal(path.with_suffix(".journal")))] == [1]
+    DuckDBEventStore(path.with_name("other.duckdb")).close()  # the process can go on
+    with duckdb.connect(str(path)) as connection:  # the file was let go
+        assert connection.execute("SELECT count(*) FROM events").fetchone() == (0,)

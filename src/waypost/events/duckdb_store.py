@@ -121,7 +121,16 @@ class DuckDBEventStore:
         # Appends are serialised by the writer; one cursor of their own keeps them off readers.
         self._append_cursor = self._connection.cursor()
         self.journal = Journal(path.with_suffix(".journal"), after=self._loaded_seq)
-        self._replay_journal()
+        try:
+            self._replay_journal()
+        except Exception as exc:
+            self.journal.close()
+            self._connection.close()  # so that the file is free for whatever comes next
+            raise EventStoreError(
+                f"events acknowledged before the last stop could not be loaded from the journal "
+                f"{self.journal.directory} into {path}: {exc}. Nothing is lost: they stay in the "
+                "journal and are loaded at the next start once the cause is fixed."
+            ) from None
 
     def _replay_journal(self) -> None:
         """Load the journal's frames the store has not recorded (acknowledged before a crash),
