@@ -214,9 +214,9 @@ class EventWriter:
     def _load_run(self) -> None:
         while (taken := self._take_frames()) is not None:
             try:
-                if taken and not self._load(taken):
-                    return  # stopping: the next opening of the store loads the rest
                 if taken:
+                    if not self._load(taken):
+                        return  # stopping: the next opening of the store loads the rest
                     self._unfolded = True
                 now = time.monotonic()
                 if self._unfolded and (not taken or now - self._last_fold > FOLD_EVERY_SECONDS):
