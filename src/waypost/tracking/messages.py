@@ -7,6 +7,7 @@ messages beside it and report the bad ones.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -147,31 +148,51 @@ def _within_nesting(value: dict[str, Any] | list[Any], depth: int) -> bool:
 
 def _check_depth(value: Any, path: str, depth: int) -> None:
     """Raise InvalidInput with the path of the first value nested past MAX_NESTING."""
-    if depth > MAX_NESTING:
-        raise InvalidInput(f"is nested more than {MAX_NESTING} levels deep", field=path)
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _check_depth(item, f"{path}.{key}", depth + 1)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _check_depth(item, f"{path}[{index}]", depth + 1)
+    where = _first(value, path, depth, lambda _, level: level > MAX_NESTING)
+    if where is not None:
+        raise InvalidInput(f"is nested more than {MAX_NESTING} levels deep", field=where)
+
+
+def _all_finite(value: Any) -> bool:
+    """Whether no number inside `value` is infinite. Builds no paths: the usual message, which
+    has none, costs a few dict walks."""
+    if type(value) is float:
+        return not math.isinf(value)
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for item in items:  # noqa: SIM110 - a loop, not all(): no generator per object
+        if not _all_finite(item):
+            return False
+    return True
 
 
 def _check_finite(value: Any, path: str) -> None:
     """Raise InvalidInput with the path of the first number that is infinite (too large)."""
-    if type(value) is float:
-        if math.isinf(value):
-            raise InvalidInput(
-                "is a number too large to store (beyond ±1.8e308)",
-                field=path,
-                code="number_out_of_range",
-            )
-    elif isinstance(value, dict):
+    where = _first(value, path, 0, lambda item, _: type(item) is float and math.isinf(item))
+    if where is not None:
+        raise InvalidInput(
+            "is a number too large to store (beyond ±1.8e308)",
+            field=where,
+            code="number_out_of_range",
+        )
+
+
+def _first(value: Any, path: str, depth: int, bad: Callable[[Any, int], bool]) -> str | None:
+    """The path of the first value, `value` itself or anything inside it (each before what it
+    holds), for which `bad(value, depth)` holds; None when there is none. The slow walk, for
+    reporting where a problem is; the message's own path is ``""``."""
+    if bad(value, depth):
+        return path
+    if isinstance(value, dict):
         for key, item in value.items():
-            _check_finite(item, f"{path}.{key}" if path else str(key))
+            found = _first(item, f"{path}.{key}" if path else str(key), depth + 1, bad)
+            if found is not None:
+                return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _check_finite(item, f"{path}[{index}]")
+            found = _first(item, f"{path}[{index}]", depth + 1, bad)
+            if found is not None:
+                return found
+    return None
 
 
 def _name(raw: dict[str, Any], key: str, required: bool) -> str | None:
@@ -224,7 +245,7 @@ def validate_message(
         )
     # orjson writes a number too large for a 64-bit float (1e400 in the body) as null, so only
     # a message whose text holds "null" can carry one; it is refused rather than changed.
-    if b"null" in text:
+    if b"null" in text and not _all_finite(raw):
         _check_finite(raw, "")
     # With no more opening brackets in its text than levels allowed (brackets inside strings
     # only add to the count), nothing in the message can be nested too deep: the usual message
