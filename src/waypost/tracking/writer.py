@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 from prometheus_client import CollectorRegistry, Gauge
@@ -59,6 +59,9 @@ class Failure:
 class _Frame:
     seq: int
     rows: pa.Table
+
+
+_Item = TypeVar("_Item", _Pending, _Frame)
 
 
 class EventWriter:
@@ -146,15 +149,7 @@ class EventWriter:
             self._condition.wait_for(lambda: self._waiting or self._stopping)
             if not self._waiting:
                 return None
-            taken: list[_Pending] = []
-            count = 0
-            while self._waiting and (
-                not taken or count + len(self._waiting[0].rows) <= self._max_batch
-            ):
-                item = self._waiting.popleft()
-                taken.append(item)
-                count += len(item.rows)
-            return taken
+            return _take_up_to(self._waiting, self._max_batch)
 
     def _journal_run(self) -> None:
         try:
@@ -201,15 +196,7 @@ class EventWriter:
                 )
             if not self._journaled:
                 return None if not self._journaling else []
-            taken: list[_Frame] = []
-            count = 0
-            while self._journaled and (
-                not taken or count + self._journaled[0].rows.num_rows <= self._max_batch
-            ):
-                frame = self._journaled.popleft()
-                taken.append(frame)
-                count += frame.rows.num_rows
-            return taken
+            return _take_up_to(self._journaled, self._max_batch)
 
     def _load_run(self) -> None:
         while (taken := self._take_frames()) is not None:
@@ -259,6 +246,18 @@ class EventWriter:
             log.exception("folding profile counts failed")
 
 
+def _take_up_to(queue: deque[_Item], limit: int) -> list[_Item]:
+    """The items at the head of `queue`, taken off it, up to `limit` rows in all (at least one
+    item, however many rows it has)."""
+    taken: list[_Item] = []
+    count = 0
+    while queue and (not taken or count + len(queue[0].rows) <= limit):
+        item = queue.popleft()
+        taken.append(item)
+        count += len(item.rows)
+    return taken
+
+
 def _failure(ongoing: Failure | None, exc: Exception) -> Failure:
     """The failure record after `exc`: since when it has been failing, and the latest reason."""
     return Failure(ongoing.since if ongoing else utcnow(), str(exc) or type(exc).__name__)
@@ -275,8 +274,8 @@ def _fail(future: asyncio.Future[None], exc: BaseException) -> None:
 
 
 def register_writer_metrics(registry: CollectorRegistry, writer: Callable[[], EventWriter]) -> None:
-    """Gauges of the writer's backlog and of how long loads have been failing, read from the
-    running writer (`writer()`) at each scrape."""
+    """Gauges of the writer's backlog and of how long loads and journal writes have been
+    failing, read from the running writer (`writer()`) at each scrape."""
     Gauge(
         "waypost_ingest_waiting_events",
         "Events acknowledged or being journaled and not yet loaded into the event store.",
