@@ -201,4 +201,3 @@ def test_an_append_answers_for_each_row_in_order(tmp_path: Path) -> None:
     store.close()
     assert result.stored.to_pylist() == [True, False, True, False, True]
     assert (result.stored_count, result.duplicate_count) == (3, 2)
-    assert result.stored_between(1, 4) == 1

@@ -35,10 +35,6 @@ class AppendResult:
         """How many of the rows were skipped as already stored."""
         return len(self.stored) - int(self.stored.true_count)
 
-    def stored_between(self, start: int, stop: int) -> int:
-        """How many of the rows at positions start … stop - 1 were written."""
-        return int(self.stored[start:stop].true_count)
-
 
 @dataclass(frozen=True)
 class EventCount:
