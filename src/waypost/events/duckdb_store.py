@@ -43,9 +43,9 @@ from waypost.events.store import (
     PersonProfile,
 )
 
+log = logging.getLogger("waypost.events")
 # Message ids are remembered at least this long, so client retries are stored once (the promise
 # is 7 days; a day more absorbs clock differences between senders).
-log = logging.getLogger("waypost.events")
 DEDUPE_WINDOW = timedelta(days=8)
 
 SEEN_DDL = """
@@ -386,11 +386,8 @@ class DuckDBEventStore:
             cursor = self._append_cursor
             try:
                 person_id = self._person_id(cursor, app_id, any_id)
-            except duckdb.Error as exc:
-                raise EventStoreError(f"could not erase {any_id!r} in {self.path}: {exc}") from None
-            if person_id is None:
-                return None
-            try:
+                if person_id is None:
+                    return None
                 cursor.execute("BEGIN TRANSACTION")
                 ids = [
                     row[0]
