@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 
 import pytest
 from fastapi.testclient import TestClient
 
+from waypost.app import create_app
 from waypost.logs import JsonFormatter
+from waypost.settings import Settings
 
 
 def test_healthz_answers_ok(client: TestClient) -> None:
@@ -127,3 +130,14 @@ def test_access_log_lines_are_json_with_the_request_id(
     assert line["message"] == "GET /healthz 200"
     assert line["status"] == 200 and line["route"] == "/healthz"
     assert line["request_id"] == "trace-7"
+
+
+def test_startup_objects_are_kept_out_of_full_collections_while_serving(
+    settings: Settings,
+) -> None:
+    gc.unfreeze()
+    with TestClient(create_app(settings)) as serving:
+        frozen = gc.get_freeze_count()
+        assert serving.get("/healthz").status_code == 200
+    assert frozen > 10_000  # the modules, routes and stores set up at startup
+    assert gc.get_freeze_count() == 0  # stopped: nothing is held back from collection
