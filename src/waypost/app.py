@@ -17,7 +17,7 @@ from waypost.insights.api import router as insights_router
 from waypost.logs import stamp_request_ids
 from waypost.settings import Settings
 from waypost.tenancy.api import router as tenancy_router
-from waypost.tracking.api import router as tracking_router
+from waypost.tracking.api import routes as tracking_routes
 from waypost.tracking.auth import WriteKeys
 from waypost.tracking.data_api import router as data_router
 from waypost.tracking.writer import EventWriter, register_writer_metrics
@@ -63,6 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url="/api/v1/docs",
         redoc_url=None,
         lifespan=lifespan,
+        routes=tracking_routes,  # matched first: nearly every request is one of them
     )
     stamp_request_ids()
     app.state.settings = settings
@@ -72,7 +73,6 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(system_router)
     app.include_router(tenancy_router)
-    app.include_router(tracking_router)
     app.include_router(data_router)
     app.include_router(insights_router)
     app.include_router(console_router)

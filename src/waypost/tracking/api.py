@@ -3,12 +3,13 @@ capture endpoints (/batch/, /capture/, /e/), sharing write keys, validation and 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 
 from waypost.db.base import utcnow
 from waypost.errors import InvalidInput, Unauthorized, WaypostError
@@ -18,7 +19,6 @@ from waypost.tracking.messages import Message, parse_time, validate_message
 from waypost.tracking.posthog import read_body, read_capture, validate_event
 from waypost.tracking.rows import to_row
 
-router = APIRouter(tags=["tracking"])
 SINGLE_TYPES = ("track", "identify", "page", "screen", "group", "alias")
 # PostHog's clients post to these with a trailing slash; both spellings are served directly,
 # because a redirect loses the events (requests turns a redirected POST into a GET).
@@ -133,13 +133,12 @@ async def _ingest(request: Request, implied_type: str | None) -> JSONResponse:
     return _answer(status, answer)
 
 
-@router.post("/v1/batch")
 async def batch(request: Request) -> JSONResponse:
     """Up to 500 KB of messages; good ones are stored even when others are rejected."""
     return await _ingest(request, None)
 
 
-def _single(kind: str):  # type: ignore[no-untyped-def]
+def _single(kind: str) -> Callable[[Request], Awaitable[JSONResponse]]:
     async def endpoint(request: Request) -> JSONResponse:
         return await _ingest(request, kind)
 
@@ -148,13 +147,8 @@ def _single(kind: str):  # type: ignore[no-untyped-def]
     return endpoint
 
 
-for _kind in SINGLE_TYPES:
-    router.add_api_route(f"/v1/{_kind}", _single(_kind), methods=["POST"])
-
-
-@router.options("/v1/{path:path}", include_in_schema=False)
-def preflight(path: str) -> Response:
-    """CORS preflight for browsers sending events from any origin."""
+async def preflight(request: Request) -> Response:
+    """CORS preflight for browsers (analytics.js, posthog-js) sending events from any origin."""
     return Response(status_code=204, headers=CORS_HEADERS)
 
 
@@ -189,14 +183,18 @@ async def capture(request: Request) -> JSONResponse:
     return _answer(status, answer)
 
 
-def capture_preflight() -> Response:
-    """CORS preflight for posthog-js sending events from any origin."""
-    return Response(status_code=204, headers=CORS_HEADERS)
-
-
-for _path in POSTHOG_PATHS:
-    for _spelling in (_path, _path + "/"):
-        router.add_api_route(_spelling, capture, methods=["POST"])
-        router.add_api_route(
-            _spelling, capture_preflight, methods=["OPTIONS"], include_in_schema=False
-        )
+# The app serves these ahead of the admin API, as plain Starlette routes: the endpoints read the
+# request as it comes and need none of FastAPI's parameter handling, which cost more than the
+# endpoint itself for a one-event request (browsers send one event per request). They are not
+# in the admin API's OpenAPI document; docs/tracking.md describes them.
+routes: list[BaseRoute] = [
+    Route("/v1/batch", batch, methods=["POST"]),
+    *(Route(f"/v1/{kind}", _single(kind), methods=["POST"]) for kind in SINGLE_TYPES),
+    Route("/v1/{path:path}", preflight, methods=["OPTIONS"]),
+    *(
+        Route(spelling, endpoint, methods=[method])
+        for path in POSTHOG_PATHS
+        for spelling in (path, path + "/")
+        for method, endpoint in (("POST", capture), ("OPTIONS", preflight))
+    ),
+]
