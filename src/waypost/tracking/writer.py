@@ -183,15 +183,13 @@ class EventWriter:
                     f"events cannot be written to disk now ({exc.strerror or exc}); retry shortly",
                     retry_after=5,
                 )
-            for item in taken:
-                item.loop.call_soon_threadsafe(_fail, item.future, answer)
+            _settle(taken, answer)
             return
         self._journal_failure = None
         with self._condition:
             self._journaled.append(_Frame(seq, table))
             self._condition.notify_all()
-        for item in taken:
-            item.loop.call_soon_threadsafe(_succeed, item.future)
+        _settle(taken, None)
 
     # ------------------------------------------------------------ the load thread
 
@@ -272,14 +270,24 @@ def _failure(ongoing: Failure | None, exc: Exception) -> Failure:
     return Failure(ongoing.since if ongoing else utcnow(), str(exc) or type(exc).__name__)
 
 
-def _succeed(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
+def _settle(taken: list[_Pending], error: BaseException | None) -> None:
+    """Answer the requests: one call into each event loop for all of its requests, since each
+    call wakes that loop's thread and takes the interpreter lock from whatever runs."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for item in taken:
+        by_loop.setdefault(item.loop, []).append(item.future)
+    for loop, futures in by_loop.items():
+        loop.call_soon_threadsafe(_settle_futures, futures, error)
 
 
-def _fail(future: asyncio.Future[None], exc: BaseException) -> None:
-    if not future.done():
-        future.set_exception(exc)
+def _settle_futures(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for future in futures:
+        if future.done():  # the request was cancelled (its client went away)
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 def register_writer_metrics(registry: CollectorRegistry, writer: Callable[[], EventWriter]) -> None:
