@@ -221,8 +221,8 @@ def validate_message(
     """
     if not isinstance(raw, dict):
         raise InvalidInput(f"each message must be a JSON object, not {type(raw).__name__}")
-    unknown = sorted(set(raw) - KNOWN_KEYS)
-    if unknown:
+    if not KNOWN_KEYS.issuperset(raw):
+        unknown = sorted(set(raw) - KNOWN_KEYS)
         raise InvalidInput(
             f"unknown key {unknown[0]!r}; custom data belongs in properties, traits or context",
             field=unknown[0],
