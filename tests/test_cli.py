@@ -129,6 +129,33 @@ def test_persons_show_and_delete_erase_a_person_and_their_events(settings: Setti
     assert _run(settings, "persons", "show", "u2", "--app", app)["events"] == {"Viewed": 1}
 
 
+def test_events_compact_after_an_erasure_leaves_no_trace_of_the_person_on_disk(
+    settings: Settings,
+) -> None:
+    created = _run(settings, "apps", "create", "Shop")
+    batch = [
+        {"type": "identify", "userId": "u1", "traits": {"email": "erase-me@example.jp"}},
+        {"type": "track", "event": "Viewed", "userId": "u2"},
+    ]
+    with TestClient(create_app(settings)) as client:
+        sent = client.post("/v1/batch", json={"batch": batch, "writeKey": created["write_key"]})
+        assert sent.status_code == 200
+    _run(settings, "persons", "delete", "u1", "--app", created["app_id"])
+
+    done = _run(settings, "events", "compact")
+
+    assert done["path"] == str(settings.events_path) and done["bytes_after"] > 0
+    assert b"erase-me@example.jp" not in settings.events_path.read_bytes()
+    assert _run(settings, "persons", "show", "u2", "--app", created["app_id"])["events"] == {
+        "Viewed": 1
+    }
+
+
+def test_events_compact_without_an_event_store_says_so(tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["events", "compact", "--data-dir", str(tmp_path / "none")])
+    assert result.exit_code == 2 and "there is no event store at" in result.output
+
+
 def test_persons_delete_beside_a_running_server_points_to_the_api(settings: Settings) -> None:
     created = _run(settings, "apps", "create", "Shop")
     env = {**os.environ, "WAYPOST_DATABASE_URL": settings.metadata_url}

@@ -8,6 +8,7 @@ import secrets
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from waypost.db import DatabaseError, check_database, create_engine_for, session_factory, upgrade
 from waypost.errors import InvalidInput, WaypostError
 from waypost.events import DuckDBEventStore, EventStoreError, open_event_store
+from waypost.events.duckdb_store import compact
 from waypost.insights import read_query, run_query
 from waypost.insights.actions import action_steps
 from waypost.insights.dropoff import DropOffResult, dropoff_csv
@@ -50,6 +52,8 @@ app.add_typer(persons_cli, name="persons")
 app.add_typer(insights_cli, name="insights")
 import_cli = typer.Typer(help="Backfill data from files.", no_args_is_help=True)
 app.add_typer(import_cli, name="import")
+events_cli = typer.Typer(help="Maintain the event store.", no_args_is_help=True)
+app.add_typer(events_cli, name="events")
 
 DataDir = Annotated[
     Path | None,
@@ -392,6 +396,24 @@ def persons_delete(
         },
         as_json,
     )
+
+
+@events_cli.command("compact")
+def events_compact(
+    as_json: AsJson = False, data_dir: DataDir = None, config: ConfigFile = None
+) -> None:
+    """Rewrite the event store so that nothing deleted stays on disk (finishes erasures).
+
+    An erasure removes a person's rows at once, but the database file keeps their bytes in
+    freed blocks until this runs. Stop the server first: it needs the file to itself."""
+    settings = _settings(config, data_dir=data_dir)
+    if not settings.events_path.exists():
+        raise _fail(f"there is no event store at {settings.events_path}")
+    try:
+        done = compact(settings.events_path)
+    except EventStoreError as exc:
+        raise _fail(str(exc)) from None
+    _print({"path": str(settings.events_path), **asdict(done)}, as_json)
 
 
 @insights_cli.command("query")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -516,3 +518,65 @@ def _conformed(rows: pa.Table) -> pa.Table:
         for field in EVENTS_ARROW_SCHEMA
     ]
     return pa.Table.from_arrays(columns, schema=EVENTS_ARROW_SCHEMA)
+
+
+@dataclass(frozen=True)
+class Compaction:
+    """The event store's file size before and after `compact`."""
+
+    bytes_before: int
+    bytes_after: int
+
+
+def compact(path: Path) -> Compaction:
+    """Rewrite the event store at `path` into a fresh file holding only what it holds now.
+
+    Deleting rows (an erasure, the dedupe window's pruning) only marks DuckDB's blocks free; the
+    bytes stay in the file until the blocks are reused. The rewritten file has none of them, so
+    an erased person's events, ids and traits are gone from the disk too. The store needs the
+    file to itself (a running server holds it, and so would a store open in this process);
+    journaled events not yet loaded stay in the
+    journal, and the journal position is copied with everything else. A failure leaves the old
+    file as it was.
+    """
+    fresh = path.with_name(path.name + ".compacting")
+    for leftover in (fresh, _wal(fresh)):  # from a compaction that was cut off
+        leftover.unlink(missing_ok=True)
+    before = path.stat().st_size
+    try:
+        connection = duckdb.connect(str(path))
+    except duckdb.IOException as exc:
+        raise EventStoreError(
+            f"cannot open the event store {path}: {exc}. Stop the server that uses it first."
+        ) from None
+    try:
+        name = str(connection.execute("SELECT current_database()").fetchone()[0])  # type: ignore[index]
+        connection.execute(f"ATTACH '{_quoted(fresh)}' AS compacted")
+        connection.execute(f'COPY FROM DATABASE "{name}" TO compacted')
+        connection.execute("DETACH compacted")
+    except duckdb.Error as exc:
+        fresh.unlink(missing_ok=True)
+        raise EventStoreError(f"could not compact {path}: {exc}") from None
+    finally:
+        connection.close()
+    if _wal(path).exists() or _wal(fresh).exists():
+        # Closing checkpoints both; a log left beside the new file would be replayed into it.
+        fresh.unlink(missing_ok=True)
+        raise EventStoreError(f"could not compact {path}: its write-ahead log was not folded in")
+    with fresh.open("rb") as file:
+        os.fsync(file.fileno())
+    os.replace(fresh, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself survives a crash
+    finally:
+        os.close(directory)
+    return Compaction(before, path.stat().st_size)
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
