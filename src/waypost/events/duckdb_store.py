@@ -534,10 +534,9 @@ def compact(path: Path) -> Compaction:
     Deleting rows (an erasure, the dedupe window's pruning) only marks DuckDB's blocks free; the
     bytes stay in the file until the blocks are reused. The rewritten file has none of them, so
     an erased person's events, ids and traits are gone from the disk too. The store needs the
-    file to itself (a running server holds it, and so would a store open in this process);
-    journaled events not yet loaded stay in the
-    journal, and the journal position is copied with everything else. A failure leaves the old
-    file as it was.
+    file to itself (a running server holds it, and so would a store open in this process).
+    Journaled events not yet loaded stay in the journal, and the journal position is copied
+    with everything else. A failure leaves the old file as it was.
     """
     fresh = path.with_name(path.name + ".compacting")
     for leftover in (fresh, _wal(fresh)):  # from a compaction that was cut off
