@@ -67,9 +67,12 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Lowest level of log records written."
     )
-    log_format: Literal["json", "text"] = Field(
-        "json",
-        description="`json`: one JSON object per line (for log shippers); `text`: for humans.",
+    log_format: Literal["auto", "text", "json"] = Field(
+        "auto",
+        description=(
+            "`text`: readable lines for people; `json`: one JSON object per line (for log "
+            "shippers); `auto`: text when standard error is a terminal, JSON otherwise."
+        ),
     )
     key_grace_seconds: int = Field(
         86_400,
