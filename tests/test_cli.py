@@ -169,6 +169,49 @@ def test_persons_delete_beside_a_running_server_points_to_the_api(settings: Sett
     assert "DELETE /api/v1/persons/{id}" in result.stderr
 
 
+def test_persons_show_beside_a_running_server_points_to_the_read_api(settings: Settings) -> None:
+    created = _run(settings, "apps", "create", "Shop")
+    env = {**os.environ, "WAYPOST_DATABASE_URL": settings.metadata_url}
+    with TestClient(create_app(settings)):
+        result = subprocess.run(
+            [sys.executable, "-m", "waypost", "persons", "show", "u1", "--app",
+             created["app_id"], "--data-dir", str(settings.data_dir)],
+            env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert result.returncode == 2
+    assert "GET /api/v1/persons/{id}" in result.stderr and "DELETE" not in result.stderr
+
+
+def _serve_bootstrap(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> str:
+    """`waypost serve --bootstrap` up to the moment the server would start listening."""
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: None)
+    monkeypatch.setattr("waypost.logs.configure_logging", lambda *args, **kwargs: None)
+    result = runner.invoke(
+        cli,
+        ["serve", "--bootstrap", "--data-dir", str(settings.data_dir)],
+        env={"WAYPOST_DATABASE_URL": settings.metadata_url},
+    )
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_first_start_prints_the_login_and_ids_and_later_starts_only_where_they_are_kept(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _serve_bootstrap(settings, monkeypatch)
+    notes = settings.data_dir / "first-run.txt"
+    fields = dict(line.split(":", 1) for line in notes.read_text().splitlines())
+    password, workspace = fields["Password"].strip(), fields["Workspace id"].strip()
+    assert password in first and workspace in first and fields["Secret key"].strip() in first
+    assert str(notes) in first
+
+    later = _serve_bootstrap(settings, monkeypatch)
+    assert password not in later and "Secret key" not in later
+    assert str(notes) in later and "/console/" in later
+    listed = _run(settings, "apps", "list")
+    assert [a["workspace_id"] for a in listed] == [workspace]
+
+
 def test_unknown_app_is_reported_by_name(settings: Settings) -> None:
     result = runner.invoke(
         cli,

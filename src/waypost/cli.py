@@ -160,8 +160,10 @@ FIRST_RUN_FILE = "first-run.txt"
 
 
 def _bootstrap(settings: Settings) -> None:
-    """Create an owner, a workspace and an app when there are no users; print how to sign in."""
+    """On an install without users, create an owner, a workspace and an app and print how to sign
+    in, password included; later starts print only where those first-run notes are kept."""
     notes = settings.data_dir / FIRST_RUN_FILE
+    created = ""
     with _metadata(settings) as session:
         has_users = bool(session.scalar(select(func.count()).select_from(User)))
         if not has_users:
@@ -170,20 +172,29 @@ def _bootstrap(settings: Settings) -> None:
             workspace = create_workspace(session, "Demo")
             add_member(session, workspace.id, user.id, Role.OWNER)
             new = create_app(session, workspace.id, "Demo app")
+            created = (
+                f"Console:       {settings.base_url}/console/\n"
+                f"Email:         {user.email}\n"
+                f"Password:      {password}\n"
+                f"Workspace id:  {workspace.id}\n"
+                f"App id:        {new.app_id}\n"
+                f"Write key:     {new.write_key}\n"
+                f"Secret key:    {new.secret_key}\n"
+            )
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(notes, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as handle:
-                handle.write(
-                    f"Console:     {settings.base_url}/console/\n"
-                    f"Email:       {user.email}\n"
-                    f"Password:    {password}\n"
-                    f"App id:      {new.app_id}\n"
-                    f"Write key:   {new.write_key}\n"
-                    f"Secret key:  {new.secret_key}\n"
-                )
-    if notes.exists():
-        typer.echo(f"\nWaypost first-run credentials (kept in {notes}):\n")
-        typer.echo(notes.read_text())
+                handle.write(created)
+    if created:
+        rule = "=" * 72
+        typer.echo(f"\n{typer.style(rule, bold=True)}")
+        typer.echo(typer.style("Waypost's first run: sign in to the console with", bold=True))
+        typer.echo(f"\n{created}")
+        typer.echo(f"Shown once. Kept in {notes}, readable only by you; delete it once noted.")
+        typer.echo(f"{typer.style(rule, bold=True)}\n")
+    else:
+        where = f" (first-run login and keys: {notes})" if notes.exists() else ""
+        typer.echo(f"Console: {settings.base_url}/console/{where}")
 
 
 @app.command()
@@ -352,7 +363,7 @@ def persons_show(
 ) -> None:
     """A person's ids, traits, account and event counts."""
     settings = _settings(config, data_dir=data_dir)
-    with _event_store(settings, app_id) as store:
+    with _event_store(settings, app_id, api="GET /api/v1/persons/{id}") as store:
         profile = store.find_person(app_id, person)
     if profile is None:
         raise _fail(f"no person has the id {person!r} in app {app_id}")
