@@ -46,9 +46,10 @@ format: $(DEV)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-## Regenerate docs/configuration.md from the settings model
+## Regenerate the generated pages: docs/configuration.md (settings) and docs/cli.md (commands)
 docs: $(RUNTIME)
 	$(BIN)/waypost config reference > docs/configuration.md
+	$(BIN)/python scripts/cli_reference.py > docs/cli.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/node/node_modules
