@@ -4,6 +4,7 @@ and statements of status agree with the performance page."""
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -29,3 +30,48 @@ def test_cli_reference_names_every_command_and_the_default_key_kind() -> None:
         assert f"## `waypost {command}`" in page
     rotate = page.split("## `waypost keys rotate`")[1].split("## ")[0]
     assert "[default: secret]" in rotate
+
+
+# Where a code is given in src/: a `code=`/`code =` keyword or attribute, a `"code":` key, the
+# third argument of an import Rejection, an HTTP status's code in the web layer's table, the
+# fallback for statuses without one, and the code given to error_response or error_body.
+_CODE_PATTERNS = [
+    re.compile(r'\bcode\s*=\s*"([a-z_]+)"'),
+    re.compile(r'"code":\s*"([a-z_]+)"'),
+    re.compile(r'\bRejection\([^,()]+,[^,()]+,\s*"([a-z_]+)"'),
+    re.compile(r'^\s+\d{3}: "([a-z_]+)",$', re.MULTILINE),
+    re.compile(r'_HTTP_CODES\.get\([^,]+,\s*"([a-z_]+)"\)'),
+    re.compile(r'\berror_response\(\s*\d{3},\s*"([a-z_]+)"'),
+    re.compile(r'\berror_body\(\s*"([a-z_]+)"'),
+]
+
+
+def _codes_in_source() -> set[str]:
+    found: set[str] = set()
+    for path in (ROOT / "src" / "waypost").rglob("*.py"):
+        text = path.read_text()
+        for pattern in _CODE_PATTERNS:
+            found.update(pattern.findall(text))
+    return found
+
+
+def _codes_in_catalogue() -> set[str]:
+    page = (ROOT / "docs" / "errors.md").read_text()
+    return set(re.findall(r"^\| `([a-z_]+)` \|", page, re.MULTILINE))
+
+
+def test_the_code_scan_finds_codes_of_every_kind() -> None:
+    # The scan itself must keep working: one code from each way of giving one.
+    assert {"invalid", "overloaded", "missing_time", "method_not_allowed", "error", "internal"} <= (
+        _codes_in_source()
+    )
+
+
+def test_every_error_code_in_the_source_is_in_the_catalogue() -> None:
+    missing = _codes_in_source() - _codes_in_catalogue()
+    assert not missing, f"document these error codes in docs/errors.md: {sorted(missing)}"
+
+
+def test_the_catalogue_lists_no_code_the_source_no_longer_gives() -> None:
+    stale = _codes_in_catalogue() - _codes_in_source()
+    assert not stale, f"docs/errors.md lists codes nothing gives any more: {sorted(stale)}"
