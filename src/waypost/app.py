@@ -13,6 +13,7 @@ from waypost.console.routes import router as console_router
 from waypost.console.routes import static_files
 from waypost.db import check_database, create_engine_for, session_factory, upgrade
 from waypost.events import open_event_store
+from waypost.events.ingest import register_ingest_metrics
 from waypost.insights.api import router as insights_router
 from waypost.logs import stamp_request_ids
 from waypost.settings import Settings
@@ -20,9 +21,9 @@ from waypost.tenancy.api import router as tenancy_router
 from waypost.tracking.api import routes as tracking_routes
 from waypost.tracking.auth import WriteKeys
 from waypost.tracking.data_api import router as data_router
-from waypost.tracking.writer import EventWriter, register_writer_metrics
 from waypost.web.errors import install_error_handlers
 from waypost.web.observability import HttpMetrics, ObservabilityMiddleware
+from waypost.web.openapi import install_openapi
 from waypost.web.system import router as system_router
 
 
@@ -35,12 +36,10 @@ def create_app(settings: Settings) -> FastAPI:
         check_database(engine)
         upgrade(engine)
         events = open_event_store(settings)
-        writer = EventWriter(events, max_waiting_rows=settings.max_waiting_events)
-        writer.start()
+        events.start()
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         app.state.events = events
-        app.state.writer = writer
         app.state.write_keys = WriteKeys(app.state.sessions)
         # What exists now (modules, routes, settings) lives as long as the process. Freezing it
         # keeps the collector from walking it again each time request garbage triggers a full
@@ -51,7 +50,6 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             gc.unfreeze()  # the process may go on (tests, embedding); let it all be collected
-            writer.stop()
             events.close()
             engine.dispose()
 
@@ -73,8 +71,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.signing_secret = settings.signing_secret()
     app.state.metrics = HttpMetrics()
-    register_writer_metrics(app.state.metrics.registry, lambda: app.state.writer)
+    register_ingest_metrics(app.state.metrics.registry, lambda: app.state.events)
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(system_router)
     app.include_router(tenancy_router)
     app.include_router(data_router)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from waypost.db import DatabaseError, check_database, create_engine_for, session_factory, upgrade
 from waypost.errors import InvalidInput, WaypostError
-from waypost.events import DuckDBEventStore, EventStoreError, open_event_store
+from waypost.events import EventStore, EventStoreError, open_event_store
 from waypost.events.duckdb_store import compact
 from waypost.insights import read_query, run_query
 from waypost.insights.actions import action_steps
@@ -330,7 +330,7 @@ def keys_revoke(
 @contextmanager
 def _event_store(
     settings: Settings, app_id: str, api: str = "DELETE /api/v1/persons/{id}"
-) -> Iterator[DuckDBEventStore]:
+) -> Iterator[EventStore]:
     """The event store for a command that reads or changes events, after checking the app."""
     with _metadata(settings) as session:
         get_app(session, app_id)

@@ -1,4 +1,4 @@
-"""How the writer's load thread moves journaled events into the event store: a trickle of small
+"""How the store's load thread moves journaled events into the event store: a trickle of small
 requests is gathered into fewer loads, and everything acknowledged is loaded."""
 
 from __future__ import annotations
@@ -11,39 +11,38 @@ from typing import Any
 
 from tests.events.messages import table, track
 from waypost.events import DuckDBEventStore
-from waypost.tracking.writer import GATHER_SECONDS, EventWriter
+from waypost.events.ingest import GATHER_SECONDS
 
 REQUESTS = 60
 
 
 def test_a_trickle_of_one_event_requests_is_gathered_into_fewer_loads(tmp_path: Path) -> None:
     store = DuckDBEventStore(tmp_path / "events.duckdb")
-    writer = EventWriter(store)
     loads: list[tuple[float, float, int]] = []  # started, ended, rows
-    plain_append = store.append
+    plain_load = store.load
 
-    def timed_append(rows: Any, now: Any = None, journal_seq: Any = None) -> Any:
+    def timed_load(rows: Any, journal_seq: int) -> None:
         started = time.monotonic()
-        result = plain_append(rows, now, journal_seq)
+        plain_load(rows, journal_seq)
         loads.append((started, time.monotonic(), rows.num_rows))
-        return result
 
     async def trickle() -> None:  # one event per request, as browsers send them
         for n in range(REQUESTS):
-            await writer.write(table(track("Viewed", 1, userId=f"u{n}")).to_pylist())
+            await store.ingest(table(track("Viewed", 1, userId=f"u{n}")).to_pylist())
             await asyncio.sleep(0.005)
 
-    store.append = timed_append  # type: ignore[method-assign]
-    writer.start()
+    store.load = timed_load  # type: ignore[method-assign]
+    store.start()
     try:
         asyncio.run(trickle())
         stopping = time.monotonic()
     finally:
-        writer.stop()
-    try:
-        stored = store.cursor().execute("SELECT count(*) FROM events").fetchone()
-    finally:
         store.close()
+    reopened = DuckDBEventStore(tmp_path / "events.duckdb")
+    try:
+        stored = reopened.cursor().execute("SELECT count(*) FROM events").fetchone()
+    finally:
+        reopened.close()
 
     assert stored == (REQUESTS,)
     assert sum(rows for _, _, rows in loads) == REQUESTS

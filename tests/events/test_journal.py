@@ -118,12 +118,12 @@ def test_opening_the_store_loads_frames_it_had_not_taken_in_exactly_once(tmp_pat
     path = tmp_path / "events.duckdb"
     store = DuckDBEventStore(path)
     loaded = table(track("A", 1, userId="u1"), track("A", 2, userId="u2"))
-    store.append(loaded, journal_seq=store.journal.append(loaded))
+    store.load(loaded, store._journal.append(loaded))
     # Acknowledged, then the process died before the load: only the journal has these.
-    store.journal.append(table(track("B", 3, userId="u1")))
-    store.journal.append(table(track("C", 4, userId="u3"), track("C", 5, userId="u4")))
+    store._journal.append(table(track("B", 3, userId="u1")))
+    store._journal.append(table(track("C", 4, userId="u3"), track("C", 5, userId="u4")))
     store._connection.close()  # no fold, no orderly close: as after kill -9
-    store.journal.close()
+    store._journal.close()
 
     reopened = DuckDBEventStore(path)
     assert (_count(reopened), reopened.loaded_seq) == (5, 3)
@@ -137,11 +137,11 @@ def test_opening_the_store_loads_frames_it_had_not_taken_in_exactly_once(tmp_pat
 def test_a_read_waits_until_acknowledged_frames_are_loaded(tmp_path: Path) -> None:
     store = DuckDBEventStore(tmp_path / "events.duckdb")
     rows = table(track("A", 1, userId="u1"))
-    seq = store.journal.append(rows)  # acknowledged; the load comes a moment later
+    seq = store._journal.append(rows)  # acknowledged; the load comes a moment later
 
     def load_late() -> None:
         time.sleep(0.3)
-        store.append(rows, journal_seq=seq)
+        store.load(rows, seq)
 
     loader = threading.Thread(target=load_late)
     loader.start()
@@ -155,14 +155,14 @@ def test_a_read_waits_until_acknowledged_frames_are_loaded(tmp_path: Path) -> No
 def test_erasing_a_person_deletes_their_events_from_the_journal_too(tmp_path: Path) -> None:
     store = DuckDBEventStore(tmp_path / "events.duckdb")
     rows = table(track("Viewed", 1, userId="u1", properties={"email": "gone@example.jp"}))
-    store.append(rows, journal_seq=store.journal.append(rows))
+    store.load(rows, store._journal.append(rows))
 
     assert store.erase_person("app1", "u1") is not None
 
-    leftovers = [p.read_bytes() for p in store.journal.directory.iterdir()]
+    leftovers = [p.read_bytes() for p in store._journal.directory.iterdir()]
     assert not any(b"gone@example.jp" in data for data in leftovers)
     later = table(track("Viewed", 2, userId="u2"))
-    store.append(later, journal_seq=store.journal.append(later))
+    store.load(later, store._journal.append(later))
     store.close()
     reopened = DuckDBEventStore(tmp_path / "events.duckdb")
     assert _count(reopened) == 1, "what came after the erasure is kept"

@@ -23,7 +23,6 @@ from waypost.app import create_app
 from waypost.events import DuckDBEventStore
 from waypost.events.duckdb_store import READ_WAIT_SECONDS
 from waypost.settings import Settings
-from waypost.tracking.writer import EventWriter
 
 
 def _until(check: Callable[[], bool], seconds: float = 10.0) -> None:
@@ -135,34 +134,34 @@ def test_a_journal_that_cannot_be_written_refuses_requests_and_stores_none_of_th
         assert sorted(e["message_id"] for e in events) == ["kept-0", "kept-1", "kept-2"]
 
 
-def test_a_load_failing_as_the_writer_stops_leaves_it_and_all_after_it_to_the_next_start(
+def test_a_load_failing_as_the_store_stops_leaves_it_and_all_after_it_to_the_next_start(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "events.duckdb"
     store = DuckDBEventStore(path)
-    writer = EventWriter(store)
     first = table(track("A", 1, userId="u1")).to_pylist()
     second = table(track("B", 2, userId="u2")).to_pylist()
-    working_append = store.append
+    working_load = store.load
     stopping: list[threading.Thread] = []
 
-    def append_failing_once(rows: Any, now: Any = None, journal_seq: Any = None) -> Any:
+    def load_failing_once(rows: Any, journal_seq: int) -> None:
         if stopping:
-            return working_append(rows, now, journal_seq)
+            working_load(rows, journal_seq)
+            return
         # While this load runs, a second request is acknowledged and the server begins to stop;
         # then the load fails (the disk stumbled once).
-        asyncio.run(writer.write(second))
-        stopping.append(threading.Thread(target=writer.stop))
+        asyncio.run(store.ingest(second))
+        stopping.append(threading.Thread(target=store._ingestion.stop))
         stopping[0].start()
-        _until(lambda: writer._stopping)
+        _until(lambda: store._ingestion._stopping)
         raise OSError(5, "Input/output error")
 
-    store.append = append_failing_once  # type: ignore[method-assign]
-    writer.start()
-    asyncio.run(writer.write(first))
+    store.load = load_failing_once  # type: ignore[method-assign]
+    store.start()
+    asyncio.run(store.ingest(first))
     _until(lambda: bool(stopping))
     stopping[0].join()
-    store.append = working_append  # type: ignore[method-assign]
+    store.load = working_load  # type: ignore[method-assign]
     store.close()
 
     reopened = DuckDBEventStore(path)

@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +27,7 @@ from waypost.events.duckdb_identity import (
     fold_activity,
     update_traits,
 )
+from waypost.events.ingest import Ingestion
 from waypost.events.journal import Journal
 from waypost.events.schema import (
     BACKFILL_PERSONS,
@@ -42,6 +43,7 @@ from waypost.events.store import (
     EventCount,
     EventFilter,
     EventStoreError,
+    IngestHealth,
     PersonProfile,
 )
 
@@ -77,9 +79,10 @@ CHECKPOINT_THRESHOLD = "256MB"
 
 
 class DuckDBEventStore:
-    """Events in one DuckDB file. DuckDB lets one process write it, so only the server opens it."""
+    """Events in one DuckDB file. DuckDB lets one process write it, so only the server opens it.
+    An `EventStore`; ingestion goes through a journal beside the file (`<name>.journal/`)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_waiting_rows: int = 200_000) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -122,24 +125,25 @@ class DuckDBEventStore:
         self._write_lock = threading.Lock()
         # Appends are serialised by the writer; one cursor of their own keeps them off readers.
         self._append_cursor = self._connection.cursor()
-        self.journal = Journal(path.with_suffix(".journal"), after=self._loaded_seq)
+        self._journal = Journal(path.with_suffix(".journal"), after=self._loaded_seq)
         try:
             self._replay_journal()
         except Exception as exc:
-            self.journal.close()
+            self._journal.close()
             self._connection.close()  # so that the file is free for whatever comes next
             raise EventStoreError(
                 f"events acknowledged before the last stop could not be loaded from the journal "
-                f"{self.journal.directory} into {path}: {exc}. Nothing is lost: they stay in the "
-                "journal and are loaded at the next start once the cause is fixed."
+                f"{self._journal.directory} into {path}: {exc}. Nothing is lost: they stay in "
+                "the journal and are loaded at the next start once the cause is fixed."
             ) from None
+        self._ingestion = Ingestion(self, self._journal, max_waiting_rows=max_waiting_rows)
 
     def _replay_journal(self) -> None:
         """Load the journal's frames the store has not recorded (acknowledged before a crash),
         then delete the segments it no longer needs."""
         tables: list[pa.Table] = []
         count, expected = 0, self._loaded_seq + 1
-        for seq, table in self.journal.frames_after(self._loaded_seq):
+        for seq, table in self._journal.frames_after(self._loaded_seq):
             if seq != expected:
                 log.warning(
                     "journal frames %d to %d are missing (damaged, or the journal was not "
@@ -151,11 +155,24 @@ class DuckDBEventStore:
             tables.append(_conformed(table))
             count += table.num_rows
             if count >= REPLAY_ROWS:
-                self.append(pa.concat_tables(tables), journal_seq=seq)
+                self.load(pa.concat_tables(tables), seq)
                 tables, count = [], 0
         if tables:
-            self.append(pa.concat_tables(tables), journal_seq=self.journal.last_seq)
-        self.journal.release_through(self._loaded_seq)
+            self.load(pa.concat_tables(tables), self._journal.last_seq)
+        self._journal.release_through(self._loaded_seq)
+
+    def start(self) -> None:
+        """Begin taking events through `ingest`: start the journal and load threads."""
+        self._ingestion.start()
+
+    async def ingest(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Return once the rows are synced to the journal; the load thread stores them soon
+        after (see `EventStore.ingest`)."""
+        await self._ingestion.ingest(rows)
+
+    def ingest_health(self) -> IngestHealth:
+        """Events acknowledged and not yet loaded, and what is failing."""
+        return self._ingestion.health()
 
     @property
     def loaded_seq(self) -> int:
@@ -166,7 +183,7 @@ class DuckDBEventStore:
         """Wait until every frame in the journal now has been loaded; False on timeout, and at
         once while loads are failing (readers then go ahead without the unloaded events, and
         the server's readiness check says why)."""
-        target = self.journal.last_seq
+        target = self._journal.last_seq
         with self._loaded:
             self._loaded.wait_for(lambda: self._loaded_seq >= target or self._load_failing, timeout)
             return self._loaded_seq >= target
@@ -191,24 +208,25 @@ class DuckDBEventStore:
         except duckdb.Error as exc:
             raise EventStoreError(f"event store {self.path} does not answer: {exc}") from None
 
-    def append(
-        self, rows: pa.Table, now: datetime | None = None, journal_seq: int | None = None
-    ) -> AppendResult:
+    def append(self, rows: pa.Table, now: datetime | None = None) -> AppendResult:
         """Store the rows in one transaction, skipping message ids already stored for the app,
         and bring identities, traits and accounts up to date in the same transaction. Profile
         counts land in a backlog in that transaction too; `fold_activity` adds them up later,
-        and readers count the backlog meanwhile. `journal_seq` is the last journal frame the
-        rows come from; the store records it in the same transaction."""
+        and readers count the backlog meanwhile."""
+        with self._write_lock:
+            return self._append(rows, now or datetime.now(UTC), None)
+
+    def load(self, rows: pa.Table, journal_seq: int) -> None:
+        """Append rows of journal frames up to `journal_seq`, recording that number in the
+        same transaction (the load thread's and the replay's way in); readers waiting for the
+        journal are woken, or told that loads fail."""
         try:
             with self._write_lock:
-                result = self._append(rows, now or datetime.now(UTC), journal_seq)
+                self._append(rows, datetime.now(UTC), journal_seq)
         except Exception:
-            if journal_seq is not None:
-                self._loaded_changed(failing=True)
+            self._loaded_changed(failing=True)
             raise
-        if journal_seq is not None:
-            self._loaded_changed(failing=False, seq=journal_seq)
-        return result
+        self._loaded_changed(failing=False, seq=journal_seq)
 
     def _loaded_changed(self, failing: bool, seq: int = 0) -> None:
         with self._loaded:
@@ -412,9 +430,9 @@ class DuckDBEventStore:
                 self._identities.forget(app_id, ids, person_id)
             # The journal still holds the loaded events in its open segment: start a new
             # segment so that every loaded one can be deleted now, not when it fills up.
-            self.journal.close()
+            self._journal.close()
             try:
-                self.journal.release_through(self._loaded_seq)
+                self._journal.release_through(self._loaded_seq)
             except OSError:  # the erasure is done; the load thread's next release retries
                 log.exception("deleting journal segments after an erasure failed")
         return Erasure(str(person_id), tuple(sorted(ids)), int(deleted[0]) if deleted else 0)
@@ -443,12 +461,14 @@ class DuckDBEventStore:
         return int(result[0]) if result else 0
 
     def close(self) -> None:
-        """Fold the profile backlog and close the file; further use raises EventStoreError."""
+        """Load what was acknowledged and stop ingesting, fold the profile backlog and close the
+        file; further use raises EventStoreError."""
+        self._ingestion.stop()
         with contextlib.suppress(EventStoreError):  # already closed, or the file failed
             self.fold_activity()
         self._append_cursor.close()
         self._connection.close()
-        self.journal.close()
+        self._journal.close()
 
 
 # A person's counts: those folded so far plus the backlog's.

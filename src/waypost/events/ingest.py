@@ -1,12 +1,12 @@
-"""Group commit into the journal, then large loads into the event store.
+"""How events get into a store: group commit into the journal, then large loads behind it.
 
-Each request hands its rows to the writer and waits. The journal thread takes everything
-waiting, writes it to the store's journal as one frame, syncs it to disk and only then answers
-every request, so an acknowledged event is always on disk. The load thread moves journal frames
-into the event store in large transactions, many requests at a time, and reads wait for it (see
-`DuckDBEventStore.wait_for_journal`), so what a 200 acknowledged is always visible. When too many
-rows wait to be journaled or loaded, new requests are told to come back later (429) rather than
-letting memory grow without bound.
+Each caller of `Ingestion.ingest` hands over its rows and waits. The journal thread takes
+everything waiting, writes it to the journal as one frame, syncs it to disk and only then
+answers every caller, so an acknowledged event is always on disk. The load thread moves journal
+frames into the store in large transactions, many requests at a time, and the store's reads wait
+for it, so what was acknowledged is always visible. When too many rows wait to be journaled or
+loaded, new callers are told to come back later (429) rather than letting memory grow without
+bound. A backend supplies the loading (`LoadTarget`); the journal and both threads are shared.
 """
 
 from __future__ import annotations
@@ -16,20 +16,24 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pyarrow as pa
 from prometheus_client import CollectorRegistry, Gauge
 
 from waypost.db.base import utcnow
 from waypost.errors import TooManyRequests, Unavailable
-from waypost.events import DuckDBEventStore
-from waypost.tracking.rows import to_table
+from waypost.events.journal import Journal
+from waypost.events.schema import to_table
+from waypost.events.store import IngestFailure, IngestHealth
 
-log = logging.getLogger("waypost.writer")
+if TYPE_CHECKING:
+    from waypost.events.store import EventStore
+
+log = logging.getLogger("waypost.ingest")
 PRUNE_EVERY_SECONDS = 3600.0
 # Profile counts are folded from the store's backlog when the writer is idle, and at least this
 # often under constant load (each fold is one statement per table, however long the backlog).
@@ -46,20 +50,25 @@ GATHER_ROWS = 5_000
 GATHER_SECONDS = 0.05
 
 
+class LoadTarget(Protocol):
+    """What a backend gives the load thread: loading journaled rows, and housekeeping."""
+
+    def load(self, rows: pa.Table, journal_seq: int) -> None:
+        """Store rows of journal frames up to `journal_seq` and record that number with them, in
+        one transaction, so a frame is loaded exactly once; raise when it fails."""
+
+    def fold_activity(self) -> None:
+        """Fold whatever the loads left for later (profile counts) while the thread is idle."""
+
+    def forget_old_message_ids(self, now: datetime) -> int:
+        """Drop remembered message ids older than the dedupe window."""
+
+
 @dataclass
 class _Pending:
-    rows: Sequence[dict[str, Any]]
+    rows: Sequence[Mapping[str, Any]]
     future: asyncio.Future[None]
     loop: asyncio.AbstractEventLoop
-
-
-@dataclass(frozen=True)
-class Failure:
-    """Writing to the journal, or loading into the event store, has failed since `since`;
-    `error` is the latest reason."""
-
-    since: datetime
-    error: str
 
 
 @dataclass
@@ -71,14 +80,19 @@ class _Frame:
 _Item = TypeVar("_Item", _Pending, _Frame)
 
 
-class EventWriter:
-    """Owns the journal's appends and the event store's loads; start() before use, stop() to
-    drain and finish."""
+class Ingestion:
+    """Owns the journal's appends and the store's loads; start() before use, stop() to drain
+    and finish. Private to the events slice: callers use `EventStore.ingest`."""
 
     def __init__(
-        self, store: DuckDBEventStore, max_waiting_rows: int = 200_000, max_batch_rows: int = 50_000
+        self,
+        target: LoadTarget,
+        journal: Journal,
+        max_waiting_rows: int = 200_000,
+        max_batch_rows: int = 50_000,
     ) -> None:
-        self._store = store
+        self._target = target
+        self._journal_file = journal
         self._max_waiting = max_waiting_rows
         self._max_batch = max_batch_rows
         self._waiting: deque[_Pending] = deque()
@@ -94,41 +108,34 @@ class EventWriter:
         self._load_thread = threading.Thread(
             target=self._load_run, name="waypost-event-loader", daemon=True
         )
-        self._load_failure: Failure | None = None
-        self._journal_failure: Failure | None = None
+        self._started = False
+        self._load_failure: IngestFailure | None = None
+        self._journal_failure: IngestFailure | None = None
         self._last_prune = float("-inf")  # the first prune runs at start
         self._last_fold = 0.0
         self._unfolded = False
 
     def start(self) -> None:
         """Start the journal and load threads."""
+        self._started = True
         self._journal_thread.start()
         self._load_thread.start()
 
     def stop(self) -> None:
-        """Journal and load everything still waiting, then end both threads."""
+        """Journal and load everything still waiting, then end both threads (at once when they
+        never started)."""
         with self._condition:
             self._stopping = True
             self._condition.notify_all()
-        self._journal_thread.join()
-        self._load_thread.join()
+        if self._started:
+            self._journal_thread.join()
+            self._load_thread.join()
 
-    @property
-    def waiting_events(self) -> int:
-        """Events taken in and not yet loaded into the event store (journaled or about to be)."""
-        return self._waiting_rows
+    def health(self) -> IngestHealth:
+        """How many events wait to be loaded, and what is failing, if anything."""
+        return IngestHealth(self._waiting_rows, self._journal_failure, self._load_failure)
 
-    @property
-    def load_failure(self) -> Failure | None:
-        """Why loads are failing, while they are; None once a load succeeds."""
-        return self._load_failure
-
-    @property
-    def journal_failure(self) -> Failure | None:
-        """Why writing to the journal fails, while it does; None once a write succeeds."""
-        return self._journal_failure
-
-    async def write(self, rows: Sequence[dict[str, Any]]) -> None:
+    async def ingest(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Return once the rows are durably in the journal; the store loads them shortly after
         (duplicates of stored message ids are skipped then)."""
         if not rows:
@@ -138,6 +145,8 @@ class EventWriter:
         with self._condition:
             if self._stopping:
                 raise TooManyRequests("the server is shutting down; retry shortly", retry_after=5)
+            if not self._started:
+                raise Unavailable("the event store is not taking events yet", retry_after=1)
             if self._waiting_rows + len(rows) > self._max_waiting and self._waiting_rows:
                 raise TooManyRequests(
                     "too many events are waiting to be written; retry shortly",
@@ -171,7 +180,7 @@ class EventWriter:
         rows = [row for item in taken for row in item.rows]
         try:
             table = to_table(rows)
-            seq = self._store.journal.append(table)
+            seq = self._journal_file.append(table)
         except Exception as exc:  # every waiting request must get an answer, whatever failed
             log.exception("writing to the journal failed")
             self._journal_failure = _failure(self._journal_failure, exc)
@@ -217,7 +226,7 @@ class EventWriter:
                     self._fold(now)
                 if now - self._last_prune > PRUNE_EVERY_SECONDS:
                     self._last_prune = now
-                    self._store.forget_old_message_ids(utcnow())
+                    self._target.forget_old_message_ids(utcnow())
             except Exception:  # the thread must live on: every acknowledged event needs it
                 log.exception("the event loader's housekeeping failed; it carries on")
 
@@ -227,7 +236,7 @@ class EventWriter:
         rows = pa.concat_tables([frame.rows for frame in taken])
         while True:
             try:
-                self._store.append(rows, journal_seq=taken[-1].seq)
+                self._target.load(rows, taken[-1].seq)
                 self._load_failure = None
                 break
             except Exception as exc:  # the frames are safe in the journal; try again shortly
@@ -239,7 +248,7 @@ class EventWriter:
         with self._condition:
             self._waiting_rows -= rows.num_rows
         try:
-            self._store.journal.release_through(taken[-1].seq)
+            self._journal_file.release_through(taken[-1].seq)
         except OSError:  # an undeleted segment is only disk space; the next release retries
             log.exception("deleting loaded journal segments failed")
         return True
@@ -247,7 +256,7 @@ class EventWriter:
     def _fold(self, now: float) -> None:
         self._last_fold = now
         try:
-            self._store.fold_activity()
+            self._target.fold_activity()
             self._unfolded = False
         except Exception:  # the backlog stays and is counted by readers; the next fold retries
             log.exception("folding profile counts failed")
@@ -265,9 +274,9 @@ def _take_up_to(queue: deque[_Item], limit: int) -> list[_Item]:
     return taken
 
 
-def _failure(ongoing: Failure | None, exc: Exception) -> Failure:
+def _failure(ongoing: IngestFailure | None, exc: Exception) -> IngestFailure:
     """The failure record after `exc`: since when it has been failing, and the latest reason."""
-    return Failure(ongoing.since if ongoing else utcnow(), str(exc) or type(exc).__name__)
+    return IngestFailure(ongoing.since if ongoing else utcnow(), str(exc) or type(exc).__name__)
 
 
 def _settle(taken: list[_Pending], error: BaseException | None) -> None:
@@ -290,25 +299,25 @@ def _settle_futures(futures: list[asyncio.Future[None]], error: BaseException | 
             future.set_exception(error)
 
 
-def register_writer_metrics(registry: CollectorRegistry, writer: Callable[[], EventWriter]) -> None:
-    """Gauges of the writer's backlog and of how long loads and journal writes have been
-    failing, read from the running writer (`writer()`) at each scrape."""
+def register_ingest_metrics(registry: CollectorRegistry, store: Callable[[], EventStore]) -> None:
+    """Gauges of the store's ingest backlog and of how long loads and journal writes have been
+    failing, read from the running store (`store()`) at each scrape."""
     Gauge(
         "waypost_ingest_waiting_events",
         "Events acknowledged or being journaled and not yet loaded into the event store.",
         registry=registry,
-    ).set_function(lambda: writer().waiting_events)
+    ).set_function(lambda: store().ingest_health().waiting_events)
 
-    def seconds(failure: Failure | None) -> float:
+    def seconds(failure: IngestFailure | None) -> float:
         return 0.0 if failure is None else (utcnow() - failure.since).total_seconds()
 
     Gauge(
         "waypost_ingest_load_failing_seconds",
         "How long loads into the event store have been failing (0 while they succeed).",
         registry=registry,
-    ).set_function(lambda: seconds(writer().load_failure))
+    ).set_function(lambda: seconds(store().ingest_health().load_failure))
     Gauge(
         "waypost_ingest_journal_failing_seconds",
         "How long writes to the ingest journal have been failing (0 while they succeed).",
         registry=registry,
-    ).set_function(lambda: seconds(writer().journal_failure))
+    ).set_function(lambda: seconds(store().ingest_health().journal_failure))

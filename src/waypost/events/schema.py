@@ -5,7 +5,9 @@ One definition serves the DuckDB DDL, the Arrow batches the writer builds, and (
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
@@ -46,6 +48,16 @@ EVENT_COLUMNS: tuple[Column, ...] = (
 )
 
 EVENTS_ARROW_SCHEMA = pa.schema([(c.name, c.arrow_type) for c in EVENT_COLUMNS])
+
+
+def to_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
+    """Rows (one mapping per event, keyed by EVENT_COLUMNS' names) as an Arrow table of the
+    events schema: the form every store takes in, columnar for one bulk insert. Aware times
+    are stored as UTC."""
+    return pa.Table.from_pydict(
+        {column.name: [row[column.name] for row in rows] for column in EVENT_COLUMNS},
+        schema=EVENTS_ARROW_SCHEMA,
+    )
 
 
 # The store fills this one itself: the person the event's distinct id belonged to when it was

@@ -1,7 +1,14 @@
-"""The event store protocol, so DuckDB (embedded) and ClickHouse (scale-out) are interchangeable."""
+"""The event store protocol, so DuckDB (embedded) and ClickHouse (scale-out) are interchangeable.
+
+The store owns ingestion end to end: callers hand it validated rows (`ingest` for the tracking
+API, `append` for bulk imports) and read through the methods below; the journal, its threads,
+replay after a crash and the release of loaded segments are the backend's business. Tracking,
+imports, insights and the command line are typed against `EventStore` only.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -9,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from waypost.events.duckdb_store import DuckDBEventStore
     from waypost.settings import Settings
 
 
@@ -91,6 +97,24 @@ class EventFilter:
     limit: int = 100
 
 
+@dataclass(frozen=True)
+class IngestFailure:
+    """Writing to the journal, or loading into the store, has failed since `since`; `error` is
+    the latest reason."""
+
+    since: datetime
+    error: str
+
+
+@dataclass(frozen=True)
+class IngestHealth:
+    """How ingestion is doing: events acknowledged and not yet readable, and what is failing."""
+
+    waiting_events: int
+    journal_failure: IngestFailure | None
+    load_failure: IngestFailure | None
+
+
 class EventQueries(Protocol):
     """Read-only SQL over the store's tables, for the insights compilers."""
 
@@ -101,31 +125,64 @@ class EventQueries(Protocol):
         """Run one statement with named parameters; its rows as one Arrow table."""
 
 
-class EventStore(Protocol):
-    """What the rest of Waypost may ask of an event store."""
+class EventStore(EventQueries, Protocol):
+    """What the rest of Waypost may ask of an event store.
 
-    def append(self, rows: pa.Table) -> AppendResult:
-        """Durably store rows of EVENTS_ARROW_SCHEMA, skipping (app_id, message_id) pairs seen
-        before; returns only after the rows are committed."""
+    Life cycle: opening a store (`open_event_store`) makes everything acknowledged before the
+    last stop readable; `start` begins taking events through `ingest`; `close` finishes what
+    was acknowledged and releases files and connections. Reads (`find_person`, `list_events`,
+    `query`, ...) see every event whose `ingest` or `append` returned before the read began,
+    except while loading is failing (`ingest_health` says so), when they go ahead without the
+    events that wait. Every row is the app's: no read answers for another app than the one
+    it names.
+    """
+
+    def start(self) -> None:
+        """Begin taking events through `ingest` (background work, if any, starts here)."""
+
+    async def ingest(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Durably accept rows (one mapping per event, keyed by EVENT_COLUMNS' names); return
+        once they survive a crash. A row whose (app_id, message_id) was stored before is
+        skipped when it is loaded. Raises TooManyRequests when too much waits (or the store is
+        stopping), Unavailable when the disk refuses; nothing was accepted then."""
+
+    def ingest_health(self) -> IngestHealth:
+        """How many acknowledged events wait to be readable, and what is failing."""
+
+    def append(self, rows: pa.Table, now: datetime | None = None) -> AppendResult:
+        """Store rows of EVENTS_ARROW_SCHEMA now, in one transaction, skipping (app_id,
+        message_id) pairs seen within the dedupe window (`now` is the time that window is
+        measured from); for bulk imports, which need no journal."""
 
     def find_person(self, app_id: str, any_id: str) -> PersonProfile | None:
         """The person one of whose ids (or whose person id) is `any_id`, or None."""
+
+    def person_ids(self, app_id: str, any_id: str) -> tuple[str, ...]:
+        """Every id of the person `any_id` names (empty when nobody has it)."""
 
     def list_events(self, app_id: str, where: EventFilter) -> list[dict[str, Any]]:
         """Events of the app matching `where`, newest first (timestamp, then message id)."""
 
     def erase_person(self, app_id: str, any_id: str) -> Erasure | None:
-        """Delete the person, all their ids, traits, profile and events; None when unknown."""
+        """Delete the person, all their ids, traits, profile and events, leaving no copy in the
+        store's files but those a compaction removes; None when unknown. Raises
+        EventStoreError rather than erase part of them."""
+
+    def forget_old_message_ids(self, now: datetime) -> int:
+        """Drop remembered message ids older than the dedupe window before `now`; how many."""
 
     def ping(self) -> None:
-        """Raise EventStoreError when the store cannot answer a trivial query."""
+        """Raise EventStoreError when the store cannot answer a trivial query (without waiting
+        for events to load, so a health check answers at once)."""
 
     def close(self) -> None:
-        """Release files and connections."""
+        """Load what was acknowledged, stop background work and release files and connections;
+        further use raises EventStoreError."""
 
 
-def open_event_store(settings: Settings) -> DuckDBEventStore:
-    """The event store the settings name (DuckDB in the data directory by default)."""
+def open_event_store(settings: Settings) -> EventStore:
+    """The event store the settings name (DuckDB in the data directory by default), with
+    everything acknowledged before the last stop readable; `start()` it to ingest."""
     from waypost.events.duckdb_store import DuckDBEventStore
 
-    return DuckDBEventStore(settings.events_path)
+    return DuckDBEventStore(settings.events_path, max_waiting_rows=settings.max_waiting_events)

@@ -99,7 +99,7 @@ async def _store(
         first = rejected[0] if rejected else {"field": "batch", "message": "the batch is empty"}
         error = {"code": "invalid", "message": first["message"], "field": first["field"]}
         return 400, {"error": error, "rejected": rejected}
-    await request.app.state.writer.write(rows)
+    await request.app.state.events.ingest(rows)
     return 200, {"success": True, "accepted": len(rows), "rejected": rejected}
 
 

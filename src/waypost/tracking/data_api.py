@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from waypost.errors import InvalidInput, NotFound, Unavailable
-from waypost.events import DuckDBEventStore, EventFilter, EventStoreError, PersonProfile
+from waypost.events import EventFilter, EventStore, EventStoreError, PersonProfile
 from waypost.tenancy.roles import Permission
 from waypost.web.deps import DB, Caller, caller_app
 
@@ -23,8 +23,8 @@ AppId = Annotated[
 ]
 
 
-def _store(request: Request) -> DuckDBEventStore:
-    store: DuckDBEventStore = request.app.state.events
+def _store(request: Request) -> EventStore:
+    store: EventStore = request.app.state.events
     return store
 
 
@@ -101,7 +101,7 @@ def list_events(
     request: Request, db: DB, caller: Caller, query: Annotated[EventsQuery, Query()]
 ) -> EventPage:
     """Events as they were stored, newest first; filter by name, person and time."""
-    app = caller_app(db, caller, query.app_id, Permission.QUERY_INSIGHTS)
+    app = caller_app(db, caller, query.app_id, Permission.READ_EVENTS)
     store = _store(request)
     distinct_ids = None
     if query.person is not None:
@@ -181,7 +181,7 @@ def get_person(
     request: Request, db: DB, caller: Caller, person: str, app_id: AppId = None
 ) -> PersonOut:
     """A person by any of their ids (userId, anonymousId or person id)."""
-    app = caller_app(db, caller, app_id, Permission.QUERY_INSIGHTS)
+    app = caller_app(db, caller, app_id, Permission.READ_EVENTS)
     profile = _store(request).find_person(app.id, person)
     if profile is None:
         raise NotFound(f"no person has the id {person!r} in this app", field="person")

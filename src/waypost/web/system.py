@@ -34,18 +34,18 @@ async def readyz(request: Request) -> JSONResponse:
         checks["events"] = "ok"
     except EventStoreError as exc:
         checks["events"] = str(exc)
-    writer = state.writer
-    if (failure := writer.journal_failure) is not None:
+    health = state.events.ingest_health()
+    if (failure := health.journal_failure) is not None:
         checks["ingest"] = (
             f"writing events to the ingest journal has failed since "
             f"{failure.since.isoformat(timespec='seconds')}: {failure.error}; tracking requests "
             "are refused (503) until it works"
         )
-    elif (failure := writer.load_failure) is not None:
+    elif (failure := health.load_failure) is not None:
         checks["ingest"] = (
             f"loading acknowledged events into the event store has failed since "
             f"{failure.since.isoformat(timespec='seconds')}: {failure.error}; "
-            f"{writer.waiting_events:,} events wait in the journal"
+            f"{health.waiting_events:,} events wait in the journal"
         )
     else:
         checks["ingest"] = "ok"
