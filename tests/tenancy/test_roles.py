@@ -18,7 +18,54 @@ def test_roles_are_ordered_by_what_they_allow() -> None:
         assert permissions_of(weaker) < permissions_of(stronger)
     assert Permission.EDIT_CONTENT in permissions_of(Role.BUILDER)
     assert Permission.EDIT_CONTENT not in permissions_of(Role.ANALYST)
-    assert Permission.QUERY_INSIGHTS in permissions_of(Role.ANALYST)
+    assert Permission.READ_EVENTS in permissions_of(Role.ANALYST)
+    # Viewers look at reports; the personal data beneath them is for analysts and up.
+    assert Permission.QUERY_INSIGHTS in permissions_of(Role.VIEWER)
+    assert Permission.READ_EVENTS not in permissions_of(Role.VIEWER)
+
+
+FUNNEL = {"kind": "funnel", "steps": [{"event": "Signed Up"}, {"event": "Paid"}]}
+
+
+def test_viewer_reads_reports_but_not_raw_events_or_person_profiles(
+    client: TestClient,
+    make_tenant: Callable[[str], Tenant],
+    make_member: Callable[[str, Role, str], str],
+) -> None:
+    tenant = make_tenant("Acme")
+    viewer = make_member(tenant.workspace_id, Role.VIEWER, "viewer@acme.example")
+    csrf = sign_in(client, viewer)
+    app = {"app_id": tenant.app_id}
+    query = client.post(
+        "/api/v1/insights/query", params=app, json=FUNNEL, headers={"X-CSRF-Token": csrf}
+    )
+    assert query.status_code == 200, query.text
+    assert client.get("/api/v1/actions", params=app).status_code == 200
+    for path in ("/api/v1/events", "/api/v1/persons/u1"):
+        refused = client.get(path, params=app)
+        assert refused.status_code == 403, path
+        # Says what was refused in words, and why: not the name of an internal permission.
+        assert refused.json()["error"]["message"] == (
+            "a member with the viewer role may not read raw events or person profiles in this app"
+        )
+
+
+def test_workspace_refusal_names_the_role_and_what_it_may_not_do(
+    client: TestClient,
+    make_tenant: Callable[[str], Tenant],
+    make_member: Callable[[str, Role, str], str],
+) -> None:
+    tenant = make_tenant("Acme")
+    analyst = make_member(tenant.workspace_id, Role.ANALYST, "analyst@acme.example")
+    headers = {"X-CSRF-Token": sign_in(client, analyst)}
+    refused = client.post(
+        "/api/v1/apps", json={"workspace_id": tenant.workspace_id, "name": "B"}, headers=headers
+    )
+    assert refused.status_code == 403
+    assert refused.json()["error"]["message"] == (
+        "a member with the analyst role may not create apps or rotate and revoke keys "
+        "in this workspace"
+    )
 
 
 @pytest.mark.parametrize("role", [Role.BUILDER, Role.ANALYST, Role.VIEWER])

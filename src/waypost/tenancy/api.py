@@ -13,7 +13,7 @@ from waypost.settings import Settings
 from waypost.tenancy.keys import KeyKind, active_keys, revoke_key, rotate_key
 from waypost.tenancy.members import add_member, find_user, member_role, remove_member
 from waypost.tenancy.models import ApiKey, App, Membership, User, Workspace
-from waypost.tenancy.roles import Permission, Role, permissions_of
+from waypost.tenancy.roles import Permission, Role, permissions_of, refusal
 from waypost.tenancy.workspaces import apps_in, create_app, get_workspace
 from waypost.web.deps import DB, Caller, Principal, app_for, get_settings
 
@@ -117,7 +117,7 @@ def _workspace_for(db: DB, caller: Principal, workspace_id: str, needs: Permissi
     if role is None:
         raise NotFound(f"no workspace {workspace_id}", field="workspace_id")
     if needs not in permissions_of(role):
-        raise Forbidden(f"your role does not allow {needs.value} in this workspace")
+        raise Forbidden(refusal(role, needs, "workspace"))
     return get_workspace(db, workspace_id)
 
 

@@ -22,23 +22,48 @@ class Permission(StrEnum):
     MANAGE_MEMBERS = "manage_members"
     MANAGE_APPS = "manage_apps"  # create apps, rotate and revoke keys
     EDIT_CONTENT = "edit_content"  # guidance, surveys, playbooks
-    QUERY_INSIGHTS = "query_insights"  # also read raw events and person profiles
+    QUERY_INSIGHTS = "query_insights"  # reports: insight queries and the actions they use
+    READ_EVENTS = "read_events"  # raw events and person profiles, which hold personal data
     ERASE_DATA = "erase_data"  # delete a person and their events (GDPR requests)
     VIEW = "view"
 
+    @property
+    def action(self) -> str:
+        """What the permission lets a person do, worded to follow "may not" in a refusal."""
+        return _ACTIONS[self]
 
+
+_ACTIONS = {
+    Permission.MANAGE_WORKSPACE: "manage the workspace",
+    Permission.MANAGE_MEMBERS: "manage members",
+    Permission.MANAGE_APPS: "create apps or rotate and revoke keys",
+    Permission.EDIT_CONTENT: "create or change content and actions",
+    Permission.QUERY_INSIGHTS: "query insights",
+    Permission.READ_EVENTS: "read raw events or person profiles",
+    Permission.ERASE_DATA: "erase persons and their events",
+    Permission.VIEW: "see this",
+}
+
+_READ = frozenset({Permission.QUERY_INSIGHTS, Permission.VIEW})
 _GRANTS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
     Role.ADMIN: frozenset(Permission) - {Permission.MANAGE_WORKSPACE},
-    Role.BUILDER: frozenset({Permission.EDIT_CONTENT, Permission.QUERY_INSIGHTS, Permission.VIEW}),
-    Role.ANALYST: frozenset({Permission.QUERY_INSIGHTS, Permission.VIEW}),
-    Role.VIEWER: frozenset({Permission.VIEW}),
+    Role.BUILDER: _READ | {Permission.READ_EVENTS, Permission.EDIT_CONTENT},
+    Role.ANALYST: _READ | {Permission.READ_EVENTS},
+    # Viewers look at reports; the personal data beneath them stays with analysts and up.
+    Role.VIEWER: _READ,
 }
 
 
 def permissions_of(role: Role) -> frozenset[Permission]:
     """Everything the role allows."""
     return _GRANTS[role]
+
+
+def refusal(role: Role | None, needs: Permission, where: str) -> str:
+    """The message for a caller whose role lacks a permission: says what, and which role."""
+    who = f"a member with the {role.value} role" if role is not None else "this secret key"
+    return f"{who} may not {needs.action} in this {where}"
 
 
 # A secret API key acts for its app with everything but workspace-level administration.

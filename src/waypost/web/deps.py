@@ -14,7 +14,13 @@ from waypost.settings import Settings
 from waypost.tenancy.keys import KeyKind, authenticate_key
 from waypost.tenancy.members import memberships_of
 from waypost.tenancy.models import App
-from waypost.tenancy.roles import SECRET_KEY_PERMISSIONS, Permission, Role, permissions_of
+from waypost.tenancy.roles import (
+    SECRET_KEY_PERMISSIONS,
+    Permission,
+    Role,
+    permissions_of,
+    refusal,
+)
 from waypost.tenancy.sessions import (
     CSRF_HEADER,
     SESSION_COOKIE,
@@ -110,7 +116,8 @@ def app_for(db: Session, principal: Principal, app_id: str, needs: Permission) -
     if app is None or not principal.permissions_in(app):
         raise NotFound(f"no app {app_id}", field="app_id")
     if needs not in principal.permissions_in(app):
-        raise Forbidden(f"your role does not allow {needs.value} in this app", code="forbidden")
+        role = principal.role_in(app.workspace_id)
+        raise Forbidden(refusal(role, needs, "app"), code="forbidden")
     return app
 
 
