@@ -1,11 +1,27 @@
 """Errors as values: a code, a message a person understands, the field at fault, an HTTP status.
 
-Every slice raises these; the web layer renders them as ``{"error": {"code", "message", "field"}}``.
+Every slice raises these. Every error answer, from the admin API, the tracking API or the server's
+last-resort handler, is the envelope :func:`error_body` builds; docs/decisions.md says which
+status each kind of bad request gets.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+
+def error_body(
+    code: str,
+    message: str,
+    field: str | None = None,
+    problems: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The one error envelope: ``{"error": {"code", "message", "field"}}``, plus ``problems``
+    (every problem found, each with ``field`` and ``message``) when there were several."""
+    error: dict[str, Any] = {"code": code, "message": message, "field": field}
+    if problems:
+        error["problems"] = problems
+    return {"error": error}
 
 
 class WaypostError(Exception):
@@ -33,12 +49,13 @@ class WaypostError(Exception):
         if code is not None:
             self.code = code
 
-    def as_body(self) -> dict[str, dict[str, Any]]:
+    def as_body(self) -> dict[str, Any]:
         """The JSON body sent to API callers."""
-        body: dict[str, Any] = {"code": self.code, "message": self.message, "field": self.field}
-        if self.problems:
-            body["problems"] = self.problems
-        return {"error": body}
+        return error_body(self.code, self.message, self.field, self.problems)
+
+    def headers(self) -> dict[str, str]:
+        """The HTTP headers that go with the answer: Retry-After when trying again may succeed."""
+        return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
 
 
 class InvalidInput(WaypostError):

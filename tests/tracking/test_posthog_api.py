@@ -334,13 +334,13 @@ def test_batch_with_bad_events_keeps_the_rest_naming_the_posthog_field(
     ]
 
 
-def test_batch_of_only_bad_events_is_400_with_a_detail_for_posthog_python(
+def test_batch_of_only_bad_events_is_422_with_a_detail_for_posthog_python(
     client: TestClient, tenant: Tenant
 ) -> None:
     response = client.post(
         "/batch/", json={"api_key": tenant.app.write_key, "batch": [{"event": ""}]}
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["error"]["field"] == "batch[0].event"
     assert "event name" in response.json()["detail"]
 

@@ -60,13 +60,13 @@ def test_batch_with_one_bad_event_keeps_the_rest(client: TestClient, tenant: Ten
     assert sorted(e["event"] for e in _events(client, tenant.app_id)) == ["Invited", "Signed Up"]
 
 
-def test_batch_of_only_bad_events_is_400_listing_each(client: TestClient, tenant: Tenant) -> None:
+def test_batch_of_only_bad_events_is_422_listing_each(client: TestClient, tenant: Tenant) -> None:
     response = client.post(
         "/v1/batch",
         json={"batch": [{"type": "track"}, "nonsense"]},
         headers=_basic(tenant.app.write_key),
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert [r["index"] for r in response.json()["rejected"]] == [0, 1]
     assert _events(client, tenant.app_id) == []
 
@@ -168,7 +168,7 @@ def test_single_endpoint_refuses_a_contradicting_type(client: TestClient, tenant
         json={"type": "track", "event": "X", "userId": "u"},
         headers=_basic(tenant.app.write_key),
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["error"]["field"] == "type"
 
 

@@ -84,15 +84,20 @@ def test_every_4xx_has_the_json_error_shape(
     assert error["message"]
 
 
-def test_invalid_json_body_is_422_naming_the_problem(client: TestClient, make_tenant) -> None:
+def test_unreadable_json_body_is_400_malformed_json_with_line_and_column(
+    client: TestClient, make_tenant
+) -> None:
+    # As on the tracking API: a body that cannot be read is 400, content that is wrong is 422.
     tenant = make_tenant("Acme")
     response = client.post(
         f"/api/v1/apps/{tenant.app_id}/keys/rotate",
-        content=b"{not json",
+        content=b'{\n  "kind": secret}',
         headers={**tenant.bearer(), "content-type": "application/json"},
     )
-    assert response.status_code == 422
-    assert "JSON" in response.json()["error"]["message"]
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "malformed_json"
+    assert error["message"].startswith("malformed JSON at line 2, column 11: ")
 
 
 def test_request_id_is_generated_or_kept_and_returned(client: TestClient) -> None:

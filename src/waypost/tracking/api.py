@@ -37,9 +37,7 @@ def _answer(status: int, body: dict[str, Any]) -> JSONResponse:
 
 
 def _error_answer(exc: WaypostError, extra: dict[str, Any] | None = None) -> JSONResponse:
-    headers = dict(CORS_HEADERS)
-    if exc.retry_after is not None:
-        headers["Retry-After"] = str(exc.retry_after)
+    headers = {**CORS_HEADERS, **exc.headers()}
     return JSONResponse({**exc.as_body(), **(extra or {})}, status_code=exc.status, headers=headers)
 
 
@@ -83,7 +81,8 @@ async def _store(
 
     ``prefix`` names messages in reports (``batch`` → ``batch[1].event``); None for a single one.
     """
-    rows, rejected = [], []
+    rows = []
+    rejected: list[dict[str, Any]] = []
     for index, raw in enumerate(raws):
         try:
             message = validate(raw)
@@ -97,8 +96,8 @@ async def _store(
         rows.append(to_row(app_id, message))
     if not rows:
         first = rejected[0] if rejected else {"field": "batch", "message": "the batch is empty"}
-        error = {"code": "invalid", "message": first["message"], "field": first["field"]}
-        return 400, {"error": error, "rejected": rejected}
+        refused = InvalidInput(first["message"], field=first["field"])
+        return refused.status, {**refused.as_body(), "rejected": rejected}
     await request.app.state.events.ingest(rows)
     return 200, {"success": True, "accepted": len(rows), "rejected": rejected}
 

@@ -1,4 +1,8 @@
-"""Every error leaves as ``{"error": {"code", "message", "field"}}``; never a bare 500."""
+"""Every error leaves in the one envelope of :func:`waypost.errors.error_body`; never a bare 500.
+
+The status families (docs/decisions.md, "Error statuses"): 400 when the body cannot be read at
+all, 413 when it is too large, 422 when it is read but its content is wrong.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from waypost.errors import WaypostError
+from waypost.errors import WaypostError, error_body
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -32,11 +36,12 @@ def error_response(
     message: str,
     field: str | None = None,
     headers: Mapping[str, str] | None = None,
-    **extra: Any,
+    problems: list[dict[str, Any]] | None = None,
 ) -> JSONResponse:
-    """A JSON error response in Waypost's one shape."""
-    body: dict[str, Any] = {"code": code, "message": message, "field": field, **extra}
-    return JSONResponse({"error": body}, status_code=status, headers=headers)
+    """A JSON error response in Waypost's one envelope."""
+    return JSONResponse(
+        error_body(code, message, field, problems), status_code=status, headers=headers
+    )
 
 
 def describe_location(loc: tuple[int | str, ...]) -> str | None:
@@ -49,13 +54,29 @@ def describe_location(loc: tuple[int | str, ...]) -> str | None:
 
 async def _waypost_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, WaypostError)
-    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
-    extra = {"problems": exc.problems} if exc.problems else {}
-    return error_response(exc.status, exc.code, exc.message, exc.field, headers, **extra)
+    return JSONResponse(exc.as_body(), status_code=exc.status, headers=exc.headers())
+
+
+def _malformed_json(exc: RequestValidationError) -> JSONResponse | None:
+    # FastAPI reports a body that is not JSON as a validation error; it is unreadable, so 400,
+    # worded like the tracking API's answer to the same mistake.
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            document = exc.body if isinstance(exc.body, str) else ""
+            position = err["loc"][-1] if isinstance(err["loc"][-1], int) else 0
+            line = document.count("\n", 0, position) + 1
+            column = position - document.rfind("\n", 0, position)
+            reason = err.get("ctx", {}).get("error", err["msg"])
+            return error_response(
+                400, "malformed_json", f"malformed JSON at line {line}, column {column}: {reason}"
+            )
+    return None
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    if (unreadable := _malformed_json(exc)) is not None:
+        return unreadable
     problems = [
         {"field": describe_location(tuple(err["loc"])), "message": err["msg"]}
         for err in exc.errors()

@@ -11,6 +11,7 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from waypost.errors import error_body
 from waypost.logs import request_id_var
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -96,16 +97,8 @@ class ObservabilityMiddleware:
 
 
 async def _internal_error(request_id: str, send: Send) -> None:
-    body = json.dumps(
-        {
-            "error": {
-                "code": "internal",
-                "message": "something went wrong on our side; quote request id "
-                f"{request_id} when reporting it",
-                "field": None,
-            }
-        }
-    ).encode()
+    message = f"something went wrong on our side; quote request id {request_id} when reporting it"
+    body = json.dumps(error_body("internal", message)).encode()
     await send(
         {
             "type": "http.response.start",
