@@ -1,19 +1,24 @@
 """Funnel benchmark: Waypost's ordered funnel beside ClickHouse's windowFunnel (chDB), same data.
 
 Generates an onboarding-shaped event set (10M events, 500k persons, 20 event names, 90 days by
-default) into one Parquet file, loads it into a Waypost DuckDB event store (events, person_ids,
-persons) straight from that file, then times a 4-step, 7-day ordered funnel two ways, each in a
-subprocess of its own so their peak memory is their own:
+default) into one Parquet file and loads it twice: into a Waypost DuckDB event store (events,
+person_ids, persons), and into a chDB MergeTree table ordered by (person_id, timestamp), merged
+into one part, in a persistent chDB session (`<data-dir>/chdb/`), as a product built on
+ClickHouse keeps its events; the load is timed once and not counted. Then it times a 4-step,
+7-day ordered funnel, each side in a subprocess of its own so that its peak memory is its own:
 
-- Waypost: `run_funnel(store, app_id, FunnelQuery(...))`, the code the API and the CLI run;
-- chDB: `windowFunnel` over the same Parquet file, per person three ways: by a person_id column
-  in the file, by the distinct id, and joined to the store's person_ids (as Waypost's
-  `resolved_events` view does).
+- chDB over MergeTree: `windowFunnel` over the table, per person; the baseline of every ratio;
+- chDB over Parquet: `windowFunnel` over the Parquet file, per person three ways: by a person_id
+  column in the file, by the distinct id, and joined to the store's person_ids (as Waypost's
+  `resolved_events` view does); the baseline before MergeTree, kept for comparison;
+- Waypost in-process: `run_funnel(store, app_id, FunnelQuery(...))`, the code the API and the
+  CLI run.
 
-Each side runs once to warm up, then `--repeat` times (3); the best time counts. Both sides'
+Each side runs once to warm up, then `--repeat` times (3); the best time counts. Every side's
 per-step counts are printed and must agree (docs/performance.md says why they should). Heavy
 imports happen inside the functions that need them, so each side's process holds only its own
-engine and its peak memory is its own.
+engine and its peak memory is its own. `--data-dir` keeps the Parquet file, the store and the
+chDB session for the next run; they are made again when the shape or the generator changes.
 
     .venv/bin/python bench/funnel.py                  # or: make bench-funnel
     .venv/bin/python bench/funnel.py --data-dir /tmp/funnel --variant source=no-message-id
@@ -290,6 +295,7 @@ def prepare(shape: Shape, data_dir: Path) -> tuple[Path, Path, Path]:
     data_dir.mkdir(parents=True, exist_ok=True)
     for path in (manifest, parquet, ids, store, store.with_suffix(".duckdb.wal")):
         path.unlink(missing_ok=True)
+    shutil.rmtree(data_dir / CHDB_DIR, ignore_errors=True)
     started = time.perf_counter()
     write_parquet(shape, parquet)
     print(
@@ -305,7 +311,94 @@ def prepare(shape: Shape, data_dir: Path) -> tuple[Path, Path, Path]:
     return parquet, ids, store
 
 
-# ---------------------------------------------------------------- the two sides
+# The columns of chDB's MergeTree copy of the events, as a product on ClickHouse would declare
+# them: low-cardinality strings for the few distinct values, microsecond timestamps.
+CHDB_COLUMNS = {
+    "app_id": "LowCardinality(String)",
+    "message_id": "String",
+    "type": "LowCardinality(String)",
+    "event": "LowCardinality(String)",
+    "distinct_id": "String",
+    "user_id": "Nullable(String)",
+    "timestamp": "DateTime64(6, 'UTC')",
+    "received_at": "DateTime64(6, 'UTC')",
+    "properties": "String",
+    "context": "String",
+    "person_id": "Int64",
+}
+CHDB_DIR = "chdb"  # the chDB session's directory, beside the other generated data
+CHDB_TABLE = "events"
+
+
+def load_chdb(parquet: Path, directory: Path) -> dict[str, Any]:
+    """The Parquet file's events in a MergeTree table ordered by (person_id, timestamp), in a
+    persistent chDB session in `directory`, merged into one part (ClickHouse's best case).
+
+    The table is filled under another name and renamed once complete, so that a load cut short
+    leaves no table that looks whole."""
+    from chdb import session
+
+    columns = ", ".join(CHDB_COLUMNS)
+    loading = f"{CHDB_TABLE}_loading"
+    db = session.Session(str(directory))
+    try:
+        db.query(f"DROP TABLE IF EXISTS {loading}")
+        declared = ", ".join(f"{name} {kind}" for name, kind in CHDB_COLUMNS.items())
+        db.query(
+            f"CREATE TABLE {loading} ({declared}) ENGINE = MergeTree "
+            "ORDER BY (person_id, timestamp)"
+        )
+        started = time.perf_counter()
+        db.query(
+            f"INSERT INTO {loading} ({columns}) SELECT {columns} FROM file('{parquet}', Parquet)"
+        )
+        db.query(f"OPTIMIZE TABLE {loading} FINAL")
+        seconds = time.perf_counter() - started
+        db.query(f"RENAME TABLE {loading} TO {CHDB_TABLE}")
+        rows, parts, size = (
+            str(
+                db.query(
+                    "SELECT sum(rows), count(), sum(bytes_on_disk) FROM system.parts "
+                    f"WHERE database = currentDatabase() AND table = '{CHDB_TABLE}' AND active",
+                    "CSV",
+                )
+            )
+            .strip()
+            .split(",")
+        )
+    finally:
+        db.close()
+    return {"seconds": seconds, "rows": int(rows), "parts": int(parts), "mb": int(size) / 2**20}
+
+
+def prepare_chdb(parquet: Path, data_dir: Path) -> tuple[Path, dict[str, Any]]:
+    """The chDB session directory holding the MergeTree table and how its load went, loading it
+    (in a process of its own) unless `data_dir` already holds it for these events and columns."""
+    directory = data_dir / CHDB_DIR
+    loaded = directory / "loaded.json"
+    wanted = {"data": json.loads((data_dir / "manifest.json").read_text()), "columns": CHDB_COLUMNS}
+    if loaded.exists():
+        kept = json.loads(loaded.read_text())
+        if {key: kept.get(key) for key in wanted} == wanted:
+            print(f"reusing the chDB MergeTree table in {directory}")
+            return directory, {**kept, "reused": True}
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    loader = [sys.executable, __file__, "--side", "chdb-load", "--parquet", str(parquet)]
+    done = subprocess.run(
+        [*loader, "--table", str(directory)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise SystemExit(f"loading chDB's MergeTree table failed:\n{done.stderr}")
+    load = {**json.loads(done.stdout.splitlines()[-1]), **wanted}
+    loaded.write_text(json.dumps(load))
+    print(f"loaded them into chDB's MergeTree table in {directory} in {load['seconds']:.1f}s")
+    return directory, {**load, "reused": False}
+
+
+# ---------------------------------------------------------------- the sides
 
 
 def funnel_query(shape: Shape) -> FunnelQuery:
@@ -419,8 +512,9 @@ def waypost_side(args: argparse.Namespace) -> Timing:
     return Timing("waypost", wall, cpu, counts, setup_mb, _peak_mb(), _maxrss_mb(), settings)
 
 
-def chdb_sql(shape: Shape, parquet: str, ids: str, by: str) -> str:
-    """windowFunnel over the Parquet file, per person, with the same window and date range.
+def chdb_sql(shape: Shape, source: str, ids: str, by: str) -> str:
+    """windowFunnel over `source` (the Parquet file or the MergeTree table), per person, with the
+    same window and date range.
 
     Microsecond timestamps as UInt64 so that sub-second order and the window's edge are exact;
     DateTime (seconds) would make events within a second ties.
@@ -431,7 +525,7 @@ def chdb_sql(shape: Shape, parquet: str, ids: str, by: str) -> str:
     end = int(shape.end.timestamp() * US)
     events = f"""SELECT app_id, distinct_id, person_id, event,
          toUInt64(toUnixTimestamp64Micro(timestamp)) AS ts
-  FROM file('{parquet}', Parquet)
+  FROM {source}
   WHERE app_id = '{APP}' AND event IN ({names})
     AND toUnixTimestamp64Micro(timestamp) >= {start}
     AND toUnixTimestamp64Micro(timestamp) < {end}"""
@@ -448,19 +542,27 @@ def chdb_sql(shape: Shape, parquet: str, ids: str, by: str) -> str:
 
 
 def chdb_side(args: argparse.Namespace) -> Timing:
-    """ClickHouse's windowFunnel in-process (chDB) over the same Parquet file."""
+    """ClickHouse's windowFunnel in-process (chDB) over the same events: the MergeTree table in
+    the chDB session `--table` when given, else the Parquet file."""
     import chdb
+    from chdb import session
 
-    sql = chdb_sql(Shape(**json.loads(args.shape)), args.parquet, args.ids, args.by)
+    db = session.Session(args.table) if args.table else None
+    query = db.query if db else chdb.query
+    source = CHDB_TABLE if db else f"file('{args.parquet}', Parquet)"
+    sql = chdb_sql(Shape(**json.loads(args.shape)), source, args.ids, args.by)
 
     def run() -> list[int]:
-        return [int(v) for v in str(chdb.query(sql, "CSV")).strip().split(",")]
+        return [int(v) for v in str(query(sql, "CSV")).strip().split(",")]
 
-    version = str(chdb.query("SELECT version()", "CSV")).strip().strip('"')
-    threads = str(chdb.query("SELECT getSetting('max_threads')", "CSV")).strip().strip('"')
+    version = str(query("SELECT version()", "CSV")).strip().strip('"')
+    threads = str(query("SELECT getSetting('max_threads')", "CSV")).strip().strip('"')
     setup_mb = _peak_mb()
     wall, cpu, counts = _timed(run, args.repeat)
+    if db:
+        db.close()
     settings = {"clickhouse": version, "max_threads": threads, "by": args.by}
+    settings["source"] = "MergeTree" if db else "Parquet"
     return Timing("chdb", wall, cpu, counts, setup_mb, _peak_mb(), _maxrss_mb(), settings)
 
 
@@ -498,9 +600,9 @@ def commit(script: str = __file__) -> str:
     return head.stdout.strip() + (" + uncommitted changes" if dirty.stdout.strip() else "")
 
 
-def _line(label: str, t: Timing, baseline: float | None = None) -> str:
+def _line(label: str, t: Timing, baseline: float | None = None, against: str = "chDB") -> str:
     best = min(t.wall)
-    ratio = f"  {best / baseline:4.2f}x chDB" if baseline else ""
+    ratio = f"  {best / baseline:4.2f}x {against}" if baseline else ""
     return (
         f"{label:38s} best {best:6.3f}s  (runs {', '.join(f'{w:.2f}' for w in t.wall)}; "
         f"cpu {min(t.cpu):5.2f}s)  peak {t.peak_mb:6.0f} MB (after setup {t.setup_mb:4.0f}){ratio}"
@@ -534,11 +636,18 @@ def _merge(before: Timing | None, after: Timing) -> Timing:
     )
 
 
+# The sides' labels; the MergeTree side is the baseline every ratio is computed against.
+MERGETREE = "chDB windowFunnel, MergeTree"
+PARQUET = {by: f"chDB, Parquet by {by}" for by in BY}
+IN_PROCESS = "Waypost run_funnel, in-process"
+
+
 def run(args: argparse.Namespace) -> int:
     shape = Shape(args.persons, args.events, args.days, args.seed)
     workdir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="funnel-"))
     try:
         parquet, ids, store = prepare(shape, workdir)
+        table, load = prepare_chdb(parquet, workdir)
         common = {"--shape": json.dumps(asdict(shape)), "--repeat": str(args.repeat)}
         chdb = {**common, "--parquet": str(parquet), "--ids": str(ids)}
         waypost = {**common, "--store": str(store)}
@@ -546,9 +655,10 @@ def run(args: argparse.Namespace) -> int:
             waypost["--threads"] = str(args.threads)
         if args.memory_limit:
             waypost["--memory-limit"] = args.memory_limit
-        # label -> (side, options); the first Waypost entry is the one compared with chDB
-        entries = {f"chDB windowFunnel by {by}": ("chdb", {**chdb, "--by": by}) for by in BY}
-        entries["Waypost run_funnel"] = ("waypost", waypost)
+        # label -> (side, options)
+        entries = {MERGETREE: ("chdb", {**common, "--table": str(table), "--by": "person_id"})}
+        entries |= {PARQUET[by]: ("chdb", {**chdb, "--by": by}) for by in BY}
+        entries[IN_PROCESS] = ("waypost", waypost)
         for variant in args.variants:
             entries[f"  variant {variant}"] = ("waypost", {**waypost, **_variant_options(variant)})
         # Rounds take turns, so that load from elsewhere on the machine falls on every side.
@@ -558,15 +668,13 @@ def run(args: argparse.Namespace) -> int:
                 flat = [part for pair in options.items() for part in pair]
                 timings[label] = _merge(timings.get(label), _side(side, flat))
 
-        ours = timings["Waypost run_funnel"]
-        theirs = {by: timings[f"chDB windowFunnel by {by}"] for by in BY}
-        fastest = min(theirs.values(), key=lambda t: min(t.wall))
+        baseline, ours = timings[MERGETREE], timings[IN_PROCESS]
         print(f"\nmachine  {machine()}")
         print(f"commit   {commit()}")
         print(
             f"versions Python {platform.python_version()}, DuckDB {ours.settings['duckdb']}, "
-            f"chDB {fastest.settings['clickhouse']}; DuckDB threads {ours.settings['threads']}, "
-            f"chDB max_threads {fastest.settings['max_threads']}"
+            f"chDB {baseline.settings['clickhouse']}; DuckDB threads {ours.settings['threads']}, "
+            f"chDB max_threads {baseline.settings['max_threads']}"
         )
         print(
             f"data     {shape.events:,} events, {shape.persons:,} persons, {len(NAMES)} names, "
@@ -574,19 +682,29 @@ def run(args: argparse.Namespace) -> int:
         )
         print(
             f"funnel   {' → '.join(STEPS)}; ordered, {WINDOW_SECONDS // 86400}-day window; "
-            f"best of {args.rounds} x {args.repeat} runs, each process warmed up first\n"
+            f"best of {args.rounds} x {args.repeat} runs, each process warmed up first"
         )
+        when = "in an earlier run" if load["reused"] else "in this run"
+        print(
+            f"MergeTree {load['rows']:,} rows ORDER BY (person_id, timestamp), {load['parts']} "
+            f"part, {load['mb']:.0f} MB; loaded {when} in {load['seconds']:.1f}s (not timed "
+            "below)\n"
+        )
+        best = min(baseline.wall)
         for label, timing in timings.items():
             compared = timing.side == "waypost"
-            print(_line(label, timing, min(fastest.wall) if compared else None))
+            print(_line(label, timing, best if compared else None, "MergeTree"))
+        print("\nParquet: chDB reading events.parquet per query, as measured before MergeTree")
 
-        print(f"\n{'step':24s} {'Waypost':>9s} " + " ".join(f"{by:>16s}" for by in BY))
+        columns = {"Waypost": ours, "MergeTree": baseline}
+        columns |= {by: timings[PARQUET[by]] for by in BY}
+        print(f"\n{'step':24s} " + " ".join(f"{name:>15s}" for name in columns))
         for k, name in enumerate(STEPS):
-            row = " ".join(f"{theirs[by].counts[k]:16,d}" for by in BY)
-            print(f"{k} {name:22s} {ours.counts[k]:9,d} {row}")
-        differ = [by for by in BY if theirs[by].counts != ours.counts]
+            row = " ".join(f"{timing.counts[k]:15,d}" for timing in columns.values())
+            print(f"{k} {name:22s} {row}")
+        differ = [name for name, timing in columns.items() if timing.counts != ours.counts]
         if differ:
-            print(f"\ncounts DIFFER from chDB ({', '.join(differ)}): see docs/performance.md")
+            print(f"\ncounts DIFFER from Waypost's ({', '.join(differ)}): see docs/performance.md")
             return 1
         print("\ncounts agree")
         return 0
@@ -627,11 +745,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         ),
     )
     # A side, run in a subprocess of its own by `run`.
-    parser.add_argument("--side", choices=("waypost", "chdb"), help=argparse.SUPPRESS)
+    parser.add_argument("--side", choices=("waypost", "chdb", "chdb-load"), help=argparse.SUPPRESS)
     parser.add_argument("--shape", help=argparse.SUPPRESS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
     parser.add_argument("--parquet", help=argparse.SUPPRESS)
     parser.add_argument("--ids", help=argparse.SUPPRESS)
+    parser.add_argument("--table", help=argparse.SUPPRESS)
     parser.add_argument("--by", choices=BY, help=argparse.SUPPRESS)
     parser.add_argument("--source", choices=tuple(SOURCES), default="view", help=argparse.SUPPRESS)
     parser.add_argument("--profile", help="write DuckDB's JSON profile of Waypost's SQL here")
@@ -640,9 +759,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
+    if args.side == "chdb-load":
+        print(json.dumps(load_chdb(Path(args.parquet), Path(args.table))))
+        return 0
     if args.side:
-        timing = waypost_side(args) if args.side == "waypost" else chdb_side(args)
-        print(json.dumps(asdict(timing)))
+        sides = {"waypost": waypost_side, "chdb": chdb_side}
+        print(json.dumps(asdict(sides[args.side](args))))
         return 0
     return run(args)
 
