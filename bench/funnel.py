@@ -12,7 +12,10 @@ ClickHouse keeps its events; the load is timed once and not counted. Then it tim
   column in the file, by the distinct id, and joined to the store's person_ids (as Waypost's
   `resolved_events` view does); the baseline before MergeTree, kept for comparison;
 - Waypost in-process: `run_funnel(store, app_id, FunnelQuery(...))`, the code the API and the
-  CLI run.
+  CLI run;
+- Waypost over HTTP: `POST /api/v1/insights/query` with the same query, to a `waypost serve` of
+  its own on 127.0.0.1 over the same store (a fresh metadata database holds the benchmark's app
+  and a secret key); its CPU seconds and memory are the server process's.
 
 Each side runs once to warm up, then `--repeat` times (3); the best time counts. Every side's
 per-step counts are printed and must agree (docs/performance.md says why they should). Heavy
@@ -33,6 +36,8 @@ import os
 import platform
 import resource
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -431,28 +436,31 @@ class Timing:
     settings: dict[str, str]
 
 
-def _timed(run: Callable[[], list[Any]], repeat: int) -> tuple[list[float], list[float], list[Any]]:
-    """Runs once to warm up, then `repeat` times; every run must give the same counts."""
+def _timed(
+    run: Callable[[], list[Any]], repeat: int, cpu_clock: Callable[[], float] = time.process_time
+) -> tuple[list[float], list[float], list[Any]]:
+    """Runs once to warm up, then `repeat` times; every run must give the same counts.
+    `cpu_clock` reads the CPU seconds of whoever does the work (this process by default)."""
     counts = run()
     wall, cpu = [], []
     for _ in range(repeat):
-        started, used = time.perf_counter(), time.process_time()
+        started, used = time.perf_counter(), cpu_clock()
         again = run()
         wall.append(time.perf_counter() - started)
-        cpu.append(time.process_time() - used)
+        cpu.append(cpu_clock() - used)
         if again != counts:
             raise SystemExit(f"counts changed between runs: {counts} then {again}")
     return wall, cpu, counts
 
 
-def _peak_mb() -> float:
-    """This process's peak resident memory, in MiB.
+def _peak_mb(pid: int | None = None) -> float:
+    """This process's (or process `pid`'s) peak resident memory, in MiB.
 
     VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork and exec, so a side started by a
     big parent would report at least the parent's size. Falls back to ru_maxrss without /proc.
     """
     with contextlib.suppress(OSError):
-        for line in Path("/proc/self/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid or 'self'}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
@@ -566,6 +574,109 @@ def chdb_side(args: argparse.Namespace) -> Timing:
     return Timing("chdb", wall, cpu, counts, setup_mb, _peak_mb(), _maxrss_mb(), settings)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds (user and system) process `pid` has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _bench_app(data_dir: Path) -> str:
+    """A metadata database in `data_dir` holding the benchmark's app (id `APP`, the app the
+    store's events belong to) in a workspace of its own; returns a secret key for it."""
+    from waypost.db import create_engine_for, session_factory, upgrade
+    from waypost.tenancy.keys import KeyKind, issue_key
+    from waypost.tenancy.models import App
+    from waypost.tenancy.workspaces import create_workspace
+
+    engine = create_engine_for(f"sqlite:///{(data_dir / 'metadata.db').resolve()}")
+    try:
+        upgrade(engine)
+        with session_factory(engine)() as db, db.begin():
+            workspace = create_workspace(db, "Benchmark")
+            db.add(App(id=APP, workspace_id=workspace.id, name="Benchmark"))
+            db.flush()
+            return issue_key(db, APP, KeyKind.SECRET).value
+    finally:
+        engine.dispose()
+
+
+def _wait_ready(server: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    """Returns once the server answers /readyz with 200; stops the run if it exits first."""
+    import httpx
+
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"waypost serve exited with {server.returncode}:\n{log.read_text()}")
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise SystemExit(f"waypost serve was not ready in 300s:\n{log.read_text()}")
+
+
+def api_side(args: argparse.Namespace) -> Timing:
+    """The funnel as a client sees it: `POST /api/v1/insights/query` to a `waypost serve` of its
+    own over the store, on 127.0.0.1, keep-alive, JSON both ways. CPU and memory are the
+    server's: its process is separate from this one, the client."""
+    import httpx
+
+    # A SIGTERM to this side still stops the server (in the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    body = funnel_query(Shape(**json.loads(args.shape))).model_dump(mode="json")
+    data_dir = Path(tempfile.mkdtemp(prefix="funnel-serve-"))
+    log = data_dir / "server.log"
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        key = _bench_app(data_dir)
+        port = _free_port()
+        env = {name: value for name, value in os.environ.items() if not name.startswith("WAYPOST_")}
+        env |= {"WAYPOST_DATA_DIR": str(data_dir), "WAYPOST_EVENTS_URL": f"duckdb://{args.store}"}
+        env |= {"WAYPOST_LOG_LEVEL": "warning", "WAYPOST_LOG_FORMAT": "text"}
+        command = [sys.executable, "-m", "waypost", "serve", "--host", "127.0.0.1"]
+        with log.open("wb") as out:
+            server = subprocess.Popen(
+                [*command, "--port", str(port)],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        url = f"http://127.0.0.1:{port}"
+        _wait_ready(server, url, log)
+        setup_mb = _peak_mb(server.pid)
+        headers = {"Authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=url, headers=headers, timeout=600) as client:
+
+            def run() -> list[int]:
+                answer = client.post("/api/v1/insights/query", json=body)
+                if answer.status_code != 200:
+                    raise SystemExit(f"the API answered {answer.status_code}: {answer.text}")
+                return [step["count"] for step in answer.json()["steps"]]
+
+            pid = server.pid
+            wall, cpu, counts = _timed(run, args.repeat, lambda: _cpu_seconds(pid))
+        peak_mb = _peak_mb(server.pid)
+    finally:
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    # The server was this process's only child: its ru_maxrss, for what that is worth.
+    maxrss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    settings = {"url": "POST /api/v1/insights/query"}
+    return Timing("api", wall, cpu, counts, setup_mb, peak_mb, maxrss_mb, settings)
+
+
 # ---------------------------------------------------------------- the run
 
 
@@ -640,6 +751,7 @@ def _merge(before: Timing | None, after: Timing) -> Timing:
 MERGETREE = "chDB windowFunnel, MergeTree"
 PARQUET = {by: f"chDB, Parquet by {by}" for by in BY}
 IN_PROCESS = "Waypost run_funnel, in-process"
+API = "Waypost POST /api/v1/insights/query"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -659,6 +771,7 @@ def run(args: argparse.Namespace) -> int:
         entries = {MERGETREE: ("chdb", {**common, "--table": str(table), "--by": "person_id"})}
         entries |= {PARQUET[by]: ("chdb", {**chdb, "--by": by}) for by in BY}
         entries[IN_PROCESS] = ("waypost", waypost)
+        entries[API] = ("api", {**common, "--store": str(store)})
         for variant in args.variants:
             entries[f"  variant {variant}"] = ("waypost", {**waypost, **_variant_options(variant)})
         # Rounds take turns, so that load from elsewhere on the machine falls on every side.
@@ -668,7 +781,7 @@ def run(args: argparse.Namespace) -> int:
                 flat = [part for pair in options.items() for part in pair]
                 timings[label] = _merge(timings.get(label), _side(side, flat))
 
-        baseline, ours = timings[MERGETREE], timings[IN_PROCESS]
+        baseline, ours, api = timings[MERGETREE], timings[IN_PROCESS], timings[API]
         print(f"\nmachine  {machine()}")
         print(f"commit   {commit()}")
         print(
@@ -692,11 +805,13 @@ def run(args: argparse.Namespace) -> int:
         )
         best = min(baseline.wall)
         for label, timing in timings.items():
-            compared = timing.side == "waypost"
+            compared = timing.side in ("waypost", "api")
             print(_line(label, timing, best if compared else None, "MergeTree"))
-        print("\nParquet: chDB reading events.parquet per query, as measured before MergeTree")
+        over = min(api.wall) - min(ours.wall)
+        print(f"\nthe API round trip adds {over * 1000:+.0f} ms to run_funnel in-process")
+        print("Parquet: chDB reading events.parquet per query, as measured before MergeTree")
 
-        columns = {"Waypost": ours, "MergeTree": baseline}
+        columns = {"Waypost": ours, "API": api, "MergeTree": baseline}
         columns |= {by: timings[PARQUET[by]] for by in BY}
         print(f"\n{'step':24s} " + " ".join(f"{name:>15s}" for name in columns))
         for k, name in enumerate(STEPS):
@@ -745,7 +860,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         ),
     )
     # A side, run in a subprocess of its own by `run`.
-    parser.add_argument("--side", choices=("waypost", "chdb", "chdb-load"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--side", choices=("waypost", "chdb", "api", "chdb-load"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--shape", help=argparse.SUPPRESS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
     parser.add_argument("--parquet", help=argparse.SUPPRESS)
@@ -763,7 +880,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(load_chdb(Path(args.parquet), Path(args.table))))
         return 0
     if args.side:
-        sides = {"waypost": waypost_side, "chdb": chdb_side}
+        sides = {"waypost": waypost_side, "chdb": chdb_side, "api": api_side}
         print(json.dumps(asdict(sides[args.side](args))))
         return 0
     return run(args)
