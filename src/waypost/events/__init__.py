@@ -4,11 +4,13 @@ from waypost.events.duckdb_store import DuckDBEventStore
 from waypost.events.schema import EVENT_COLUMNS, EVENTS_ARROW_SCHEMA
 from waypost.events.store import (
     AppendResult,
+    ContentActivity,
     Erasure,
     EventCount,
     EventFilter,
     EventStore,
     EventStoreError,
+    PersonActivity,
     PersonProfile,
     open_event_store,
 )
@@ -17,12 +19,14 @@ __all__ = [
     "EVENTS_ARROW_SCHEMA",
     "EVENT_COLUMNS",
     "AppendResult",
+    "ContentActivity",
     "DuckDBEventStore",
     "Erasure",
     "EventCount",
     "EventFilter",
     "EventStore",
     "EventStoreError",
+    "PersonActivity",
     "PersonProfile",
     "open_event_store",
 ]

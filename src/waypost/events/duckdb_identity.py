@@ -83,9 +83,29 @@ RETURNING app_id, '{entity}', {key}::VARCHAR, trait, value, set_at
 # Profiles: a plain insert per append; `fold_activity` moves them into the keyed tables.
 _BACKLOG = """
 INSERT INTO activity_backlog
-SELECT app_id, person_id, account_id, event, count(*), min(timestamp), max(timestamp)
-FROM incoming GROUP BY app_id, person_id, account_id, event
+SELECT app_id, person_id, account_id, event, count(*), min(timestamp), max(timestamp),
+       timestamp::DATE AS day
+FROM incoming GROUP BY app_id, person_id, account_id, event, day
 """
+# Guidance events (those about a content item) also count per item, with the latest's version.
+_CONTENT_BACKLOG = """
+INSERT INTO content_backlog
+SELECT app_id, person_id, content_id, event, count(*), min(timestamp), max(timestamp),
+       arg_max(TRY_CAST(json_extract_string(properties, '$."$content_version"') AS INTEGER),
+               (timestamp, seq)),
+       arg_max(content_step, (timestamp, seq))
+FROM incoming WHERE content_id IS NOT NULL AND starts_with(event, '$')
+GROUP BY app_id, person_id, content_id, event
+"""
+_CONTENT_UPSERT = """
+    ON CONFLICT DO UPDATE SET
+      count = content_activity.count + excluded.count,
+      first_seen = least(content_activity.first_seen, excluded.first_seen),
+      last_version = CASE WHEN excluded.last_seen >= content_activity.last_seen
+        THEN excluded.last_version ELSE content_activity.last_version END,
+      last_step = CASE WHEN excluded.last_seen >= content_activity.last_seen
+        THEN excluded.last_step ELSE content_activity.last_step END,
+      last_seen = greatest(content_activity.last_seen, excluded.last_seen)"""
 _FOLD = (
     """INSERT INTO person_event_stats
     SELECT app_id, person_id, event, sum(count), min(first_seen), max(last_seen)
@@ -100,7 +120,17 @@ _FOLD = (
     ON CONFLICT DO UPDATE SET
       first_seen = least(accounts.first_seen, excluded.first_seen),
       last_seen = greatest(accounts.last_seen, excluded.last_seen)""",
+    """INSERT INTO person_daily_events
+    SELECT app_id, person_id, event, day, sum(count)
+    FROM activity_backlog WHERE day IS NOT NULL GROUP BY app_id, person_id, event, day
+    ON CONFLICT DO UPDATE SET count = person_daily_events.count + excluded.count""",
     "DELETE FROM activity_backlog",
+    """INSERT INTO content_activity
+    SELECT app_id, person_id, content_id, event, sum(count), min(first_seen), max(last_seen),
+           arg_max(last_version, last_seen), arg_max(last_step, last_seen)
+    FROM content_backlog GROUP BY app_id, person_id, content_id, event"""
+    + _CONTENT_UPSERT,
+    "DELETE FROM content_backlog",
 )
 # A group message makes its account the person's current one, unless a later one already did.
 _CURRENT_ACCOUNT = """
@@ -125,6 +155,23 @@ _MERGE_STATEMENTS = (
     "INSERT INTO person_overrides SELECT app_id, loser, winner FROM merges",
     """UPDATE activity_backlog SET person_id = m.winner FROM merges m
     WHERE activity_backlog.app_id = m.app_id AND activity_backlog.person_id = m.loser""",
+    """UPDATE content_backlog SET person_id = m.winner FROM merges m
+    WHERE content_backlog.app_id = m.app_id AND content_backlog.person_id = m.loser""",
+    """INSERT INTO person_daily_events
+    SELECT s.app_id, m.winner, s.event, s.day, sum(s.count)
+    FROM person_daily_events s JOIN merges m ON s.app_id = m.app_id AND s.person_id = m.loser
+    GROUP BY s.app_id, m.winner, s.event, s.day
+    ON CONFLICT DO UPDATE SET count = person_daily_events.count + excluded.count""",
+    """DELETE FROM person_daily_events s USING merges m
+    WHERE s.app_id = m.app_id AND s.person_id = m.loser""",
+    """INSERT INTO content_activity
+    SELECT s.app_id, m.winner, s.content_id, s.event, sum(s.count), min(s.first_seen),
+           max(s.last_seen), arg_max(s.last_version, s.last_seen), arg_max(s.last_step, s.last_seen)
+    FROM content_activity s JOIN merges m ON s.app_id = m.app_id AND s.person_id = m.loser
+    GROUP BY s.app_id, m.winner, s.content_id, s.event"""
+    + _CONTENT_UPSERT,
+    """DELETE FROM content_activity s USING merges m
+    WHERE s.app_id = m.app_id AND s.person_id = m.loser""",
     """INSERT INTO person_event_stats
     SELECT s.app_id, m.winner, s.event, sum(s.count), min(s.first_seen), max(s.last_seen)
     FROM person_event_stats s JOIN merges m ON s.app_id = m.app_id AND s.person_id = m.loser
@@ -317,6 +364,8 @@ def activity_statements(incoming: pa.Table) -> list[str]:
     `incoming` (with their persons). Plain SQL that returns nothing, so the store can send them
     to DuckDB in one call with the events insert and the commit."""
     statements = [_BACKLOG]
+    if pc.any(pc.is_valid(incoming.column("content_id"))).as_py():
+        statements.append(_CONTENT_BACKLOG)
     if pc.any(pc.equal(incoming.column("type"), "group")).as_py():
         statements.append(_CURRENT_ACCOUNT)
     return statements

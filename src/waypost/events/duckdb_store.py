@@ -9,7 +9,7 @@ import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +39,13 @@ from waypost.events.schema import (
 )
 from waypost.events.store import (
     AppendResult,
+    ContentActivity,
     Erasure,
     EventCount,
     EventFilter,
     EventStoreError,
     IngestHealth,
+    PersonActivity,
     PersonProfile,
 )
 
@@ -335,6 +337,22 @@ class DuckDBEventStore:
                 event_counts=tuple(EventCount(*row) for row in counts),
             )
 
+    def person_activity(self, app_id: str, any_id: str, since: date) -> PersonActivity | None:
+        """The person's profile, daily counts from `since` on and guidance activity, from the
+        tables kept at ingest (plus the backlog not folded yet); None when unknown."""
+        profile = self.find_person(app_id, any_id)
+        if profile is None:
+            return None
+        person_id = int(profile.person_id)
+        with self._reading() as cursor:
+            daily = cursor.execute(_DAILY, [app_id, person_id, since]).fetchall()
+            content = cursor.execute(_CONTENT, [app_id, person_id]).fetchall()
+        return PersonActivity(
+            profile=profile,
+            daily={(event, day): int(count) for event, day, count in daily},
+            content=tuple(ContentActivity(*row) for row in content),
+        )
+
     def person_ids(self, app_id: str, any_id: str) -> tuple[str, ...]:
         """Every id of the person `any_id` names (empty when nobody has it)."""
         with self._reading() as cursor:
@@ -483,11 +501,36 @@ FROM (
 )
 GROUP BY event ORDER BY count DESC, event
 """
+_DAILY = """
+SELECT event, day, sum(count)::BIGINT FROM (
+  SELECT event, day, count FROM person_daily_events
+  WHERE app_id = $1 AND person_id = $2 AND day >= $3
+  UNION ALL
+  SELECT event, day, count FROM activity_backlog
+  WHERE app_id = $1 AND person_id = $2 AND day >= $3
+)
+GROUP BY event, day
+"""
+_CONTENT = """
+SELECT content_id, event, sum(count)::BIGINT, min(first_seen), max(last_seen),
+       arg_max(last_version, last_seen), arg_max(last_step, last_seen)
+FROM (
+  SELECT content_id, event, count, first_seen, last_seen, last_version, last_step
+  FROM content_activity WHERE app_id = $1 AND person_id = $2
+  UNION ALL
+  SELECT content_id, event, count, first_seen, last_seen, last_version, last_step
+  FROM content_backlog WHERE app_id = $1 AND person_id = $2
+)
+GROUP BY content_id, event ORDER BY content_id, event
+"""
 _ERASE_STATEMENTS = (
     "DELETE FROM person_ids WHERE app_id = ? AND person_id = ?",
     "DELETE FROM persons WHERE app_id = ? AND person_id = ?",
     "DELETE FROM person_event_stats WHERE app_id = ? AND person_id = ?",
     "DELETE FROM activity_backlog WHERE app_id = ? AND person_id = ?",
+    "DELETE FROM person_daily_events WHERE app_id = ? AND person_id = ?",
+    "DELETE FROM content_activity WHERE app_id = ? AND person_id = ?",
+    "DELETE FROM content_backlog WHERE app_id = ? AND person_id = ?",
     "DELETE FROM person_overrides WHERE app_id = ? AND person_id = ?",
     "DELETE FROM person_traits WHERE app_id = ? AND person_id = ?",
     "DELETE FROM trait_history WHERE app_id = ? AND entity = 'person' AND entity_id = ?::VARCHAR",

@@ -150,6 +150,43 @@ IDENTITY_DDL: tuple[str, ...] = (
   first_seen TIMESTAMP NOT NULL,
   last_seen TIMESTAMP NOT NULL
 )""",
+    # Files from before the backlog carried the day (the backlog is empty after every fold).
+    "ALTER TABLE activity_backlog ADD COLUMN IF NOT EXISTS day DATE",
+    # Per person, event and UTC day: "did X at least N times in the last D days" for guidance.
+    """CREATE TABLE IF NOT EXISTS person_daily_events (
+  app_id VARCHAR NOT NULL,
+  person_id BIGINT NOT NULL,
+  event VARCHAR NOT NULL,
+  day DATE NOT NULL,
+  count BIGINT NOT NULL,
+  PRIMARY KEY (app_id, person_id, event, day)
+)""",
+    # Per person and content item, each guidance event ($guide_shown, $task_completed, ...):
+    # how often, when first and last, and the version and step of the latest. The guidance
+    # engine reads a person's state from it.
+    """CREATE TABLE IF NOT EXISTS content_activity (
+  app_id VARCHAR NOT NULL,
+  person_id BIGINT NOT NULL,
+  content_id VARCHAR NOT NULL,
+  event VARCHAR NOT NULL,
+  count BIGINT NOT NULL,
+  first_seen TIMESTAMP NOT NULL,
+  last_seen TIMESTAMP NOT NULL,
+  last_version INTEGER,
+  last_step INTEGER,
+  PRIMARY KEY (app_id, person_id, content_id, event)
+)""",
+    """CREATE TABLE IF NOT EXISTS content_backlog (
+  app_id VARCHAR NOT NULL,
+  person_id BIGINT NOT NULL,
+  content_id VARCHAR NOT NULL,
+  event VARCHAR NOT NULL,
+  count BIGINT NOT NULL,
+  first_seen TIMESTAMP NOT NULL,
+  last_seen TIMESTAMP NOT NULL,
+  last_version INTEGER,
+  last_step INTEGER
+)""",
     """CREATE TABLE IF NOT EXISTS accounts (
   app_id VARCHAR NOT NULL,
   account_id VARCHAR NOT NULL,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -74,6 +74,30 @@ class PersonProfile:
     def last_seen(self) -> datetime | None:
         """The time of the person's latest event."""
         return max((c.last_seen for c in self.event_counts), default=None)
+
+
+@dataclass(frozen=True)
+class ContentActivity:
+    """How often a person sent one guidance event about one content item (`$guide_shown` of
+    `first-project`), when first and last, and the version and step the latest named."""
+
+    content_id: str
+    event: str
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+    last_version: int | None
+    last_step: int | None
+
+
+@dataclass(frozen=True)
+class PersonActivity:
+    """What the guidance engine decides from: the profile, counts per event and UTC day since
+    a day, and the person's guidance events per content item."""
+
+    profile: PersonProfile
+    daily: dict[tuple[str, date], int]
+    content: tuple[ContentActivity, ...]
 
 
 @dataclass(frozen=True)
@@ -162,6 +186,10 @@ class EventStore(EventQueries, Protocol):
 
     def list_events(self, app_id: str, where: EventFilter) -> list[dict[str, Any]]:
         """Events of the app matching `where`, newest first (timestamp, then message id)."""
+
+    def person_activity(self, app_id: str, any_id: str, since: date) -> PersonActivity | None:
+        """The person's profile, daily event counts from `since` on and guidance activity, kept
+        current at ingest (no scan of raw events); None when nobody has the id."""
 
     def erase_person(self, app_id: str, any_id: str) -> Erasure | None:
         """Delete the person, all their ids, traits, profile and events, leaving no copy in the
