@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy.orm import Session
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from tests.conftest import PASSWORD, Tenant, login_form_token, sign_in
 from waypost.settings import Settings
 from waypost.tenancy.members import find_user
+from waypost.web.deps import changes_state
 
 
 def _post_login(client: TestClient, email: str, password: str) -> Response:
@@ -114,6 +116,36 @@ def test_api_changes_from_a_session_need_the_csrf_header(
     assert accepted.status_code == 201, accepted.text
     assert accepted.json()["secret_key"].startswith("sk_")
     assert client.get("/api/v1/apps").status_code == 200, "reads need no CSRF token"
+
+
+def test_insight_query_from_a_session_is_a_read_and_needs_no_csrf_header(
+    client: TestClient, make_tenant: Callable[[str], Tenant]
+) -> None:
+    tenant = make_tenant("Acme")
+    sign_in(client, tenant.owner_email)
+    app = {"app_id": tenant.app_id}
+    funnel = {"kind": "funnel", "steps": [{"event": "Signed Up"}, {"event": "Paid"}]}
+    query = client.post("/api/v1/insights/query", params=app, json=funnel)
+    assert query.status_code == 200, query.text
+    # A POST that changes something still needs the token, on the same slice's routes.
+    action = {"name": "Paid", "steps": [{"event": "Paid"}]}
+    refused = client.post("/api/v1/actions", params=app, json=action)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "csrf")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "changes"),
+    [
+        ("GET", "/api/v1/events", False),
+        ("POST", "/api/v1/insights/query", False),
+        ("POST", "/api/v1/actions", True),
+        ("PUT", "/api/v1/actions/{action_id}", True),
+        ("DELETE", "/api/v1/persons/{person}", True),
+        ("PUT", "/api/v1/insights/query", True),
+    ],
+)
+def test_only_the_listed_read_only_posts_skip_csrf(method: str, path: str, changes: bool) -> None:
+    assert changes_state(method, path) is changes
 
 
 def test_sign_out_ends_the_session(

@@ -61,3 +61,11 @@ def test_retry_after_is_declared_where_the_server_sends_it(document: dict[str, A
     assert "Retry-After" in rotate["429"]["headers"]
     assert "Retry-After" in rotate["503"]["headers"]
     assert "headers" not in rotate["404"]
+
+
+def test_conflict_is_declared_on_changes_only(document: dict[str, Any]) -> None:
+    paths = document["paths"]
+    assert "409" in paths["/api/v1/actions"]["post"]["responses"]
+    assert "409" not in paths["/api/v1/actions"]["get"]["responses"]
+    # A POST only because the query is too rich for a query string: it changes nothing.
+    assert "409" not in paths["/api/v1/insights/query"]["post"]["responses"]

@@ -15,7 +15,8 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
-_STATE_CHANGING = frozenset({"post", "put", "patch", "delete"})
+from waypost.web.deps import changes_state
+
 _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 
@@ -67,7 +68,7 @@ _RETRY_AFTER = {
 }
 
 
-def error_statuses(method: str, operation: dict[str, Any]) -> list[int]:
+def error_statuses(method: str, path: str, operation: dict[str, Any]) -> list[int]:
     """The error statuses an admin operation can answer with.
 
     Any call can be refused its credentials (401) or permission (403), name an object that is not
@@ -80,7 +81,7 @@ def error_statuses(method: str, operation: dict[str, Any]) -> list[int]:
         statuses.add(422)
     if "requestBody" in operation:
         statuses.add(400)
-    if method in _STATE_CHANGING:
+    if changes_state(method.upper(), path):
         statuses.add(409)
     return sorted(statuses)
 
@@ -97,10 +98,10 @@ def declare_error_responses(document: dict[str, Any]) -> dict[str, Any]:
     content = {
         "application/json": {"schema": {"$ref": f"#/components/schemas/{ErrorEnvelope.__name__}"}}
     }
-    for path_item in document.get("paths", {}).values():
+    for path, path_item in document.get("paths", {}).items():
         for method, operation in path_item.items():
             responses = operation.setdefault("responses", {})
-            statuses = set(error_statuses(method, operation))
+            statuses = set(error_statuses(method, path, operation))
             statuses.update(int(s) for s in responses if s.isdigit() and int(s) >= 400)
             for status in sorted(statuses):
                 declared = responses.get(str(status), {})
