@@ -37,10 +37,12 @@ test: $(DEV) $(NODE_CLIENTS)
 test-fast: $(DEV) $(NODE_CLIENTS)
 	WAYPOST_QUICK_PROPERTIES=1 $(BIN)/python -m pytest -m "not browser and not postgres and not slow"
 
+## Lint, formatting and types; then the docs' status check (quoted figures, links, anchors)
 lint: $(DEV)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy src
+	$(BIN)/python scripts/check_status.py
 
 format: $(DEV)
 	$(BIN)/ruff format src tests bench
