@@ -242,10 +242,9 @@ class ClientResult:
 class Connection:
     """One keep-alive HTTP/1.1 connection that sends prepared POSTs and reads the answers.
 
-    The benchmark measures the server, so its client must cost far less than the server: httpx
-    spent about 3 ms of CPU per 100-event request here, a third of a core at 9,000 events/s,
-    on a machine with two. This one writes a prepared request head and parses only the status
-    line and headers of the answer.
+    The benchmark measures the server, so its client must cost far less than the server; httpx
+    took too much of the machine's CPU (figures in docs/lab/performance-history.md). This one
+    writes a prepared request head and parses only the status line and headers of the answer.
     """
 
     def __init__(self, url: str, path: str, key: str) -> None:

@@ -227,9 +227,9 @@ def chdb_retention_sql(spec: Retention, shape: Shape, parquet: str) -> str:
     One pass over the file, grouped by person: the weeks a person started in and the weeks they
     came back in, each as a bitmask (bit k: week k of the range). Each started week then adds
     the person to that cohort's row: 1 for the size, then bit k + j of the returns for week j.
-    On 2M events, a join of (person, week) pairs, as Waypost's SQL does, took 4x as long in
-    chDB, a `groupUniqArray` of weeks 1.15x; `retention()` checks conditions relative to one
-    cohort per row, so a whole matrix needs the events once per cohort.
+    A join of (person, week) pairs, as Waypost's SQL does, and a `groupUniqArray` of weeks were
+    slower in chDB (figures in docs/lab/performance-history.md); `retention()` checks conditions
+    relative to one cohort per row, so a whole matrix needs the events once per cohort.
     """
     since, until = spec.dates(shape)
     monday, periods = weeks(since, until)
@@ -295,7 +295,7 @@ def chdb_paths_sql(shape: Shape, parquet: str) -> str:
     # excluded: an excluded event neither shows in a path nor bridges a pause), of persons with
     # the anchor. A step is the event's name; Waypost shows a page view ($page) as its page's
     # path instead, and the file has no page views. Three arrays, sorted together afterwards:
-    # one array of (time, id, name) tuples took 3x as long to collect (the file's columns are
+    # one array of (time, id, name) tuples was slower to collect (the file's columns are
     # Nullable, and tuples of them are slow to build).
     #
     # ordered: by (time, message id), Waypost's order. About 1% of sign-ups have their data

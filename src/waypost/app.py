@@ -41,9 +41,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.sessions = session_factory(engine)
         app.state.events = events
         app.state.write_keys = WriteKeys(app.state.sessions)
-        # What exists now (modules, routes, settings) lives as long as the process. Freezing it
-        # keeps the collector from walking it again each time request garbage triggers a full
-        # collection: those walks took ~80 ms each under ingest load, a tenth of the event loop.
+        # What exists now lives as long as the process: frozen, full collections stop walking it
+        # (their pauses stalled the event loop under load; see docs/lab/performance-history.md).
         gc.collect()
         gc.freeze()
         try:
@@ -63,8 +62,8 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         routes=tracking_routes,  # matched first: nearly every request is one of them
         # Our metrics and request-id logs are the server's observability. FastAPI's own
-        # OpenTelemetry hooks looked for tracer, meter and logger providers on every request
-        # (8-18% of one-event throughput) and would find none.
+        # OpenTelemetry hooks looked for tracer, meter and logger providers on every request,
+        # a measurable cost for one-event requests, and would find none.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     stamp_request_ids()
