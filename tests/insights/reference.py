@@ -20,8 +20,10 @@ from waypost.insights.intervals import interval_starts, truncate
 from waypost.insights.queries import (
     AggregateBy,
     Attribution,
+    Breakdown,
     DropOffQuery,
     Filter,
+    Funnel,
     FunnelOrder,
     FunnelQuery,
     Op,
@@ -201,28 +203,27 @@ class Attempt:
 def funnel(world: World, q: FunnelQuery) -> dict[str, Any]:
     """The funnel's counts, times and breakdowns, by the rules in waypost.insights.funnels."""
     events = [ev for ev in world.events if in_scope(world, ev, q, q.aggregate_by)]
-    total = _run(world, q, events, per_value=False)
+    total = _run(world, q, events)
     result: dict[str, Any] = {"steps": _steps(q, total), "histogram": _histogram(q, total)}
     if q.breakdown is not None:
-        per_value = q.breakdown.attribution is Attribution.ALL_EVENTS
-        chosen = _run(world, q, events, per_value=per_value)
-        result["breakdowns"] = _breakdowns(q, chosen)
+        result["breakdowns"] = _breakdowns(q, _run(world, q, events, q.breakdown))
     return result
 
 
-def _step_of(world: World, q: FunnelQuery, ev: Ev, k: int) -> bool:
+def _step_of(world: World, q: Funnel, ev: Ev, k: int) -> bool:
     return does(world, ev, q.steps[k])
 
 
 def _run(
-    world: World, q: FunnelQuery, events: list[Ev], per_value: bool
+    world: World, q: Funnel, events: list[Ev], breakdown: Breakdown | None = None
 ) -> list[tuple[str, list[Ev], Attempt]]:
-    """Each counted unit's label, ordered events and chosen attempt."""
+    """Each counted unit's label (by `breakdown`), ordered events and chosen attempt."""
     n = len(q.steps)
     window = timedelta(seconds=q.window_seconds)
+    per_value = breakdown is not None and breakdown.attribution is Attribution.ALL_EVENTS
     value = None
-    if q.breakdown is not None:
-        value = lambda ev: text(_lookup(world, ev, q.breakdown.source, q.breakdown.property))  # noqa: E731
+    if breakdown is not None:
+        value = lambda ev: text(_lookup(world, ev, breakdown.source, breakdown.property))  # noqa: E731
     groups: dict[Any, list[Ev]] = {}
     for ev in events:
         key = (_unit(ev, q.aggregate_by), value(ev) if per_value and value else None)
@@ -250,13 +251,13 @@ def _run(
         attempt = min(clean, key=lambda a: a.start)
         if per_value:
             label = group_value
-        elif q.breakdown is None:
+        elif breakdown is None:
             label = ""
-        elif q.breakdown.attribution is Attribution.STEP:
-            step = q.breakdown.step
+        elif breakdown.attribution is Attribution.STEP:
+            step = breakdown.step
             assert step is not None
             label = value(seq[attempt.positions[step]]) if step < attempt.level else ""
-        elif q.breakdown.attribution is Attribution.LAST_TOUCH:
+        elif breakdown.attribution is Attribution.LAST_TOUCH:
             label = value(seq[attempt.positions[-1]])
         else:
             label = value(seq[attempt.start])
@@ -400,7 +401,7 @@ def dropoff(world: World, q: DropOffQuery) -> dict[str, Any]:
     # Per unit: when it reached step k, and the events (as shown) it did in the span looked at.
     dropped: list[tuple[Any, datetime, set[str]]] = []
     converted: list[tuple[Any, datetime, set[str]]] = []
-    for _, seq, attempt in _run(world, q, events, per_value=False):
+    for _, seq, attempt in _run(world, q, events):
         if attempt.level <= k:
             continue
         unit = _unit(seq[attempt.start], q.aggregate_by)

@@ -14,10 +14,9 @@ from tests.insights.conftest import APP, close, load, plain
 from tests.insights.reference import Ev, World, at, does, funnel, trends
 from tests.insights.test_funnel_properties import filters, values
 from waypost.events import DuckDBEventStore
+from waypost.insights._sql import Compilation
 from waypost.insights.actions import ActionStep
-from waypost.insights.dialects import DuckDBDialect, Params
 from waypost.insights.funnels import run_funnel
-from waypost.insights.properties import PropertySql
 from waypost.insights.queries import FunnelQuery, Step, TrendsQuery
 from waypost.insights.trends import run_trends
 
@@ -154,11 +153,11 @@ def test_sql_picks_the_events_the_reference_says_do_each_action_and_step(
     }
     world = replace(world, actions={**world.actions, **ways})
     matches = [Step(action=name) for name in world.actions]
-    params = Params()
-    props = PropertySql(DuckDBDialect(params), params, world.actions)
-    columns = ", ".join(props.matches(match) for match in matches)
+    sql = Compilation(world.actions)
+    columns = ", ".join(sql.props.matches(match) for match in matches)
     _, rows = shared_store.query(
-        f"SELECT e.message_id, {columns} FROM resolved_events e {props.joins()}", params.values
+        f"SELECT e.message_id, {columns} FROM resolved_events e {sql.props.joins()}",
+        sql.params.values,
     )
     got = {row[0]: list(row[1:]) for row in rows}
     expected = {ev.message_id: [does(world, ev, match) for match in matches] for ev in world.events}

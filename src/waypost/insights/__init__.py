@@ -1,4 +1,4 @@
-"""Insights: typed queries over events compiled to the event store's SQL dialect."""
+"""Insights: typed queries over events, each kind compiled to SQL by its runner."""
 
 from waypost.insights.funnels import FunnelResult
 from waypost.insights.queries import FunnelQuery, InsightQuery, TrendsQuery, read_query

@@ -8,6 +8,7 @@ condition it gives holds.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 
@@ -42,6 +43,10 @@ class ActionStep(Strict):
         if not (self.event or self.url or self.selector or self.text or self.where):
             raise ValueError("give at least one of event, url, selector, text or where")
         return self
+
+
+# An app's actions by name, as queries that name them are compiled with.
+Actions = Mapping[str, list[ActionStep]]
 
 
 class ActionIn(Strict):

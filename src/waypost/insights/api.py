@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from waypost.errors import InvalidInput
@@ -34,7 +35,7 @@ router = APIRouter(prefix="/api/v1", tags=["insights"])
 )
 async def query_insight(
     request: Request, db: DB, caller: Caller, app_id: str | None = None
-) -> InsightResult | Response:
+) -> BaseModel | Response:
     """Answer one insight query (its `kind` says which) over the app's events; a drop-off
     query with `format: csv` answers with a CSV file of every drop-off."""
     app = caller_app(db, caller, app_id, Permission.QUERY_INSIGHTS)

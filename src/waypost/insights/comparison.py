@@ -10,13 +10,12 @@ seeded bootstrap, so the same data always gives the same interval.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
 
 from waypost.events.store import EventQueries
-from waypost.insights.actions import ActionStep
+from waypost.insights.actions import Actions
 from waypost.insights.funnels import FunnelResult, run_funnel
 from waypost.insights.queries import ComparisonQuery, FunnelQuery, TimeToValueQuery
 from waypost.insights.time_to_value import TimeToValueResult, run_time_to_value, value_gaps
@@ -139,7 +138,7 @@ def run_comparison(
     store: EventQueries,
     app_id: str,
     query: ComparisonQuery,
-    actions: Mapping[str, list[ActionStep]] | None = None,
+    actions: Actions | None = None,
 ) -> ComparisonResult:
     """Run the insight over both periods and compare each measure."""
     first, second = query.in_period(query.before), query.in_period(query.after)

@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel
 
 from waypost.events.store import EventQueries
-from waypost.insights.actions import ActionStep
-from waypost.insights.dialects import Dialect, DuckDBDialect, Params
-from waypost.insights.funnels import UNIT_COLUMNS, CompiledSql, funnel_units
+from waypost.insights._sql import UNIT_COLUMNS, Compilation, CompiledSql, plus_seconds
+from waypost.insights.actions import Actions
+from waypost.insights.attempts import funnel_units
 from waypost.insights.paths import STEP_NAME
-from waypost.insights.properties import PropertySql
 from waypost.insights.queries import AggregateBy, DropOffQuery
 
 
@@ -58,20 +56,16 @@ class DropOffResult(BaseModel):
 
 
 def compile_dropoff(
-    query: DropOffQuery,
-    app_id: str,
-    dialect: Callable[[Params], Dialect] = DuckDBDialect,
-    actions: Mapping[str, list[ActionStep]] | None = None,
+    query: DropOffQuery, app_id: str, actions: Actions | None = None
 ) -> dict[str, CompiledSql]:
-    """Three statements over the same funnel: the units page, the counts, the rankings."""
-    params = Params()
-    d = dialect(params)
-    props = PropertySql(d, params, actions)
-    ctes = funnel_units(query, app_id, d, params, props)
+    """Four statements over the same funnel: the units page, the counts, the two rankings."""
+    sql = Compilation(actions)
+    props = sql.props
+    ctes = funnel_units(query, app_id, sql)
     k = query.step
     unit = UNIT_COLUMNS[query.aggregate_by]
-    app = params.add(app_id)
-    window = params.add(query.window_seconds)
+    app = sql.bind(app_id)
+    window = sql.bind(query.window_seconds)
     # What units did instead counts only the events the query looks at, as the funnel does: its
     # dates, filters and test-account rule hold here too.
     conditions = props.scope(query, app_id, unit)
@@ -88,7 +82,7 @@ def compile_dropoff(
         f"""after_drop AS (
   SELECT DISTINCT d.unit, e.what FROM dropped d
   JOIN {looked_at} e ON e.unit = d.unit
-   AND e.ts > d.reached AND e.ts <= {d.plus_seconds("d.ts0", window)}
+   AND e.ts > d.reached AND e.ts <= {plus_seconds("d.ts0", window)}
 )""",
         f"""before_next AS (
   SELECT DISTINCT c.unit, e.what FROM converted c
@@ -96,37 +90,34 @@ def compile_dropoff(
 )""",
     ]
     prefix = "WITH " + ",\n".join(ctes)
-    top, support = params.add(query.top), params.add(query.min_support)
+    top, support = sql.bind(query.top), sql.bind(query.min_support)
     page = (
         "" if query.format == "csv"
-        else f"LIMIT {params.add(query.limit)} OFFSET {params.add(query.offset)}"
+        else f"LIMIT {sql.bind(query.limit)} OFFSET {sql.bind(query.offset)}"
     )  # fmt: skip
     if query.aggregate_by is AggregateBy.PERSON:
         # Who they are in the customer's own terms: the user ids sent for the person.
         users = f"""LEFT JOIN (
-  SELECT person_id, {d.collect_sorted("distinct_id")} AS user_ids FROM person_ids
+  SELECT person_id, list(distinct_id ORDER BY distinct_id) AS user_ids FROM person_ids
   WHERE app_id = {app} AND is_user GROUP BY person_id
 ) u ON u.person_id = d.unit"""
         user_ids = "u.user_ids"
     else:
         users, user_ids = "", "NULL AS user_ids"
     return {
-        "units": CompiledSql(
+        "units": sql.statement(
             f"""{prefix}
 SELECT d.unit::VARCHAR AS unit, {user_ids}, d.reached FROM dropped d {users}
-ORDER BY d.reached, d.unit {page}""",
-            params.values,
+ORDER BY d.reached, d.unit {page}"""
         ),
-        "counts": CompiledSql(
-            f"{prefix}\nSELECT (SELECT count(*) FROM dropped), (SELECT count(*) FROM converted)",
-            params.values,
+        "counts": sql.statement(
+            f"{prefix}\nSELECT (SELECT count(*) FROM dropped), (SELECT count(*) FROM converted)"
         ),
-        "instead": CompiledSql(
+        "instead": sql.statement(
             f"""{prefix}
-SELECT what, count(*) AS n FROM after_drop GROUP BY what ORDER BY n DESC, what LIMIT {top}""",
-            params.values,
+SELECT what, count(*) AS n FROM after_drop GROUP BY what ORDER BY n DESC, what LIMIT {top}"""
         ),
-        "over": CompiledSql(
+        "over": sql.statement(
             f"""{prefix}, totals AS (
   SELECT (SELECT count(*) FROM dropped) AS dropped, (SELECT count(*) FROM converted) AS converted
 ), counted AS (
@@ -139,8 +130,7 @@ SELECT what, a, c,
        ((a + 1.0) * (totals.converted - c + 1.0))
          / ((totals.dropped - a + 1.0) * (c + 1.0)) AS ratio
 FROM counted, totals WHERE a >= {support}
-ORDER BY ratio DESC, what LIMIT {top}""",
-            params.values,
+ORDER BY ratio DESC, what LIMIT {top}"""
         ),
     }
 
@@ -159,17 +149,13 @@ def run_dropoff(
     store: EventQueries,
     app_id: str,
     query: DropOffQuery,
-    actions: Mapping[str, list[ActionStep]] | None = None,
+    actions: Actions | None = None,
 ) -> DropOffResult:
     """Answer a drop-off query from the event store."""
-    compiled = compile_dropoff(query, app_id, actions=actions)
+    compiled = compile_dropoff(query, app_id, actions)
 
-    def rows(name: str) -> list[tuple]:  # type: ignore[type-arg]
-        statement = compiled[name]
-        # The statements share one set of parameters; each is given only those it names.
-        named = set(re.findall(r"\$(p\d+)\b", statement.sql))
-        used = {key: value for key, value in statement.params.items() if key in named}
-        return store.query(statement.sql, used)[1]
+    def rows(name: str) -> list[tuple[Any, ...]]:
+        return store.query(compiled[name].sql, compiled[name].params)[1]
 
     dropped, converted = rows("counts")[0]
     return DropOffResult(

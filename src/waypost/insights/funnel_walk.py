@@ -10,20 +10,21 @@ this module does the rest with vectorised passes over that sorted list:
   (a reversed running minimum);
 - for every attempt (each step-0 event), a hop per step to the next event of that step, kept
   when it is the same unit's and inside the window;
-- per unit, the attempt the rules in funnels.py choose, and the counts, times and histogram of
+- per unit, the attempt the rules in attempts.py choose, and the counts, times and histogram of
   the chosen attempts.
 
-The answer has the same shape as a row of the SQL form's result, so both share their readers.
+Both forms answer with the same typed totals (funnel_totals.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from waypost.insights.funnel_totals import FunnelTotals, HistogramBin, histogram
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,8 @@ class Walk:
     bins: int
 
 
-def walk_funnel(events: StepEvents, walk: Walk) -> dict[str, Any] | None:
-    """Counts (`c0`, …), average and median microseconds from the previous step (`avg1`,
-    `med1`, …) and the histogram (`histogram` as (bin, count) pairs, `lo`, `width`) of the
-    units the funnel counts; None when it counts none."""
+def walk_funnel(events: StepEvents, walk: Walk) -> FunnelTotals | None:
+    """The totals of the units the funnel counts; None when it counts none."""
     size = len(events.at)
     attempts = np.flatnonzero(events.step == 0)
     if len(attempts) == 0:
@@ -97,18 +96,21 @@ def walk_funnel(events: StepEvents, walk: Walk) -> dict[str, Any] | None:
         return None
     level = level[chosen]
     times = [at[positions[chosen]] for positions in reached]
-    row: dict[str, Any] = {"label": ""}
-    for k in range(walk.steps):
-        row[f"c{k}"] = int(np.count_nonzero(level > k))
-        if k:
-            gaps = (times[k] - times[k - 1])[level > k]
-            gaps = gaps[gaps > 0]
-            row[f"avg{k}"] = int(gaps.sum()) / len(gaps) if len(gaps) else None
-            row[f"med{k}"] = float(np.median(gaps)) if len(gaps) else None
+    averages: list[float | None] = [None]
+    medians: list[float | None] = [None]
+    for k in range(1, walk.steps):
+        gaps = (times[k] - times[k - 1])[level > k]
+        gaps = gaps[gaps > 0]
+        averages.append(int(gaps.sum()) / len(gaps) if len(gaps) else None)
+        medians.append(float(np.median(gaps)) if len(gaps) else None)
     first, last = walk.histogram_steps
     spans = (times[last] - times[first])[level > last] // 1_000_000
-    row.update(_histogram(spans, walk.bins))
-    return row
+    return FunnelTotals(
+        counts=[int(np.count_nonzero(level > k)) for k in range(walk.steps)],
+        average_us=averages,
+        median_us=medians,
+        histogram=_histogram(spans, walk.bins),
+    )
 
 
 def _groups(unit: pa.ChunkedArray) -> np.ndarray:
@@ -141,12 +143,11 @@ def _choose(unit: np.ndarray, level: np.ndarray, void: np.ndarray) -> np.ndarray
     return eligible[firsts]
 
 
-def _histogram(spans: np.ndarray, bins: int) -> dict[str, Any]:
+def _histogram(spans: np.ndarray, bins: int) -> list[HistogramBin]:
     """Whole seconds between the histogram's steps, in `bins` equal bins from the shortest."""
     if len(spans) == 0:
-        return {"histogram": None, "lo": None, "width": None}
+        return []
     lo = int(spans.min())
     width = max(1, (int(spans.max()) - lo + bins) // bins)
     values, counts = np.unique((spans - lo) // width, return_counts=True)
-    pairs = [(int(value), int(count)) for value, count in zip(values, counts, strict=True)]
-    return {"histogram": pairs, "lo": lo, "width": width}
+    return histogram(zip(values.tolist(), counts.tolist(), strict=True), lo, width)

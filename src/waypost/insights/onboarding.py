@@ -4,7 +4,6 @@ any order; overall and per cohort (the interval in which they became new)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,11 +11,16 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from waypost.events.store import EventQueries
-from waypost.insights.actions import ActionStep
-from waypost.insights.dialects import Dialect, DuckDBDialect, Params
-from waypost.insights.funnels import UNIT_COLUMNS, CompiledSql
+from waypost.insights._sql import (
+    UNIT_COLUMNS,
+    Compilation,
+    CompiledSql,
+    bucket,
+    plus_seconds,
+    records,
+)
+from waypost.insights.actions import Actions
 from waypost.insights.intervals import interval_starts
-from waypost.insights.properties import PropertySql
 from waypost.insights.queries import OnboardingQuery
 
 
@@ -45,15 +49,11 @@ class OnboardingResult(BaseModel):
 
 
 def compile_onboarding(
-    query: OnboardingQuery,
-    app_id: str,
-    dialect: Callable[[Params], Dialect] = DuckDBDialect,
-    actions: Mapping[str, list[ActionStep]] | None = None,
+    query: OnboardingQuery, app_id: str, actions: Actions | None = None
 ) -> CompiledSql:
     """Rows per cohort plus one overall (cohort NULL): units, completed, and per milestone."""
-    params = Params()
-    d = dialect(params)
-    props = PropertySql(d, params, actions)
+    sql = Compilation(actions)
+    props, params = sql.props, sql.params
     unit = UNIT_COLUMNS[query.aggregate_by]
     common = props.scope(query, app_id, unit)
 
@@ -63,15 +63,15 @@ def compile_onboarding(
     # Conditions first: compiling them registers the trait joins that joins() then lists.
     joins = props.joins()
     window = params.add(query.within_days * 86400)
-    cohort = d.bucket("started", query.cohort_interval.value, query.timezone)
+    cohort = bucket(params, "started", query.cohort_interval.value, query.timezone)
     done = [f"coalesce(bool_or(m.m{k}), false) AS done{k}" for k in range(len(query.milestones))]
     every = " AND ".join(f"done{k}" for k in range(len(query.milestones)))
     counts = [
         "count(*) AS units",
-        f"{d.count_if(every)} AS completed",
-        *(f"{d.count_if(f'done{k}')} AS c{k}" for k in range(len(query.milestones))),
+        f"count(*) FILTER (WHERE {every}) AS completed",
+        *(f"count(*) FILTER (WHERE done{k}) AS c{k}" for k in range(len(query.milestones))),
     ]
-    sql = f"""WITH starts AS (
+    return sql.statement(f"""WITH starts AS (
   SELECT {unit} AS unit, min(e.timestamp) AS started
   FROM resolved_events e {joins} WHERE {where} AND {new} GROUP BY {unit}
 ), units AS (
@@ -79,13 +79,12 @@ def compile_onboarding(
   FROM starts s LEFT JOIN (
     SELECT {unit} AS unit, e.timestamp AS ts, {", ".join(flags)}
     FROM resolved_events e {joins} WHERE {where}
-  ) m ON m.unit = s.unit AND m.ts >= s.started AND m.ts <= {d.plus_seconds("s.started", window)}
+  ) m ON m.unit = s.unit AND m.ts >= s.started AND m.ts <= {plus_seconds("s.started", window)}
   GROUP BY s.unit, s.started
 )
 SELECT NULL AS cohort, {", ".join(counts)} FROM units
 UNION ALL
-SELECT {cohort}, {", ".join(counts)} FROM units GROUP BY 1"""
-    return CompiledSql(sql, params.values)
+SELECT {cohort}, {", ".join(counts)} FROM units GROUP BY 1""")
 
 
 def _completion(query: OnboardingQuery, row: dict[str, Any] | None) -> dict[str, Any]:
@@ -111,12 +110,10 @@ def run_onboarding(
     store: EventQueries,
     app_id: str,
     query: OnboardingQuery,
-    actions: Mapping[str, list[ActionStep]] | None = None,
+    actions: Actions | None = None,
 ) -> OnboardingResult:
     """Answer an onboarding-completion query from the event store."""
-    compiled = compile_onboarding(query, app_id, actions=actions)
-    columns, rows = store.query(compiled.sql, compiled.params)
-    found = [dict(zip(columns, row, strict=True)) for row in rows]
+    found = records(store, compile_onboarding(query, app_id, actions))
     overall = next((r for r in found if r["cohort"] is None and r["units"]), None)
     by_cohort = {r["cohort"]: r for r in found if r["cohort"] is not None}
     starts = interval_starts(query.date_from, query.date_to, query.cohort_interval, query.timezone)

@@ -9,15 +9,11 @@ session and listed most common first.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-
 from pydantic import BaseModel
 
 from waypost.events.store import EventQueries
-from waypost.insights.actions import ActionStep
-from waypost.insights.dialects import Dialect, DuckDBDialect, Params
-from waypost.insights.funnels import CompiledSql
-from waypost.insights.properties import PropertySql
+from waypost.insights._sql import Compilation, CompiledSql, one_of
+from waypost.insights.actions import Actions
 from waypost.insights.queries import AggregateBy, PathsQuery
 
 # Page views are told apart by page: a path through three pages is three steps, not "$page" x3.
@@ -35,19 +31,13 @@ class PathsResult(BaseModel):
     paths: list[PathCount]
 
 
-def compile_paths(
-    query: PathsQuery,
-    app_id: str,
-    dialect: Callable[[Params], Dialect] = DuckDBDialect,
-    actions: Mapping[str, list[ActionStep]] | None = None,
-) -> CompiledSql:
+def compile_paths(query: PathsQuery, app_id: str, actions: Actions | None = None) -> CompiledSql:
     """Rows (steps as a list, sessions, all anchor sessions), most common first."""
-    params = Params()
-    d = dialect(params)
-    props = PropertySql(d, params, actions)
+    sql = Compilation(actions)
+    props, params = sql.props, sql.params
     conditions = props.scope(query, app_id, "e.person_id")
     if query.exclude_events:
-        conditions.append(f"NOT {d.one_of('e.event', params.add(sorted(query.exclude_events)))}")
+        conditions.append(f"NOT {one_of('e.event', params.add(sorted(query.exclude_events)))}")
     joins = props.joins()
     gap = params.add(query.session_gap_seconds * 1_000_000)
     forward = query.start_event is not None
@@ -61,9 +51,9 @@ def compile_paths(
     # Only persons with the anchor in range can have a path, and only their sessions holding it
     # (collapsing repeats never removes an anchor's first occurrence), so the rest is skipped
     # before the windows sort.
-    sql = f"""WITH timed AS (
+    return sql.statement(f"""WITH timed AS (
   SELECT e.person_id AS person, e.timestamp AS ts, e.message_id, e.event, {STEP_NAME} AS step,
-         {d.epoch_us("e.timestamp")} - {d.epoch_us("lag(e.timestamp) OVER w")} AS pause
+         epoch_us(e.timestamp) - epoch_us(lag(e.timestamp) OVER w) AS pause
   FROM {events} e {joins}
   WHERE {where} AND e.person_id IN (
     SELECT e.person_id FROM {events} e {joins} WHERE {where} AND e.event = {anchor}
@@ -93,18 +83,17 @@ def compile_paths(
   GROUP BY person, session
 )
 SELECT steps, count(*) AS sessions, sum(count(*)) OVER () AS total FROM paths GROUP BY steps
-ORDER BY sessions DESC, steps LIMIT {params.add(query.limit)}"""
-    return CompiledSql(sql, params.values)
+ORDER BY sessions DESC, steps LIMIT {params.add(query.limit)}""")
 
 
 def run_paths(
     store: EventQueries,
     app_id: str,
     query: PathsQuery,
-    actions: Mapping[str, list[ActionStep]] | None = None,
+    actions: Actions | None = None,
 ) -> PathsResult:
     """Answer a paths query from the event store."""
-    compiled = compile_paths(query, app_id, actions=actions)
+    compiled = compile_paths(query, app_id, actions)
     _, rows = store.query(compiled.sql, compiled.params)
     return PathsResult(
         sessions=int(rows[0][2]) if rows else 0,

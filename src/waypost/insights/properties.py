@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from waypost.errors import InvalidInput
-from waypost.insights.actions import ActionStep, UrlMatch
-from waypost.insights.dialects import Dialect, Params
+from waypost.insights.actions import Actions, ActionStep, UrlMatch
 from waypost.insights.queries import AggregateBy, Common, EventMatch, Filter, Op, Source, naive_utc
 
+if TYPE_CHECKING:
+    from waypost.insights._sql import Params
+
 TEST_ACCOUNT_TRAIT = "is_test_account"
+_NUMBER_TYPES = "('BIGINT', 'UBIGINT', 'DOUBLE')"
 
 
 class PropertySql:
     """Compiles filters over the events relation `e`, joining in the trait values they name."""
 
-    def __init__(
-        self,
-        dialect: Dialect,
-        params: Params,
-        actions: Mapping[str, list[ActionStep]] | None = None,
-    ) -> None:
-        self.dialect = dialect
+    def __init__(self, params: Params, actions: Actions | None = None) -> None:
         self.params = params
         self.actions = actions or {}
         self._joins: dict[tuple[Source, str], str] = {}
@@ -69,7 +66,7 @@ class PropertySql:
         return f"(({which}) AND {self.all_of(match.where)})"
 
     def _action_step(self, step: ActionStep) -> str:
-        d, add = self.dialect, self.params.add
+        add = self.params.add
         parts = []
         if step.event is not None:
             parts.append(f"e.event = {add(step.event)}")
@@ -77,9 +74,9 @@ class PropertySql:
             if step.url_match is UrlMatch.EXACT:
                 parts.append(f"coalesce(e.url = {add(step.url)}, false)")
             elif step.url_match is UrlMatch.REGEX:
-                parts.append(f"coalesce({d.regex('e.url', add(step.url))}, false)")
+                parts.append(f"coalesce(regexp_matches(e.url, {add(step.url)}), false)")
             else:
-                parts.append(f"coalesce({d.contains('e.url', add(step.url))}, false)")
+                parts.append(f"coalesce(contains(e.url, {add(step.url)}), false)")
         if step.selector is not None:
             parts.append(f"coalesce(e.element_selector = {add(step.selector)}, false)")
         if step.text is not None:
@@ -97,7 +94,7 @@ class PropertySql:
     def text(self, source: Source, name: str) -> str:
         """A property as text ('' when missing or null), for breakdowns."""
         column, key = self.value(source, name)
-        return f"coalesce({self.dialect.json_text(column, key)}, '')"
+        return f"coalesce({self._json_text(column, key)}, '')"
 
     def joins(self) -> str:
         """LEFT JOINs bringing in each trait the compiled conditions named."""
@@ -123,16 +120,15 @@ class PropertySql:
     def not_test_account(self) -> str:
         """True unless the event's person is marked as a test account."""
         column, key = self.value(Source.PERSON, TEST_ACCOUNT_TRAIT)
-        return f"NOT {self.dialect.is_json_bool(column, key, True)}"
+        return f"NOT {self._is_json_bool(column, key, True)}"
 
     def condition(self, f: Filter) -> str:
         """One filter as a condition that is never NULL."""
-        d = self.dialect
         column, key = self.value(f.source, f.property)
         if f.op is Op.IS_SET:
-            return f"coalesce({d.json_type(column, key)} <> 'NULL', false)"
+            return f"coalesce({self._json_type(column, key)} <> 'NULL', false)"
         if f.op is Op.IS_NOT_SET:
-            return f"NOT coalesce({d.json_type(column, key)} <> 'NULL', false)"
+            return f"NOT coalesce({self._json_type(column, key)} <> 'NULL', false)"
         if f.op is Op.IN:
             assert isinstance(f.value, list)
             return " OR ".join(f"({self._equals(column, key, v)})" for v in f.value)
@@ -141,21 +137,57 @@ class PropertySql:
         if f.op is Op.NEQ:
             return f"NOT ({self._equals(column, key, f.value)})"
         if f.op in (Op.CONTAINS, Op.REGEX):
-            text, pattern = d.json_text(column, key), self.params.add(f.value)
-            test = d.contains_ci(text, pattern) if f.op is Op.CONTAINS else d.regex(text, pattern)
-            return f"coalesce({d.is_json_string(column, key)} AND {test}, false)"
+            text, pattern = self._json_text(column, key), self.params.add(f.value)
+            test = (
+                f"contains(lower({text}), lower({pattern}))"
+                if f.op is Op.CONTAINS
+                else f"regexp_matches({text}, {pattern})"
+            )
+            return f"coalesce({self._is_json_string(column, key)} AND {test}, false)"
         symbol = {Op.GT: ">", Op.GTE: ">=", Op.LT: "<", Op.LTE: "<="}[f.op]
-        return f"coalesce({d.json_number(column, key)} {symbol} {self.params.add(f.value)}, false)"
+        number = self._json_number(column, key)
+        return f"coalesce({number} {symbol} {self.params.add(f.value)}, false)"
 
     def _equals(self, column: str, key: str | None, value: object) -> str:
-        d = self.dialect
         if isinstance(value, bool):
-            return d.is_json_bool(column, key, value)
+            return self._is_json_bool(column, key, value)
         if isinstance(value, int | float):
-            return (
-                f"coalesce({d.json_number(column, key)} = {self.params.add(float(value))}, false)"
-            )
+            number = self._json_number(column, key)
+            return f"coalesce({number} = {self.params.add(float(value))}, false)"
         return (
-            f"coalesce({d.is_json_string(column, key)} "
-            f"AND {d.json_text(column, key)} = {self.params.add(value)}, false)"
+            f"coalesce({self._is_json_string(column, key)} "
+            f"AND {self._json_text(column, key)} = {self.params.add(value)}, false)"
+        )
+
+    # A property is read from a JSON column: the top-level `key` of event properties, or (a key
+    # of None) a trait's whole value.
+
+    def _path(self, key: str | None) -> str:
+        # Names are limited by the query models (no quotes or backslashes); bound all the same.
+        return self.params.add("$" if key is None else f'$."{key}"')
+
+    def _json_type(self, column: str, key: str | None) -> str:
+        """The value's JSON type name (NULL when absent)."""
+        return f"json_type({column}, {self._path(key)})"
+
+    def _json_text(self, column: str, key: str | None) -> str:
+        """The value as text: strings bare, other values as JSON text."""
+        return f"json_extract_string({column}, {self._path(key)})"
+
+    def _json_number(self, column: str, key: str | None) -> str:
+        """The value as a double when it is a JSON number, else NULL."""
+        path = self._path(key)
+        return (
+            f"CASE WHEN json_type({column}, {path}) IN {_NUMBER_TYPES} "
+            f"THEN TRY_CAST(json_extract_string({column}, {path}) AS DOUBLE) END"
+        )
+
+    def _is_json_string(self, column: str, key: str | None) -> str:
+        return f"coalesce({self._json_type(column, key)} = 'VARCHAR', false)"
+
+    def _is_json_bool(self, column: str, key: str | None, value: bool) -> str:
+        path = self._path(key)
+        return (
+            f"coalesce(json_type({column}, {path}) = 'BOOLEAN' "
+            f"AND json_extract_string({column}, {path}) = '{'true' if value else 'false'}', false)"
         )

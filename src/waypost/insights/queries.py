@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -33,6 +33,15 @@ class Strict(BaseModel):
     """Refuses unknown fields and is immutable once validated."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldError(ValueError):
+    """A problem a check over several fields finds in one of them: `path` leads to that field
+    from the model checked, so the refusal can name it (`exclusions.0.to_step`)."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class Source(StrEnum):
@@ -184,7 +193,7 @@ class Exclusion(EventMatch):
     @model_validator(mode="after")
     def _span(self) -> Exclusion:
         if self.to_step <= self.from_step:
-            raise ValueError("to_step must come after from_step")
+            raise FieldError(("to_step",), "to_step must come after from_step")
         return self
 
 
@@ -212,19 +221,39 @@ class Breakdown(Strict):
     @model_validator(mode="after")
     def _step_given(self) -> Breakdown:
         if (self.attribution is Attribution.STEP) != (self.step is not None):
-            raise ValueError("give step exactly when attribution is 'step'")
+            raise FieldError(("step",), "give step exactly when attribution is 'step'")
         return self
 
 
-class FunnelQuery(Common):
-    """Who got how far through a sequence of steps."""
+class Funnel(Common):
+    """Steps a unit goes through and how they are matched: what funnel and drop-off queries
+    share."""
 
-    kind: Literal["funnel"] = "funnel"
     steps: list[Step] = Field(min_length=2, max_length=20)
     window_seconds: int = Field(FOURTEEN_DAYS, ge=1, le=366 * 24 * 3600)
     order: FunnelOrder = FunnelOrder.ORDERED
     exclusions: list[Exclusion] = Field(default_factory=list, max_length=10)
     aggregate_by: AggregateBy = AggregateBy.PERSON
+
+    @model_validator(mode="after")
+    def _exclusions_fit(self) -> Funnel:
+        last = len(self.steps) - 1
+        for index, exclusion in enumerate(self.exclusions):
+            if exclusion.to_step > last:
+                raise FieldError(
+                    ("exclusions", index, "to_step"), f"there is no step {exclusion.to_step}"
+                )
+        if self.order is FunnelOrder.UNORDERED and self.exclusions:
+            raise FieldError(
+                ("exclusions",), "exclusions need an order; unordered funnels take none"
+            )
+        return self
+
+
+class FunnelQuery(Funnel):
+    """Who got how far through a sequence of steps."""
+
+    kind: Literal["funnel"] = "funnel"
     breakdown: Breakdown | None = None
     histogram_steps: tuple[int, int] | None = Field(
         None, description="Two steps (0-based) for the time-to-convert histogram; default: all."
@@ -234,29 +263,32 @@ class FunnelQuery(Common):
     @model_validator(mode="after")
     def _steps_exist(self) -> FunnelQuery:
         last = len(self.steps) - 1
-        for index, exclusion in enumerate(self.exclusions):
-            if exclusion.to_step > last:
-                raise ValueError(f"exclusions[{index}].to_step: no step {exclusion.to_step}")
         if self.breakdown and self.breakdown.step is not None and self.breakdown.step > last:
-            raise ValueError(f"breakdown.step: there is no step {self.breakdown.step}")
+            raise FieldError(("breakdown", "step"), f"there is no step {self.breakdown.step}")
         if (
             self.breakdown
             and self.breakdown.source is not Source.EVENT
             and self.breakdown.attribution is not Attribution.FIRST_TOUCH
         ):
-            raise ValueError("person and account breakdowns take their current value")
-        if self.order is FunnelOrder.UNORDERED:
-            if self.exclusions:
-                raise ValueError("exclusions need an order; unordered funnels take none")
-            if self.breakdown and self.breakdown.attribution in (
-                Attribution.LAST_TOUCH,
-                Attribution.STEP,
-            ):
-                raise ValueError("unordered funnels break down by first_touch or all_events")
+            raise FieldError(
+                ("breakdown", "attribution"),
+                "person and account breakdowns take their current value",
+            )
+        if (
+            self.order is FunnelOrder.UNORDERED
+            and self.breakdown
+            and self.breakdown.attribution in (Attribution.LAST_TOUCH, Attribution.STEP)
+        ):
+            raise FieldError(
+                ("breakdown", "attribution"),
+                "unordered funnels break down by first_touch or all_events",
+            )
         if self.histogram_steps is not None:
             start, end = self.histogram_steps
             if not 0 <= start < end <= last:
-                raise ValueError("histogram_steps must be two steps in order, e.g. [0, 2]")
+                raise FieldError(
+                    ("histogram_steps",), "histogram_steps must be two steps in order, e.g. [0, 2]"
+                )
         return self
 
 
@@ -450,7 +482,8 @@ class Period(Strict):
         return self
 
 
-COMPARABLE = ("funnel", "time_to_value")
+# What a comparison can compare, read by its `kind`.
+Comparable = Annotated[FunnelQuery | TimeToValueQuery, Field(discriminator="kind")]
 
 
 class ComparisonQuery(Strict):
@@ -466,30 +499,30 @@ class ComparisonQuery(Strict):
 
     @model_validator(mode="after")
     def _comparable(self) -> ComparisonQuery:
-        if self.insight.get("kind") not in COMPARABLE:
-            raise ValueError("insight.kind must be funnel or time_to_value")
+        if self.insight.get("kind") not in _COMPARABLE_KINDS:
+            raise FieldError(("insight", "kind"), f"must be {' or '.join(_COMPARABLE_KINDS)}")
         if {"date_from", "date_to"} & set(self.insight):
-            raise ValueError("insight: leave out date_from and date_to; the periods set them")
+            raise FieldError(("insight",), "leave out date_from and date_to; the periods set them")
         for period in (self.before, self.after):
             try:
                 self.in_period(period)
             except InvalidInput as exc:
-                raise ValueError(f"insight.{exc.field or ''}: {exc.message}") from None
+                path = ("insight", *(exc.field.split(".") if exc.field else ()))
+                raise FieldError(path, exc.message) from None
         return self
 
     def in_period(self, period: Period) -> FunnelQuery | TimeToValueQuery:
         """The insight over one period."""
-        query = read_query(
-            {**self.insight, "date_from": period.date_from, "date_to": period.date_to}
+        return _validated(
+            _COMPARABLE,
+            {**self.insight, "date_from": period.date_from, "date_to": period.date_to},
         )
-        assert isinstance(query, FunnelQuery | TimeToValueQuery)
-        return query
 
 
-class DropOffQuery(FunnelQuery):
+class DropOffQuery(Funnel):
     """Who reached a funnel step but not the next, and what they did instead."""
 
-    kind: Literal["dropoff"] = "dropoff"  # type: ignore[assignment]
+    kind: Literal["dropoff"] = "dropoff"
     step: int = Field(ge=0, description="Units that reached this step (0-based) but not the next.")
     limit: int = Field(100, ge=1, le=10_000, description="How many units to list.")
     offset: int = Field(0, ge=0)
@@ -502,9 +535,7 @@ class DropOffQuery(FunnelQuery):
     @model_validator(mode="after")
     def _step_has_a_next(self) -> DropOffQuery:
         if self.step >= len(self.steps) - 1:
-            raise ValueError("step must have a next step to drop off before")
-        if self.breakdown is not None:
-            raise ValueError("drop-off lists take no breakdown")
+            raise FieldError(("step",), "step must have a next step to drop off before")
         return self
 
 
@@ -521,28 +552,74 @@ InsightQuery = Annotated[
     Field(discriminator="kind"),
 ]
 
+
+def kinds(union: Any) -> tuple[str, ...]:
+    """The `kind` of each query model in an annotated union of them, in the union's order."""
+    models = get_args(get_args(union)[0])
+    return tuple(str(model.model_fields["kind"].default) for model in models)
+
+
+KINDS = kinds(InsightQuery)
+_COMPARABLE_KINDS = kinds(Comparable)
 _QUERY_ADAPTER: TypeAdapter[InsightQuery] = TypeAdapter(InsightQuery)
-QUERY_SCHEMA = _QUERY_ADAPTER.json_schema(ref_template="#/components/schemas/{model}")
-_KINDS = {
-    "funnel", "trends", "retention", "time_to_value", "onboarding", "paths", "comparison",
-    "dropoff",
-}  # fmt: skip
+_COMPARABLE: TypeAdapter[FunnelQuery | TimeToValueQuery] = TypeAdapter(Comparable)
+
+
+def _self_contained(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with each reference to one of its definitions replaced by the definition, so
+    it holds no reference another document would have to resolve."""
+    definitions = schema.get("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            name = node["$ref"].rsplit("/", 1)[-1]
+            rest = {key: value for key, value in node.items() if key != "$ref"}
+            return inline({**definitions[name], **rest})
+        # A discriminator's mapping names definitions by reference; `kind`'s constant in each
+        # variant says the same.
+        return {
+            key: inline(value)
+            for key, value in node.items()
+            if key not in ("$defs", "discriminator")
+        }
+
+    result: dict[str, Any] = inline(schema)
+    return result
+
+
+QUERY_SCHEMA = _self_contained(_QUERY_ADAPTER.json_schema())
+
+
+Validated = TypeVar("Validated")
+
+
+def _validated(adapter: TypeAdapter[Validated], data: Any) -> Validated:
+    """The adapter's model for `data`; InvalidInput naming the first field at fault (paths as the
+    query is written, e.g. `steps.1.event`) and listing every problem."""
+    try:
+        return adapter.validate_python(data)
+    except ValidationError as exc:
+        problems: list[dict[str, Any]] = []
+        for error in exc.errors():
+            loc = [str(part) for part in error["loc"]]
+            if loc and loc[0] in KINDS:
+                loc = loc[1:]  # the kind's name, which pydantic puts first
+            if error["type"].startswith("union_tag"):
+                loc = ["kind"]
+            cause = error.get("ctx", {}).get("error")
+            if isinstance(cause, FieldError):
+                loc += [str(part) for part in cause.path]
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append({"field": ".".join(loc) or None, "message": message})
+        first = problems[0]
+        raise InvalidInput(str(first["message"]), field=first["field"], problems=problems) from None
 
 
 def read_query(data: Any) -> InsightQuery:
     """A validated query from parsed JSON; InvalidInput naming the first field at fault (paths
     as the query is written, e.g. `steps.1.event`) and listing every problem."""
-    try:
-        return _QUERY_ADAPTER.validate_python(data)
-    except ValidationError as exc:
-        problems: list[dict[str, Any]] = []
-        for error in exc.errors():
-            loc = [str(part) for part in error["loc"]]
-            if loc and loc[0] in _KINDS:
-                loc = loc[1:]  # the kind's name, which pydantic puts first
-            if error["type"].startswith("union_tag"):
-                loc = ["kind"]
-            message = error["msg"].removeprefix("Value error, ")
-            problems.append({"field": ".".join(loc) or None, "message": message})
-        first = problems[0]
-        raise InvalidInput(str(first["message"]), field=first["field"], problems=problems) from None
+    return _validated(_QUERY_ADAPTER, data)

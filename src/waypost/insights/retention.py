@@ -8,18 +8,15 @@ returning event in period i + j; cell (i, 0) is the cohort's size.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
 from waypost.events.store import EventQueries
-from waypost.insights.actions import ActionStep
-from waypost.insights.dialects import Dialect, DuckDBDialect, Params
-from waypost.insights.funnels import UNIT_COLUMNS, CompiledSql
+from waypost.insights._sql import UNIT_COLUMNS, Compilation, CompiledSql, bucket
+from waypost.insights.actions import Actions
 from waypost.insights.intervals import interval_starts, utc_offsets
-from waypost.insights.properties import PropertySql
 from waypost.insights.queries import CohortType, Interval, RetentionQuery, naive_utc
 
 
@@ -38,20 +35,16 @@ class RetentionResult(BaseModel):
 
 
 def compile_retention(
-    query: RetentionQuery,
-    app_id: str,
-    dialect: Callable[[Params], Dialect] = DuckDBDialect,
-    actions: Mapping[str, list[ActionStep]] | None = None,
+    query: RetentionQuery, app_id: str, actions: Actions | None = None
 ) -> CompiledSql:
     """Rows (cohort period, active period or NULL for the cohort's size, units)."""
-    params = Params()
-    d = dialect(params)
-    props = PropertySql(d, params, actions)
+    sql = Compilation(actions)
+    props, params = sql.props, sql.params
     unit = UNIT_COLUMNS[query.aggregate_by]
     # Every timestamp bucketed below is inside the range, so the zone's offsets there are all
     # the buckets need; no lookup per event.
     offsets = utc_offsets(query.timezone, query.date_from, query.date_to)
-    period = d.bucket("e.timestamp", query.interval.value, query.timezone, offsets)
+    period = bucket(params, "e.timestamp", query.interval.value, query.timezone, offsets)
     common = props.scope(query, app_id, unit, dates=False)
     since = f"e.timestamp >= {params.add(naive_utc(query.date_from))}"
     until = f"e.timestamp < {params.add(naive_utc(query.date_to))}"
@@ -61,7 +54,7 @@ def compile_retention(
     returning = start if same else props.matches(query.returning)
     events = props.events_view(query.aggregate_by)
     if query.cohort_type is CohortType.FIRST_TIME:
-        first = d.bucket("min(e.timestamp)", query.interval.value, query.timezone, offsets)
+        first = bucket(params, "min(e.timestamp)", query.interval.value, query.timezone, offsets)
         returns = " AND ".join([*common, since, until, returning])
         ctes = f"""cohorts AS (
   SELECT {unit} AS unit, {first} AS period
@@ -88,20 +81,19 @@ def compile_retention(
 ), activity AS (
   SELECT unit, period FROM periods WHERE returned
 )"""
-    sql = f"""WITH {ctes}
+    return sql.statement(f"""WITH {ctes}
 SELECT period AS cohort, NULL AS active, count(*) AS units FROM cohorts GROUP BY period
 UNION ALL
 SELECT c.period, a.period, count(*) FROM cohorts c
 JOIN activity a ON a.unit = c.unit AND a.period > c.period
-GROUP BY c.period, a.period"""
-    return CompiledSql(sql, params.values)
+GROUP BY c.period, a.period""")
 
 
 def run_retention(
     store: EventQueries,
     app_id: str,
     query: RetentionQuery,
-    actions: Mapping[str, list[ActionStep]] | None = None,
+    actions: Actions | None = None,
 ) -> RetentionResult:
     """Answer a retention query from the event store."""
     compiled = compile_retention(query, app_id, actions=actions)

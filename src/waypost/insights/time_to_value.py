@@ -8,7 +8,6 @@ never reached value count in the shares' denominators, not in the percentiles.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,14 +15,19 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from waypost.events.store import EventQueries
-from waypost.insights.actions import ActionStep
-from waypost.insights.dialects import Dialect, DuckDBDialect, Params
-from waypost.insights.funnels import UNIT_COLUMNS, CompiledSql
+from waypost.insights._sql import (
+    OTHER,
+    UNIT_COLUMNS,
+    Compilation,
+    CompiledSql,
+    bucket,
+    plus_seconds,
+    records,
+)
+from waypost.insights.actions import Actions
 from waypost.insights.intervals import interval_starts
-from waypost.insights.properties import PropertySql
 from waypost.insights.queries import TimeToValueQuery
 
-OTHER = "Other"
 DAY_US = 86_400_000_000
 
 
@@ -60,15 +64,13 @@ class TimeToValueResult(BaseModel):
 def compile_time_to_value(
     query: TimeToValueQuery,
     app_id: str,
-    dialect: Callable[[Params], Dialect] = DuckDBDialect,
-    actions: Mapping[str, list[ActionStep]] | None = None,
+    actions: Actions | None = None,
     gaps_only: bool = False,
 ) -> CompiledSql:
     """Rows per group (kind 'all', 'cohort' or 'segment', its key) with the statistics; with
     `gaps_only`, each unit's microseconds to value instead (for tests between periods)."""
-    params = Params()
-    d = dialect(params)
-    props = PropertySql(d, params, actions)
+    sql = Compilation(actions)
+    props, params = sql.props, sql.params
     unit = UNIT_COLUMNS[query.aggregate_by]
     common = props.scope(query, app_id, unit)
 
@@ -76,7 +78,7 @@ def compile_time_to_value(
         props.text(query.breakdown.source, query.breakdown.property) if query.breakdown else "''"
     )
     window = params.add(query.window_days * 86400)
-    gap = f"({d.epoch_us('valued')} - {d.epoch_us('started')})"
+    gap = "(epoch_us(valued) - epoch_us(started))"
     where = " AND ".join(common)
     # Conditions first: compiling them registers the trait joins that joins() then lists.
     starts, values = props.matches(query.start), props.matches(query.value)
@@ -91,27 +93,25 @@ def compile_time_to_value(
   FROM starts s LEFT JOIN (
     SELECT {unit} AS unit, e.timestamp AS ts FROM resolved_events e {joins}
     WHERE {where} AND {values}
-  ) v ON v.unit = s.unit AND v.ts >= s.started AND v.ts <= {d.plus_seconds("s.started", window)}
+  ) v ON v.unit = s.unit AND v.ts >= s.started AND v.ts <= {plus_seconds("s.started", window)}
   GROUP BY s.unit, s.started, s.segment
 )"""
     if gaps_only:
-        return CompiledSql(
-            f"{ctes}\nSELECT {gap} AS gap FROM valued WHERE valued IS NOT NULL", params.values
-        )
-    cohort = d.bucket("started", query.cohort_interval.value, query.timezone)
+        return sql.statement(f"{ctes}\nSELECT {gap} AS gap FROM valued WHERE valued IS NOT NULL")
+    cohort = bucket(params, "started", query.cohort_interval.value, query.timezone)
     stats = [
         "count(*) AS units",
         "count(valued) AS reached",
-        f"{d.quantile(gap, 0.5)} AS median_us",
-        f"{d.quantile(gap, 0.75)} AS p75_us",
-        f"{d.quantile(gap, 0.9)} AS p90_us",
+        f"quantile_cont({gap}, 0.5) AS median_us",
+        f"quantile_cont({gap}, 0.75) AS p75_us",
+        f"quantile_cont({gap}, 0.9) AS p90_us",
         *(
-            f"{d.count_if(f'{gap} <= {params.add(days * DAY_US)}')} AS within_{i}"
+            f"count(*) FILTER (WHERE {gap} <= {params.add(days * DAY_US)}) AS within_{i}"
             for i, days in enumerate(query.within_days)
         ),
     ]
     limit = params.add(query.breakdown.limit if query.breakdown else 1)
-    sql = f"""{ctes}, ranked AS (
+    return sql.statement(f"""{ctes}, ranked AS (
   SELECT v.*, CASE WHEN r.rank <= {limit} THEN v.segment ELSE '{OTHER}' END AS label
   FROM valued v JOIN (
     SELECT segment, row_number() OVER (ORDER BY count(*) DESC, segment) AS rank
@@ -122,8 +122,7 @@ SELECT 'all' AS grouping, NULL AS cohort, NULL AS label, {", ".join(stats)} FROM
 UNION ALL
 SELECT 'cohort', {cohort}, NULL, {", ".join(stats)} FROM ranked GROUP BY 2
 UNION ALL
-SELECT 'segment', NULL, label, {", ".join(stats)} FROM ranked GROUP BY 3"""
-    return CompiledSql(sql, params.values)
+SELECT 'segment', NULL, label, {", ".join(stats)} FROM ranked GROUP BY 3""")
 
 
 def _stats(query: TimeToValueQuery, row: dict[str, Any] | None) -> dict[str, Any]:
@@ -153,10 +152,10 @@ def value_gaps(
     store: EventQueries,
     app_id: str,
     query: TimeToValueQuery,
-    actions: Mapping[str, list[ActionStep]] | None = None,
+    actions: Actions | None = None,
 ) -> list[int]:
     """Each unit's microseconds from start to value, for units that got there."""
-    compiled = compile_time_to_value(query, app_id, actions=actions, gaps_only=True)
+    compiled = compile_time_to_value(query, app_id, actions, gaps_only=True)
     _, rows = store.query(compiled.sql, compiled.params)
     return [int(row[0]) for row in rows]
 
@@ -165,12 +164,10 @@ def run_time_to_value(
     store: EventQueries,
     app_id: str,
     query: TimeToValueQuery,
-    actions: Mapping[str, list[ActionStep]] | None = None,
+    actions: Actions | None = None,
 ) -> TimeToValueResult:
     """Answer a time-to-value query from the event store."""
-    compiled = compile_time_to_value(query, app_id, actions=actions)
-    columns, rows = store.query(compiled.sql, compiled.params)
-    found = [dict(zip(columns, row, strict=True)) for row in rows]
+    found = records(store, compile_time_to_value(query, app_id, actions))
     overall = next((r for r in found if r["grouping"] == "all" and r["units"]), None)
     by_cohort = {r["cohort"]: r for r in found if r["grouping"] == "cohort"}
     starts = interval_starts(query.date_from, query.date_to, query.cohort_interval, query.timezone)

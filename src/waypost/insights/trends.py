@@ -7,7 +7,6 @@ counts distinct persons or accounts over the whole range, not the sum of its int
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,14 +14,12 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from waypost.events.store import EventQueries
-from waypost.insights.actions import ActionStep
-from waypost.insights.dialects import Dialect, DuckDBDialect, Params
-from waypost.insights.funnels import CompiledSql
+from waypost.insights._sql import OTHER, Compilation, CompiledSql, bucket, records
+from waypost.insights.actions import Actions
 from waypost.insights.intervals import interval_starts, utc_offsets
 from waypost.insights.properties import PropertySql
 from waypost.insights.queries import Interval, Math, TrendsQuery
 
-OTHER = "Other"
 _COUNTS = {
     Math.TOTAL: "count(*)",
     Math.PERSONS: "count(DISTINCT e.person_id)",
@@ -48,28 +45,24 @@ class TrendsResult(BaseModel):
     series: list[TrendSeries]
 
 
-def compile_trends(
-    query: TrendsQuery,
-    app_id: str,
-    dialect: Callable[[Params], Dialect] = DuckDBDialect,
-    actions: Mapping[str, list[ActionStep]] | None = None,
-) -> CompiledSql:
+def compile_trends(query: TrendsQuery, app_id: str, actions: Actions | None = None) -> CompiledSql:
     """One statement: per series (and breakdown value), a row per interval with events in it
     and a row with the whole range's total (interval NULL)."""
-    params = Params()
-    d = dialect(params)
+    sql = Compilation(actions)
+    params = sql.params
     parts = []
     offsets = utc_offsets(query.timezone, query.date_from, query.date_to)
     for index, series in enumerate(query.series):
-        props = PropertySql(d, params, actions)
+        # Each series' select joins in only the traits its own conditions name.
+        props = PropertySql(params, actions)
         unit = "e.account_id" if series.math is Math.ACCOUNTS else None
         conditions = [*props.scope(query, app_id, unit), props.matches(series)]
         breakdown = query.breakdown
         value = props.text(breakdown.source, breakdown.property) if breakdown else "''"
-        bucket = d.bucket("e.timestamp", query.interval.value, query.timezone, offsets)
+        period = bucket(params, "e.timestamp", query.interval.value, query.timezone, offsets)
         count = _COUNTS[series.math]
         selected = f"""
-  SELECT {bucket} AS bucket, {value} AS b, e.person_id, e.account_id
+  SELECT {period} AS bucket, {value} AS b, e.person_id, e.account_id
   FROM resolved_events e
   {props.joins()}
   WHERE {" AND ".join(conditions)}"""
@@ -89,22 +82,21 @@ def compile_trends(
 FROM {labelled} e
 GROUP BY GROUPING SETS ((bucket, label), (label))"""
         )
-    return CompiledSql("\nUNION ALL\n".join(parts), params.values)
+    return sql.statement("\nUNION ALL\n".join(parts))
 
 
 def run_trends(
     store: EventQueries,
     app_id: str,
     query: TrendsQuery,
-    actions: Mapping[str, list[ActionStep]] | None = None,
+    actions: Actions | None = None,
 ) -> TrendsResult:
     """Answer a trends query from the event store."""
-    compiled = compile_trends(query, app_id, actions=actions)
-    columns, rows = store.query(compiled.sql, compiled.params)
+    rows = records(store, compile_trends(query, app_id, actions))
     starts = interval_starts(query.date_from, query.date_to, query.interval, query.timezone)
     position = {start: i for i, start in enumerate(starts)}
     found: dict[tuple[int, str], dict[str, Any]] = {}
-    for row in (dict(zip(columns, r, strict=True)) for r in rows):
+    for row in rows:
         entry = found.setdefault(
             (row["series"], row["label"]), {"values": [0] * len(starts), "total": 0}
         )
