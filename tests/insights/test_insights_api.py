@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +15,7 @@ from typer.testing import CliRunner
 from tests.conftest import Tenant
 from waypost.app import create_app
 from waypost.cli import app as cli
+from waypost.insights import api
 from waypost.settings import Settings
 
 FUNNEL = {
@@ -132,3 +135,27 @@ def test_drop_offs_export_as_csv_with_their_user_ids(client: TestClient, tenant:
     ).json()
     assert [u["user_ids"] for u in listed["units"]] == [["u3"]]
     assert (listed["dropped"], listed["converted"]) == (1, 2)
+
+
+def test_a_query_reads_the_databases_off_the_event_loop(
+    client: TestClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on_the_loop: dict[str, bool] = {}
+
+    def watched(name: str, call: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                asyncio.get_running_loop()
+                on_the_loop[name] = True
+            except RuntimeError:
+                on_the_loop[name] = False
+            return call(*args, **kwargs)
+
+        return wrapper
+
+    for name in ("caller_app", "action_steps", "run_query"):
+        monkeypatch.setattr(api, name, watched(name, getattr(api, name)))
+    response = client.post("/api/v1/insights/query", json=FUNNEL, headers=tenant.bearer())
+    assert response.status_code == 200, response.text
+    # The permission check and the app's actions (metadata) and the query (events) all block.
+    assert on_the_loop == {"caller_app": False, "action_steps": False, "run_query": False}

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from waypost.errors import InvalidInput
+from waypost.events.store import EventQueries
 from waypost.insights.actions import (
     ActionIn,
     ActionOut,
@@ -21,7 +25,7 @@ from waypost.insights.dropoff import DropOffResult, dropoff_csv
 from waypost.insights.queries import QUERY_SCHEMA, DropOffQuery, read_query
 from waypost.insights.runner import InsightResult, run_query
 from waypost.tenancy.roles import Permission
-from waypost.web.deps import DB, Caller, caller_app
+from waypost.web.deps import DB, Caller, Principal, caller_app
 
 router = APIRouter(prefix="/api/v1", tags=["insights"])
 
@@ -38,14 +42,22 @@ async def query_insight(
 ) -> BaseModel | Response:
     """Answer one insight query (its `kind` says which) over the app's events; a drop-off
     query with `format: csv` answers with a CSV file of every drop-off."""
+    body = await request.body()
+    # The permission check, the app's actions and the query itself read databases: all of it
+    # runs off the event loop.
+    return await run_in_threadpool(_answer, db, caller, app_id, body, request.app.state.events)
+
+
+def _answer(
+    db: Session, caller: Principal, app_id: str | None, body: bytes, events: EventQueries
+) -> BaseModel | Response:
     app = caller_app(db, caller, app_id, Permission.QUERY_INSIGHTS)
     try:
-        data = await request.json()
+        data = json.loads(body)
     except ValueError:
         raise InvalidInput("the body must be a JSON insight query") from None
     query = read_query(data)
-    actions = action_steps(db, app.id)
-    result = await run_in_threadpool(run_query, request.app.state.events, app.id, query, actions)
+    result = run_query(events, app.id, query, action_steps(db, app.id))
     if (
         isinstance(result, DropOffResult)
         and isinstance(query, DropOffQuery)
