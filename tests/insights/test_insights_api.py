@@ -66,8 +66,20 @@ def test_funnel_over_the_api_counts_merged_persons_once(client: TestClient, tena
         ({**FUNNEL, "where": [{"property": "p", "op": "gt", "value": "x"}]}, "where.0"),
         ({**FUNNEL, "steps": [{"event": "A"}, {"event": 5}]}, "steps.1.event"),
         ({"steps": []}, "kind"),
+        ({**FUNNEL, "exclusions": [{"event": "X", "from_step": 0, "to_step": 2}]},
+         "exclusions.0.to_step"),
+        ({**FUNNEL, "exclusions": [{"event": "X", "from_step": 1, "to_step": 1}]},
+         "exclusions.0.to_step"),
+        ({**FUNNEL, "breakdown": {"property": "p", "attribution": "step", "step": 2}},
+         "breakdown.step"),
+        ({**FUNNEL, "histogram_steps": [1, 0]}, "histogram_steps"),
+        ({**FUNNEL, "kind": "dropoff", "step": 1}, "step"),
+        ({"kind": "comparison", "insight": {**FUNNEL, "window_seconds": 0},
+          "before": {"date_from": "2026-05-01", "date_to": "2026-06-01"},
+          "after": {"date_from": "2026-06-01", "date_to": "2026-07-01"}},
+         "insight.window_seconds"),
     ],
-)
+)  # fmt: skip
 def test_a_bad_query_is_refused_naming_the_field(
     client: TestClient, tenant: Tenant, query: dict, field: str
 ) -> None:
