@@ -342,6 +342,7 @@ def _steps(q: FunnelQuery, chosen: list[tuple[str, list[Ev], Attempt]]) -> list[
             {
                 "index": k,
                 "event": q.steps[k].event,
+                "action": q.steps[k].action,
                 "count": counts[k],
                 "conversion_from_previous": counts[k] / previous if previous else 0.0,
                 "conversion_from_first": counts[k] / counts[0] if counts[0] else 0.0,

@@ -8,6 +8,7 @@ from typing import Any
 from tests.insights.conftest import APP, plain
 from tests.insights.reference import Ev, World, at, funnel
 from waypost.events import DuckDBEventStore
+from waypost.insights.actions import ActionStep
 from waypost.insights.funnels import run_funnel
 from waypost.insights.queries import FunnelQuery
 
@@ -112,5 +113,19 @@ def test_breakdown_by_first_touch_with_other_bucket(loaded: Loaded) -> None:
     assert [(b.value, _counts(b)) for b in result.breakdowns] == [
         ("ads", [2, 1]),
         ("Other", [2, 1]),
+    ]
+    assert plain(result) == funnel(world, query)
+
+
+def test_a_step_given_as_an_action_is_named_by_the_action(loaded: Loaded) -> None:
+    world = World(
+        [_ev(1, "Trial Started", 0), _ev(1, "Plan Changed", 5)],
+        actions={"Upgraded": [ActionStep(event="Plan Changed")]},
+    )
+    query = FunnelQuery(steps=[{"event": "Trial Started"}, {"action": "Upgraded"}])
+    result = run_funnel(loaded(world), APP, query, world.actions)
+    assert [(s.event, s.action, s.count) for s in result.steps] == [
+        ("Trial Started", None, 1),
+        (None, "Upgraded", 1),
     ]
     assert plain(result) == funnel(world, query)

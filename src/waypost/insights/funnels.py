@@ -24,6 +24,7 @@ from waypost.insights.queries import Breakdown, FunnelQuery
 class FunnelStep(BaseModel):
     index: int
     event: str | None
+    action: str | None
     count: int
     conversion_from_previous: float
     conversion_from_first: float
@@ -192,6 +193,7 @@ def _steps(query: FunnelQuery, totals: FunnelTotals) -> list[FunnelStep]:
             FunnelStep(
                 index=k,
                 event=step.event,
+                action=step.action,
                 count=counts[k],
                 conversion_from_previous=counts[k] / previous if previous else 0.0,
                 conversion_from_first=counts[k] / counts[0] if counts[0] else 0.0,
