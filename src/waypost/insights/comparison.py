@@ -148,23 +148,18 @@ def run_comparison(
             run_funnel(store, app_id, second, actions),
         )
         last = len(first.steps) - 1
+        # From the first step to the last, then each step from the one before (with two steps,
+        # the first of those is the same measure again).
+        spans = [(0, last)] + [(k - 1, k) for k in range(1, last + 1) if (k - 1, k) != (0, last)]
         differences = [
             two_proportions(
-                f"conversion from step 0 to step {last}",
-                one.steps[last].count,
-                one.steps[0].count,
-                two.steps[last].count,
-                two.steps[0].count,
+                f"conversion from step {start} to step {end}",
+                one.steps[end].count,
+                one.steps[start].count,
+                two.steps[end].count,
+                two.steps[start].count,
             )
-        ] + [
-            two_proportions(
-                f"conversion from step {k - 1} to step {k}",
-                one.steps[k].count,
-                one.steps[k - 1].count,
-                two.steps[k].count,
-                two.steps[k - 1].count,
-            )
-            for k in range(1, len(first.steps))
+            for start, end in spans
         ]
         return ComparisonResult(before=one, after=two, differences=differences)
     assert isinstance(first, TimeToValueQuery) and isinstance(second, TimeToValueQuery)
