@@ -717,7 +717,8 @@ def onboarding(world: World, q: Any) -> dict[str, Any]:
 
 
 def paths(world: World, q: Any) -> dict[str, Any]:
-    """Sessions split at long pauses; the steps from the anchor's first occurrence."""
+    """Sessions split at long pauses; the steps from the anchor's first occurrence (an event of
+    that name, or a view of the page with that path)."""
     gap = timedelta(seconds=q.session_gap_seconds)
     usable = sorted(
         (ev for ev in world.events if ev.event not in q.exclude_events and in_scope(world, ev, q)),
@@ -738,7 +739,7 @@ def paths(world: World, q: Any) -> dict[str, Any]:
             if not (q.collapse_repeats and i and shown(session[i - 1]) == shown(ev))
         ]
         anchor = q.start_event or q.end_event
-        at = next((i for i, ev in enumerate(kept) if ev.event == anchor), None)
+        at = next((i for i, ev in enumerate(kept) if anchor in (ev.event, shown(ev))), None)
         if at is None:
             continue
         if q.start_event is not None:

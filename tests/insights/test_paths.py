@@ -54,6 +54,24 @@ def test_paths_before_an_end_event(loaded: Loaded) -> None:
     assert [(p.steps, p.sessions) for p in result.paths] == [(["B", "Paid"], 2)]
 
 
+def test_a_page_path_anchors_paths_at_views_of_that_page(loaded: Loaded) -> None:
+    world = World(
+        [
+            _ev(1, "$page", 0, "/home"), _ev(1, "$page", 1, "/pricing"), _ev(1, "Trial Started", 2),
+            _ev(2, "$page", 0, "/pricing"), _ev(2, "$page", 1, "/docs"),
+            _ev(3, "$page", 0, "/home"), _ev(3, "Signed Up", 1),  # never saw /pricing
+        ]
+    )  # fmt: skip
+    query = PathsQuery(start_event="/pricing", length=2)
+    result = run_paths(loaded(world), APP, query)
+    assert result.sessions == 2
+    assert [(p.steps, p.sessions) for p in result.paths] == [
+        (["/pricing", "/docs"], 1),
+        (["/pricing", "Trial Started"], 1),
+    ]
+    assert plain(result) == paths(world, query)
+
+
 @st.composite
 def cases(draw: st.DrawFn) -> tuple[World, PathsQuery]:
     events = []
@@ -71,7 +89,7 @@ def cases(draw: st.DrawFn) -> tuple[World, PathsQuery]:
             )
         )
     world = World(events, {1: {"is_test_account": True}}, {"acme": {"tier": 1}})
-    anchor = draw(st.sampled_from(["A", "B", "$page"]))
+    anchor = draw(st.sampled_from(["A", "B", "$page", "/a"]))
     forward = draw(st.booleans())
     fields: dict[str, Any] = {
         ("start_event" if forward else "end_event"): anchor,

@@ -1,10 +1,11 @@
 """Paths: what people do after a start event, or before an end event.
 
 A person's events are split into sessions wherever they pause longer than `session_gap_seconds`.
-In each session with the anchor event, the path is its first occurrence and the `length - 1`
-events after it (or, for an end event, before it); a page view shows as its path, other events
-by name. With `collapse_repeats`, a run of the same step counts once. Paths are counted per
-session and listed most common first.
+In each session with the anchor, the path is its first occurrence and the `length - 1` events
+after it (or, for an end event, before it); a page view shows as its path, other events by name.
+The anchor is an event name or a page path: `/pricing` anchors at views of that page. With
+`collapse_repeats`, a run of the same step counts once. Paths are counted per session and listed
+most common first.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def compile_paths(query: PathsQuery, app_id: str, actions: Actions | None = None
     gap = params.add(query.session_gap_seconds * 1_000_000)
     forward = query.start_event is not None
     anchor = params.add(query.start_event if forward else query.end_event)
+    # An anchor is named as steps are shown, so a page's path finds views of it.
+    is_anchor = f"(event = {anchor} OR step = {anchor})"
     order = "ts, message_id"
     span = params.add(query.length - 1)
     within = f"n BETWEEN a.n0 AND a.n0 + {span}" if forward else f"n BETWEEN a.n0 - {span} AND a.n0"
@@ -56,7 +59,8 @@ def compile_paths(query: PathsQuery, app_id: str, actions: Actions | None = None
          epoch_us(e.timestamp) - epoch_us(lag(e.timestamp) OVER w) AS pause
   FROM {events} e {joins}
   WHERE {where} AND e.person_id IN (
-    SELECT e.person_id FROM {events} e {joins} WHERE {where} AND e.event = {anchor}
+    SELECT e.person_id FROM {events} e {joins}
+    WHERE {where} AND (e.event = {anchor} OR {STEP_NAME} = {anchor})
   )
   WINDOW w AS (PARTITION BY e.person_id ORDER BY e.timestamp, e.message_id)
 ), sessioned AS (
@@ -65,7 +69,7 @@ def compile_paths(query: PathsQuery, app_id: str, actions: Actions | None = None
   FROM timed
 ), anchored AS (
   SELECT s.* FROM sessioned s
-  JOIN (SELECT DISTINCT person, session FROM sessioned WHERE event = {anchor})
+  JOIN (SELECT DISTINCT person, session FROM sessioned WHERE {is_anchor})
     USING (person, session)
 ), kept AS (
   SELECT * FROM (
@@ -75,7 +79,7 @@ def compile_paths(query: PathsQuery, app_id: str, actions: Actions | None = None
 ), numbered AS (
   SELECT *, row_number() OVER (PARTITION BY person, session ORDER BY {order}) AS n FROM kept
 ), anchors AS (
-  SELECT person, session, min(n) AS n0 FROM numbered WHERE event = {anchor} GROUP BY person, session
+  SELECT person, session, min(n) AS n0 FROM numbered WHERE {is_anchor} GROUP BY person, session
 ), paths AS (
   SELECT list(step ORDER BY n) AS steps
   FROM numbered JOIN anchors a USING (person, session)

@@ -447,8 +447,15 @@ class PathsQuery(Common):
     a session (a person's events with no pause longer than `session_gap_seconds`)."""
 
     kind: Literal["paths"] = "paths"
-    start_event: str | None = Field(None, description="Paths begin at its first occurrence.")
-    end_event: str | None = Field(None, description="Paths end at its first occurrence.")
+    start_event: str | None = Field(
+        None,
+        description="Paths begin at its first occurrence: an event name, or a page path "
+        "(e.g. /pricing) for views of that page.",
+    )
+    end_event: str | None = Field(
+        None,
+        description="Paths end at its first occurrence: an event name, or a page path.",
+    )
     length: int = Field(5, ge=2, le=20, description="Events per path, the start or end included.")
     limit: int = Field(20, ge=1, le=500)
     session_gap_seconds: int = Field(1800, ge=60, le=86400)
