@@ -77,3 +77,17 @@ bench-funnel: $(BENCH)
 .PHONY: bench-insights
 bench-insights: $(BENCH)
 	$(BIN)/python bench/insights.py $(INSIGHTS_ARGS)
+
+## Mutation testing of the rule modules with mutmut: tracking validation, identity rules, the
+## store's dedupe and scoping, the insight scope, the funnel rules (slow: hours on two cores; not
+## part of `make test`). Mutants are made in mutants/, never in src/. Verdicts on the survivors:
+## docs/lab/mutation.md. MUTANTS="waypost.events.identity.*" narrows the run.
+MUTANTS ?= 'waypost.tracking.messages.*' 'waypost.events.identity.*' \
+	'waypost.insights.properties.*' 'waypost.insights.funnels.*' 'waypost.insights.funnel_walk.*' \
+	$(foreach f,_append forget_old_message_ids _is_among list_events _person_id find_person \
+	person_ids erase_person _traits,'waypost.events.duckdb_store.*$(f)__mutmut_*')
+MUTATE_JOBS ?= 1
+.PHONY: mutate
+mutate: $(DEV)
+	WAYPOST_QUICK_PROPERTIES=1 $(BIN)/mutmut run --max-children $(MUTATE_JOBS) $(MUTANTS)
+	$(BIN)/mutmut results
