@@ -59,6 +59,18 @@ def test_admin_errors_of_every_kind_are_the_one_envelope(
     assert answers[422].json()["error"]["problems"][0]["field"] == "kind"
 
 
+def test_admin_body_that_is_not_utf8_is_400_saying_so(client: TestClient, tenant: Tenant) -> None:
+    response = client.post(
+        f"/api/v1/apps/{tenant.app_id}/keys/rotate",
+        content=b'{"kind": "\xe1"}',
+        headers={**tenant.bearer(), "content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    _assert_envelope(response.json())
+    assert response.json()["error"]["code"] == "invalid_utf8"
+    assert response.json()["error"]["message"].startswith("the body is not valid UTF-8 (byte 10:")
+
+
 def test_csrf_refusal_is_the_one_envelope(client: TestClient, tenant: Tenant) -> None:
     sign_in(client, tenant.owner_email)
     response = client.post(f"/api/v1/apps/{tenant.app_id}/keys/rotate", json={"kind": "write"})
