@@ -69,3 +69,27 @@ def test_conflict_is_declared_on_changes_only(document: dict[str, Any]) -> None:
     assert "409" not in paths["/api/v1/actions"]["get"]["responses"]
     # A POST only because the query is too rich for a query string: it changes nothing.
     assert "409" not in paths["/api/v1/insights/query"]["post"]["responses"]
+
+
+def test_every_reference_in_the_document_resolves(document: dict[str, Any]) -> None:
+    # An unresolvable $ref breaks generated clients (issue 18 found one in the insights query).
+    def refs(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+            return found + [ref for value in node.values() for ref in refs(value)]
+        if isinstance(node, list):
+            return [ref for value in node for ref in refs(value)]
+        return []
+
+    def resolves(ref: str) -> bool:
+        target: Any = document
+        for part in ref.removeprefix("#/").split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            if not isinstance(target, dict) or part not in target:
+                return False
+            target = target[part]
+        return True
+
+    found = refs(document)
+    assert found
+    assert [ref for ref in found if not resolves(ref)] == []
