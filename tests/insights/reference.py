@@ -257,10 +257,12 @@ def _run(
             step = breakdown.step
             assert step is not None
             label = value(seq[attempt.positions[step]]) if step < attempt.level else ""
-        elif breakdown.attribution is Attribution.LAST_TOUCH:
-            label = value(seq[attempt.positions[-1]])
         else:
-            label = value(seq[attempt.start])
+            # The first (or last) value among the attempt's step events that is not empty.
+            values = [value(seq[p]) for p in sorted(attempt.positions)]
+            if breakdown.attribution is Attribution.LAST_TOUCH:
+                values.reverse()
+            label = next((v for v in values if v), "")
         chosen.append((label, seq, attempt))
     return chosen
 

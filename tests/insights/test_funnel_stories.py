@@ -129,3 +129,51 @@ def test_a_step_given_as_an_action_is_named_by_the_action(loaded: Loaded) -> Non
         (None, "Upgraded", 1),
     ]
     assert plain(result) == funnel(world, query)
+
+
+def test_first_touch_takes_the_first_step_that_carries_the_property(loaded: Loaded) -> None:
+    world = World(
+        [
+            _ev(1, "Visit", 0), _ev(1, "Signup", 1, source="ads"),  # the visit lacks it
+            _ev(2, "Visit", 0, source="blog"), _ev(2, "Signup", 1, source="ads"),
+            _ev(3, "Visit", 0),  # no step carries it
+        ]
+    )  # fmt: skip
+    query = _query("Visit", "Signup", breakdown={"property": "source"})
+    result = run_funnel(loaded(world), APP, query)
+    assert result.breakdowns is not None
+    assert [(b.value, _counts(b)) for b in result.breakdowns] == [
+        ("", [1, 0]),
+        ("ads", [1, 1]),
+        ("blog", [1, 1]),
+    ]
+    assert plain(result) == funnel(world, query)
+
+
+def test_last_touch_takes_the_last_step_that_carries_the_property(loaded: Loaded) -> None:
+    world = World(
+        [
+            _ev(1, "Visit", 0, source="blog"), _ev(1, "Signup", 1),  # the sign-up lacks it
+            _ev(2, "Visit", 0, source="blog"), _ev(2, "Signup", 1, source="ads"),
+        ]
+    )  # fmt: skip
+    query = _query("Visit", "Signup", breakdown={"property": "source", "attribution": "last_touch"})
+    result = run_funnel(loaded(world), APP, query)
+    assert result.breakdowns is not None
+    assert [(b.value, _counts(b)) for b in result.breakdowns] == [
+        ("ads", [1, 1]),
+        ("blog", [1, 1]),
+    ]
+    assert plain(result) == funnel(world, query)
+
+
+def test_unordered_first_touch_takes_the_first_event_that_carries_the_property(
+    loaded: Loaded,
+) -> None:
+    # The sign-up came first and lacks the property; the visit after it carries it.
+    world = World([_ev(1, "Signup", 0), _ev(1, "Visit", 1, source="ads")])
+    query = _query("Visit", "Signup", order="unordered", breakdown={"property": "source"})
+    result = run_funnel(loaded(world), APP, query)
+    assert result.breakdowns is not None
+    assert [(b.value, _counts(b)) for b in result.breakdowns] == [("ads", [1, 1])]
+    assert plain(result) == funnel(world, query)

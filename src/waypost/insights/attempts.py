@@ -16,8 +16,8 @@ The rules, which the reference implementation in the tests spells out in plain P
   that got that far; when every attempt that got that far is void, the unit is left out.
 - Times between steps come from that attempt; zero-second conversions are left out of them.
 - A breakdown files the unit under a value of the attempt's step events: `first_touch` the
-  first step's, `last_touch` the furthest step's, `step` step k's; with `all_events` each value
-  is a funnel of its own, of the events carrying it.
+  first non-empty one in the unit's order, `last_touch` the last non-empty one, `step` step k's
+  as it is; with `all_events` each value is a funnel of its own, of the events carrying it.
 """
 
 from __future__ import annotations
@@ -180,9 +180,9 @@ def _ordered_attempts(query: Funnel, breakdown: Breakdown | None, window: str) -
     elif breakdown.attribution is Attribution.STEP:
         label = f"coalesce(b{breakdown.step}, '')"
     elif breakdown.attribution is Attribution.LAST_TOUCH:
-        label = f"CASE {level} " + " ".join(f"WHEN {k + 1} THEN b{k}" for k in range(n)) + " END"
+        label = _first_non_empty([f"b{k}" for k in reversed(range(n))])
     else:
-        label = "b0"
+        label = _first_non_empty([f"b{k}" for k in range(n)])
     return [
         *ctes,
         *excluded,
@@ -199,7 +199,7 @@ def _unordered_attempts(query: Funnel, breakdown: Breakdown | None, window: str)
     n = len(query.steps)
     part, same_unit = _partition(breakdown), _same_unit(breakdown)
     in_window = f"c.ts <= {plus_seconds('a.started', window)}"
-    ctes = [f"a0 AS (SELECT {part}, pos AS pos0, ts AS started, b AS b0 FROM ranked WHERE m < {n})"]
+    ctes = [f"a0 AS (SELECT {part}, pos AS pos0, ts AS started FROM ranked WHERE m < {n})"]
     # Per step k, the attempt's event of it: the first at or after the start that counts for k.
     for k in range(n):
         ctes.append(
@@ -211,15 +211,21 @@ def _unordered_attempts(query: Funnel, breakdown: Breakdown | None, window: str)
     ON {same_unit} AND a.pos0 <= c.pos
 )"""
         )
-    done = (
-        f"list_sort(list_filter([{', '.join(f't{k}' for k in range(n))}], lambda x: x IS NOT NULL))"
-    )
+    times = ", ".join(f"t{k}" for k in range(n))
+    done = f"list_sort(list_filter([{times}], lambda x: x IS NOT NULL))"
     if breakdown is None:
         label = "''"
     elif _per_value(breakdown):
         label = "b"
     else:
-        label = "b0"
+        # Steps are done in any order here: the first value is that of the step event with the
+        # least position among those with a value.
+        first = "least(" + ", ".join(f"CASE WHEN v{k} <> '' THEN p{k} END" for k in range(n)) + ")"
+        label = (
+            f"coalesce(CASE {first} "
+            + " ".join(f"WHEN p{k} THEN v{k}" for k in range(n))
+            + " END, '')"
+        )
     return [
         *ctes,
         f"""attempts AS (
@@ -256,3 +262,9 @@ def _exclusions(
         for i, x in enumerate(query.exclusions)
     ]
     return ctes, last, " OR ".join(voids) or "false"
+
+
+def _first_non_empty(values: list[str]) -> str:
+    """The first of the values that is neither NULL (a step not reached) nor empty; '' when
+    none is."""
+    return "coalesce(" + ", ".join(f"nullif({v}, '')" for v in values) + ", '')"
