@@ -281,7 +281,17 @@ def _attempts(world, q, seq, window, first_step) -> list[Attempt]:  # type: igno
                 k = first_step(seq[j])
                 if k < n and k not in firsts:
                     firsts[k] = j
-            attempts.append(Attempt(i, sorted(firsts.values())))
+            attempt = Attempt(i, sorted(firsts.values()))
+            # Exclusions span the whole attempt: from its first event to the one completing it.
+            for x in q.exclusions:
+                j = next((j for j in range(i + 1, len(seq)) if does(world, seq[j], x)), None)
+                if j is None:
+                    continue
+                if attempt.level == n:
+                    attempt.void |= j < attempt.positions[-1]
+                else:
+                    attempt.void |= seq[j].at <= start.at + window
+            attempts.append(attempt)
         return attempts
     for i, start in enumerate(seq):
         if not _step_of(world, q, start, 0):

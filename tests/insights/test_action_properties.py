@@ -120,9 +120,11 @@ def funnel_queries(draw: st.DrawFn) -> FunnelQuery:
         "where": draw(st.lists(filters, max_size=1)),
         "filter_test_accounts": draw(st.booleans()),
     }
-    if order != "unordered" and draw(st.booleans()):
-        start = draw(st.integers(0, n - 2))
-        exclusion = {"from_step": start, "to_step": draw(st.integers(start + 1, n - 1))}
+    if draw(st.booleans()):
+        # An unordered funnel's exclusions span the whole attempt.
+        start = 0 if order == "unordered" else draw(st.integers(0, n - 2))
+        end = n - 1 if order == "unordered" else draw(st.integers(start + 1, n - 1))
+        exclusion = {"from_step": start, "to_step": end}
         fields["exclusions"] = [{**draw(event_matches()), **exclusion}]
     return FunnelQuery(**fields)
 

@@ -43,9 +43,11 @@ def dropoff_queries(draw: st.DrawFn) -> DropOffQuery:
         fields["date_from"] = at(draw(st.integers(0, 20)))
     if draw(st.integers(0, 2)) == 0:
         fields["date_to"] = at(draw(st.integers(21, 60)))
-    if order != "unordered" and draw(st.booleans()):
-        start = draw(st.integers(0, n - 2))
-        exclusion = {"from_step": start, "to_step": draw(st.integers(start + 1, n - 1))}
+    if draw(st.booleans()):
+        # An unordered funnel's exclusions span the whole attempt.
+        start = 0 if order == "unordered" else draw(st.integers(0, n - 2))
+        end = n - 1 if order == "unordered" else draw(st.integers(start + 1, n - 1))
+        exclusion = {"from_step": start, "to_step": end}
         fields["exclusions"] = [{**draw(event_matches()), **exclusion}]
     return DropOffQuery(**fields)
 

@@ -97,14 +97,12 @@ def funnel_queries(draw: st.DrawFn) -> FunnelQuery:
     }
     if draw(st.booleans()):
         fields["date_from"] = at(draw(st.integers(0, 20)))
-    if order != "unordered" and draw(st.booleans()):
-        start = draw(st.integers(0, n - 2))
+    if draw(st.booleans()):
+        # An unordered funnel's exclusions span the whole attempt.
+        start = 0 if order == "unordered" else draw(st.integers(0, n - 2))
+        end = n - 1 if order == "unordered" else draw(st.integers(start + 1, n - 1))
         fields["exclusions"] = [
-            {
-                "event": draw(st.sampled_from(EVENTS)),
-                "from_step": start,
-                "to_step": draw(st.integers(start + 1, n - 1)),
-            }
+            {"event": draw(st.sampled_from(EVENTS)), "from_step": start, "to_step": end}
         ]
     if draw(st.booleans()):
         attributions = ["first_touch", "all_events"]

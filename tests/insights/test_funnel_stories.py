@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+from pydantic import ValidationError
+
 from tests.insights.conftest import APP, plain
 from tests.insights.reference import Ev, World, at, funnel
 from waypost.events import DuckDBEventStore
@@ -177,3 +180,33 @@ def test_unordered_first_touch_takes_the_first_event_that_carries_the_property(
     assert result.breakdowns is not None
     assert [(b.value, _counts(b)) for b in result.breakdowns] == [("ads", [1, 1])]
     assert plain(result) == funnel(world, query)
+
+
+def test_an_exclusion_inside_an_unordered_attempt_leaves_the_person_out(loaded: Loaded) -> None:
+    world = World(
+        [
+            _ev(1, "Paid", 0), _ev(1, "Cancelled", 1), _ev(1, "Trial", 2),  # between: void
+            _ev(2, "Trial", 0), _ev(2, "Paid", 2), _ev(2, "Cancelled", 3),  # after: fine
+            _ev(3, "Trial", 0), _ev(3, "Cancelled", 1),  # never paid, cancelled in the window
+        ]
+    )  # fmt: skip
+    query = _query(
+        "Trial",
+        "Paid",
+        order="unordered",
+        exclusions=[{"event": "Cancelled", "from_step": 0, "to_step": 1}],
+    )
+    result = run_funnel(loaded(world), APP, query)
+    assert _counts(result) == [1, 1]
+    assert plain(result) == funnel(world, query)
+
+
+def test_an_unordered_exclusion_spans_the_whole_attempt() -> None:
+    with pytest.raises(ValidationError, match="from_step must be 0"):
+        _query(
+            "A",
+            "B",
+            "C",
+            order="unordered",
+            exclusions=[{"event": "X", "from_step": 1, "to_step": 2}],
+        )

@@ -11,7 +11,9 @@ The rules, which the reference implementation in the tests spells out in plain P
   one step at most. An unordered attempt starts at any step's event and counts the distinct
   steps done within the window, each event counting for the first step it matches.
 - An exclusion voids an attempt when its event comes after the attempt reached `from_step` and
-  before it reached `to_step` (or, if it never did, within the window).
+  before it reached `to_step` (or, if it never did, within the window). An unordered funnel's
+  exclusions span the whole attempt: after its first event and before the event that completed
+  it (or, if none did, within the window).
 - A unit counts at the furthest step any attempt reached, through the earliest clean attempt
   that got that far; when every attempt that got that far is void, the unit is left out.
 - Times between steps come from that attempt; zero-second conversions are left out of them.
@@ -211,6 +213,18 @@ def _unordered_attempts(query: Funnel, breakdown: Breakdown | None, window: str)
     ON {same_unit} AND a.pos0 <= c.pos
 )"""
         )
+    positions = [f"p{k}" for k in range(n)]
+    complete = " AND ".join(f"{p} IS NOT NULL" for p in positions)
+    excluded, last, void = _exclusions(
+        query,
+        f"a{n}",
+        same_unit,
+        after=lambda x: "a.pos0",
+        before=lambda x, position, time: (
+            f"CASE WHEN {complete} THEN {position} < greatest({', '.join(positions)}) "
+            f"ELSE {time} <= {plus_seconds('started', window)} END"
+        ),
+    )
     times = ", ".join(f"t{k}" for k in range(n))
     done = f"list_sort(list_filter([{times}], lambda x: x IS NOT NULL))"
     if breakdown is None:
@@ -228,10 +242,11 @@ def _unordered_attempts(query: Funnel, breakdown: Breakdown | None, window: str)
         )
     return [
         *ctes,
+        *excluded,
         f"""attempts AS (
-  SELECT {part}, pos0, len({done}) AS level, false AS void, {label} AS label,
+  SELECT {part}, pos0, len({done}) AS level, {void} AS void, {label} AS label,
          {", ".join(f"{done}[{k + 1}] AS ts{k}" for k in range(n))}
-  FROM a{n}
+  FROM {last}
 )""",
     ]
 

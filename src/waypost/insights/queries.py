@@ -243,10 +243,18 @@ class Funnel(Common):
                 raise FieldError(
                     ("exclusions", index, "to_step"), f"there is no step {exclusion.to_step}"
                 )
-        if self.order is FunnelOrder.UNORDERED and self.exclusions:
-            raise FieldError(
-                ("exclusions",), "exclusions need an order; unordered funnels take none"
-            )
+            # An unordered attempt's steps have no order to exclude between: only its first
+            # event and the one that completed it.
+            if self.order is FunnelOrder.UNORDERED and exclusion.from_step != 0:
+                raise FieldError(
+                    ("exclusions", index, "from_step"),
+                    "an unordered funnel excludes over the whole attempt: from_step must be 0",
+                )
+            if self.order is FunnelOrder.UNORDERED and exclusion.to_step != last:
+                raise FieldError(
+                    ("exclusions", index, "to_step"),
+                    f"an unordered funnel excludes over the whole attempt: to_step must be {last}",
+                )
         return self
 
 
