@@ -171,3 +171,24 @@ def test_a_query_reads_the_databases_off_the_event_loop(
     assert response.status_code == 200, response.text
     # The permission check and the app's actions (metadata) and the query (events) all block.
     assert on_the_loop == {"caller_app": False, "action_steps": False, "run_query": False}
+
+
+def test_the_query_schema_in_the_openapi_document_resolves(client: TestClient) -> None:
+    document = client.get("/api/v1/openapi.json").json()
+    body = document["paths"]["/api/v1/insights/query"]["post"]["requestBody"]
+    schema = body["content"]["application/json"]["schema"]
+
+    def references(node: Any) -> list[str]:
+        if isinstance(node, list):
+            return [ref for item in node for ref in references(item)]
+        if not isinstance(node, dict):
+            return []
+        inside = [ref for value in node.values() for ref in references(value)]
+        return [node["$ref"], *inside] if "$ref" in node else inside
+
+    # A generated client resolves every reference against the document's components.
+    known = {f"#/components/schemas/{name}" for name in document["components"]["schemas"]}
+    assert set(references(schema)) <= known
+    kinds = {variant["properties"]["kind"]["const"] for variant in schema["oneOf"]}
+    assert kinds == {"funnel", "trends", "retention", "time_to_value", "onboarding", "paths",
+                     "comparison", "dropoff"}  # fmt: skip
