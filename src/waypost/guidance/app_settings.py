@@ -1,0 +1,102 @@
+"""Each app's guidance settings: locales, time zone, the attention budget, identity verification."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+
+from pydantic import Field, field_validator
+from sqlalchemy.orm import Session
+
+from waypost.db.base import utcnow
+from waypost.guidance.conditions import Strict
+from waypost.guidance.documents import LOCALE_PATTERN
+from waypost.guidance.models import GuidanceSettings
+
+
+class AttentionBudget(Strict):
+    """How much guidance may interrupt one person. Interruptions are walkthroughs, surveys and
+    shoutouts; only one shows at a time. At most `max_new` items a person has not seen in the
+    last `period_hours` start within that period, and none starts within `cooldown_hours` of
+    the person dismissing one. A walkthrough already under way always continues."""
+
+    max_new: int = Field(3, ge=0, le=100)
+    period_hours: int = Field(24, ge=1, le=24 * 90)
+    cooldown_hours: float = Field(4, ge=0, le=24 * 30)
+
+
+class AppSettings(Strict):
+    """An app's guidance settings."""
+
+    locales: list[str] = Field(default_factory=lambda: ["en", "ja"], min_length=1, max_length=50)
+    fallback_locale: str = Field("en", pattern=LOCALE_PATTERN)
+    timezone: str = Field("UTC", max_length=64)
+    budget: AttentionBudget = Field(default_factory=AttentionBudget)
+    identity_verification: bool = Field(
+        False,
+        description="Requests naming a user id must carry userHash = HMAC-SHA256(secret, userId).",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
+        return value
+
+
+def _row(session: Session, app_id: str) -> GuidanceSettings:
+    row = session.get(GuidanceSettings, app_id)
+    if row is None:
+        row = GuidanceSettings(
+            app_id=app_id,
+            settings=AppSettings().model_dump_json(),
+            identity_secret="ivs_" + secrets.token_hex(24),
+        )
+        session.add(row)
+        session.flush()
+    return row
+
+
+def app_settings(session: Session, app_id: str) -> AppSettings:
+    """The app's guidance settings (the defaults until changed)."""
+    return AppSettings.model_validate(json.loads(_row(session, app_id).settings))
+
+
+def save_app_settings(session: Session, app_id: str, settings: AppSettings) -> AppSettings:
+    """Replace the app's guidance settings."""
+    row = _row(session, app_id)
+    row.settings = settings.model_dump_json()
+    row.updated_at = utcnow()
+    session.flush()
+    return settings
+
+
+def identity_secret(session: Session, app_id: str) -> str:
+    """The secret the app's server hashes user ids with for identity verification."""
+    return _row(session, app_id).identity_secret
+
+
+def rotate_identity_secret(session: Session, app_id: str) -> str:
+    """A new identity-verification secret; hashes made with the old one stop working."""
+    row = _row(session, app_id)
+    row.identity_secret = "ivs_" + secrets.token_hex(24)
+    row.updated_at = utcnow()
+    session.flush()
+    return row.identity_secret
+
+
+def user_hash(secret: str, user_id: str) -> str:
+    """HMAC-SHA256 of the user id under the secret, hex: what the app's server computes."""
+    return hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+
+
+def hash_matches(secret: str, user_id: str, given: str | None) -> bool:
+    """Whether `given` is the user id's hash (compared in constant time)."""
+    return given is not None and hmac.compare_digest(user_hash(secret, user_id), given.lower())

@@ -1,0 +1,373 @@
+"""Decide: which published items one person may see now, on this page, and their state.
+
+The order of the rules, for each item the environment has released:
+1. the audience (saved segment and inline rules) holds for the person;
+2. the schedule allows now, in the app's (or the item's) time zone;
+3. the page trigger matches the URL (items already under way are exempt);
+4. the frequency allows another showing;
+5. the holdout: a stable share of the audience never sees the item (recorded once as
+   `$holdout_assigned`); a person who has seen it is never put in its holdout afterwards;
+6. the attention budget, for interruptions (walkthroughs, surveys, shoutouts) not under way.
+Interruptions come back in the order the snippet must prefer them: an item under way first,
+then higher priority, then the older item, then the key (documented tie rules).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+
+from waypost.events import PersonActivity
+from waypost.guidance.app_settings import AppSettings
+from waypost.guidance.conditions import Strict
+from waypost.guidance.documents import INTERRUPTING, Schedule, Show, Trigger, Weekday
+from waypost.guidance.files import canonical
+from waypost.guidance.library import Released
+from waypost.guidance.rules import Facts, Rule, holds, stable_percent
+from waypost.guidance.state import ItemState, item_states
+from waypost.guidance.texts import pick, render
+
+# Daily counts are read this far back: the longest `within_days` a rule may use.
+LOOKBACK_DAYS = 3650
+# Fields whose text is rich (Markdown rendered to clean HTML); every other text is plain.
+RICH_FIELDS = frozenset({"body", "summary"})
+# Fields holding text to resolve for the locale.
+TEXT_FIELDS = frozenset(
+    {"title", "body", "label", "text", "summary", "low_label", "high_label", "checklist_title"}
+)
+WEEKDAYS = list(Weekday)
+
+
+class DecideRequest(Strict):
+    """What the snippet tells decide about the person and the page."""
+
+    userId: str | None = Field(None, min_length=1, max_length=400)
+    anonymousId: str | None = Field(None, min_length=1, max_length=400)
+    userHash: str | None = Field(None, max_length=128)
+    traits: dict[str, Any] = Field(default_factory=dict, max_length=200)
+    groupId: str | None = Field(None, max_length=400)
+    locale: str | None = Field(None, max_length=35)
+    url: str | None = Field(None, max_length=4000)
+    device: str | None = Field(None, max_length=20)
+    environment: str = Field("production", pattern=r"^(production|staging)$")
+    writeKey: str | None = Field(None, max_length=200)
+
+
+@dataclass
+class Catalogue:
+    """What an environment of an app has released, prepared once per content change."""
+
+    settings: AppSettings
+    released: list[Released]
+    versions: Mapping[tuple[str, int], Any]
+    segments: Mapping[str, Rule]
+    # Definitions resolved per (key, version, locale), built on first use.
+    _resolved: dict[tuple[str, int, str], dict[str, Any]] = field(default_factory=dict)
+
+    def definition(self, key: str, number: int, locale: str) -> dict[str, Any]:
+        """The item's version as the browser gets it: texts for the locale, bodies as clean
+        HTML, and nothing the browser does not need (audience, goal, holdout)."""
+        cached = self._resolved.get((key, number, locale))
+        if cached is None:
+            document = self.versions[(key, number)]
+            data = canonical(document)
+            for private in ("audience", "goal", "holdout", "schedule", "description"):
+                data.pop(private, None)
+            cached = _localized(data, locale, self.settings.fallback_locale)
+            self._resolved[(key, number, locale)] = cached
+        return cached
+
+
+def _localized(value: Any, locale: str, fallback: str, name: str = "") -> Any:
+    if isinstance(value, dict):
+        if name in TEXT_FIELDS and all(isinstance(v, str) for v in value.values()):
+            text = pick(value, locale, fallback)
+            return render(text) if name in RICH_FIELDS and text is not None else text
+        return {k: _localized(v, locale, fallback, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_localized(v, locale, fallback, name) for v in value]
+    if isinstance(value, str) and name in RICH_FIELDS:
+        return render(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who decide is about: a stable key for buckets, and what is known of them."""
+
+    key: str
+    activity: PersonActivity | None
+    traits: Mapping[str, Any]
+
+
+def _counter(
+    activity: PersonActivity | None, now: datetime
+) -> Callable[[str, str, int | None], int]:
+    def count(kind: str, name: str, days: int | None) -> int:
+        if activity is None or kind != "event":
+            return 0  # actions are matched by the insights engine, not kept per person yet
+        if days is None:
+            return sum(c.count for c in activity.profile.event_counts if c.event == name)
+        since = now.date() - timedelta(days=days - 1)
+        return sum(
+            n for (event, day), n in activity.daily.items() if event == name and day >= since
+        )
+
+    return count
+
+
+def _tasks_done(
+    states: Mapping[str, ItemState], released: Mapping[str, Released]
+) -> Callable[[str | None], int]:
+    """How many tasks the person completed: of a menu's entries, or of every released task."""
+
+    def done(menu: str | None) -> int:
+        keys = {key for key, item in released.items() if item.kind == "task"}
+        if menu is not None:
+            listed = released.get(menu)
+            if listed is None or listed.kind != "menu":
+                return 0
+            keys &= {entry for section in listed.document.sections for entry in section.items}
+        return sum(1 for key in keys if key in states and states[key].completed_at is not None)
+
+    return done
+
+
+def schedule_allows(schedule: Schedule | None, now: datetime, app_zone: str) -> bool:
+    """Whether the schedule lets the item show at `now`."""
+    if schedule is None:
+        return True
+    if schedule.start is not None and now < schedule.start:
+        return False
+    if schedule.end is not None and now >= schedule.end:
+        return False
+    local = now.astimezone(ZoneInfo(schedule.timezone or app_zone))
+    if schedule.days is not None and WEEKDAYS[local.weekday()] not in schedule.days:
+        return False
+    moment = local.time().replace(tzinfo=None)
+    if schedule.from_time is not None and schedule.until is not None:
+        if schedule.from_time <= schedule.until:
+            return schedule.from_time <= moment < schedule.until
+        return moment >= schedule.from_time or moment < schedule.until  # across midnight
+    if schedule.from_time is not None and moment < schedule.from_time:
+        return False
+    return not (schedule.until is not None and moment >= schedule.until)
+
+
+def page_matches(trigger: Trigger | None, url: str | None) -> bool:
+    """Whether the trigger's page condition (if any) holds for the URL."""
+    if trigger is None or trigger.page is None:
+        return True
+    if url is None:
+        return False
+    path = _path(url)
+    page = trigger.page
+    return (page.url is None or page.url.holds(url)) and (
+        page.path is None or page.path.holds(path)
+    )
+
+
+def _path(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).path or "/"
+
+
+def frequency_allows(document: Any, state: ItemState, now: datetime) -> bool:
+    """Whether the item's frequency lets it show once more to a person with this history."""
+    frequency = document.frequency
+    show = frequency.show if frequency is not None else Show.UNTIL_COMPLETED
+    if show is Show.ALWAYS or show is Show.EVERY_SESSION:
+        return True
+    if show is Show.ONCE:
+        return state.shown == 0
+    if show is Show.UNTIL_COMPLETED:
+        return state.completed_at is None
+    if show is Show.AT_MOST:
+        return state.shown < (frequency.times or 1) if frequency else True
+    # every_n_days
+    days = frequency.days if frequency is not None and frequency.days else 1
+    return state.last_shown is None or now - state.last_shown >= timedelta(days=days)
+
+
+def in_holdout(key: str, percent: float, person: str, state: ItemState) -> bool:
+    """Whether the person is in the item's holdout: recorded before, or newly drawn (a stable
+    draw per item and person); never for someone who has seen the item."""
+    if state.holdout:
+        return True
+    if percent <= 0 or state.shown:
+        return False
+    return stable_percent(f"holdout:{key}", person) < percent
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The person's attention budget now."""
+
+    remaining: int
+    cooldown_until: datetime | None
+
+    def allows_new(self, now: datetime) -> bool:
+        """Whether a new interruption may start now."""
+        return self.remaining > 0 and (self.cooldown_until is None or now >= self.cooldown_until)
+
+
+def budget_of(
+    settings: AppSettings, states: Mapping[str, ItemState], kinds: Mapping[str, str], now: datetime
+) -> Budget:
+    """What is left of the person's attention budget: interruptions shown in the period, and
+    the cooldown after their latest dismissal of one."""
+    rule = settings.budget
+    since = now - timedelta(hours=rule.period_hours)
+    shown = sum(
+        1
+        for key, state in states.items()
+        if kinds.get(key) in INTERRUPTING
+        and state.last_shown is not None
+        and state.last_shown >= since
+    )
+    dismissed = [
+        s.dismissed_at for k, s in states.items() if kinds.get(k) in INTERRUPTING and s.dismissed_at
+    ]
+    cooldown = max(dismissed) + timedelta(hours=rule.cooldown_hours) if dismissed else None
+    return Budget(max(rule.max_new - shown, 0), cooldown if cooldown and cooldown > now else None)
+
+
+def decide(
+    catalogue: Catalogue, request: DecideRequest, person: Person, now: datetime | None = None
+) -> dict[str, Any]:
+    """The answer to one decide request (see the module's docstring for the rules)."""
+    now = now or datetime.now(UTC)
+    settings = catalogue.settings
+    locale = request.locale or settings.fallback_locale
+    activity = person.activity
+    states = item_states(activity.content if activity else ())
+    kinds = {item.key: item.kind for item in catalogue.released}
+    by_key = {item.key: item for item in catalogue.released}
+    profile = activity.profile if activity else None
+    facts = Facts(
+        person_key=person.key,
+        now=now,
+        traits=person.traits,
+        account_traits=profile.account_traits if profile else {},
+        first_seen=_aware_or_none(profile.first_seen if profile else None),
+        count=_counter(activity, now),
+        content_states={key: state.states() for key, state in states.items()},
+        tasks_completed=_tasks_done(states, by_key),
+        url=request.url,
+        path=_path(request.url) if request.url else None,
+        device=request.device,
+        locale=locale,
+    )
+    budget = budget_of(settings, states, kinds, now)
+    chosen: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    holdouts: list[str] = []
+    for item in catalogue.released:
+        document = item.document
+        state = states.get(item.key, ItemState())
+        number = item.number
+        under_way = item.kind == "walkthrough" and state.in_progress
+        if under_way and state.version is not None and state.version != item.number:
+            if (
+                not document.restart_on_new_version
+                and (item.key, state.version) in catalogue.versions
+            ):
+                number = state.version  # finish the version they started
+            else:
+                under_way = False
+        if not under_way:
+            if not _audience_holds(document, facts, catalogue.segments):
+                continue
+            if not schedule_allows(document.schedule, now, settings.timezone):
+                continue
+            if item.kind not in ("task", "resource", "shuttle", "menu"):
+                if not page_matches(document.trigger, request.url):
+                    continue
+                if not frequency_allows(document, state, now):
+                    continue
+            if in_holdout(item.key, float(document.holdout), person.key, state):
+                holdouts.append(item.key)
+                continue
+            if (
+                item.kind in INTERRUPTING
+                and state.last_shown is None
+                and not budget.allows_new(now)
+            ):
+                continue
+        entry = {
+            "key": item.key,
+            "kind": item.kind,
+            "version": number,
+            "priority": document.priority,
+            "under_way": under_way,
+            "definition": catalogue.definition(item.key, number, locale),
+            "state": _state_out(state),
+        }
+        order = (not under_way, -document.priority, item.created_at, item.key)
+        chosen.append((order, entry))
+    chosen.sort(key=lambda pair: pair[0])
+    tasks = {e["key"]: by_key[e["key"]] for _, e in chosen if e["kind"] == "task"}
+    return {
+        "locale": locale,
+        "items": [entry for _, entry in chosen],
+        "holdouts": [
+            {"key": key, "recorded": states.get(key, ItemState()).holdout} for key in holdouts
+        ],
+        "budget": {
+            "remaining": budget.remaining,
+            "cooldown_until": budget.cooldown_until.isoformat() if budget.cooldown_until else None,
+        },
+        "checklist": _checklist(tasks, states),
+    }
+
+
+def _audience_holds(document: Any, facts: Facts, segments: Mapping[str, Rule]) -> bool:
+    audience = document.audience
+    if audience is None:
+        return True
+    if audience.segment is not None and not holds(Rule(segment=audience.segment), facts, segments):
+        return False
+    return audience.rules is None or holds(audience.rules, facts, segments)
+
+
+def _aware_or_none(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _state_out(state: ItemState) -> dict[str, Any]:
+    return {
+        "shown": state.shown,
+        "completed": state.completed_at is not None,
+        "dismissed": state.dismissed_at is not None,
+        "step": state.step if state.in_progress else None,
+        "last_shown": state.last_shown.isoformat() if state.last_shown else None,
+    }
+
+
+def _checklist(tasks: Mapping[str, Released], states: Mapping[str, ItemState]) -> dict[str, Any]:
+    """Every released task with whether it is done, and whether it is unlocked (the tasks it
+    waits for are done)."""
+    done = {key for key in tasks if key in states and states[key].completed_at is not None}
+    entries = [
+        {
+            "key": key,
+            "done": key in done,
+            "unlocked": all(before in done for before in (item.document.after or ())),
+        }
+        for key, item in sorted(
+            tasks.items(), key=lambda pair: (-pair[1].document.priority, pair[0])
+        )
+    ]
+    return {"done": len(done), "total": len(tasks), "tasks": entries}
+
+
+def lookback(now: datetime) -> date:
+    """The first day whose counts decide reads."""
+    return now.date() - timedelta(days=LOOKBACK_DAYS)

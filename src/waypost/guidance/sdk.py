@@ -1,0 +1,122 @@
+"""POST /sdk/v1/decide: the snippet asks which guidance one person may see now, with a write key
+(HTTP Basic user name, `writeKey` in the body, or `?key=`). Browsers call it from customers'
+pages, so it answers CORS preflights; a write key reads only what its app has released, and
+only for the person the request names (with identity verification, only with their hash)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from waypost.errors import InvalidInput, Unauthorized, WaypostError
+from waypost.events import EventStore
+from waypost.guidance.app_settings import hash_matches, identity_secret
+from waypost.guidance.catalogue import Catalogues
+from waypost.guidance.decide import DecideRequest, Person, decide, lookback
+from waypost.guidance.files import field_path
+from waypost.guidance.library import Environment
+from waypost.tracking.auth import key_from_basic_auth
+from waypost.tracking.bodies import MalformedBody, PayloadTooLarge
+
+MAX_BODY_BYTES = 64 * 1024
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+def _refuse(exc: WaypostError) -> JSONResponse:
+    return JSONResponse(
+        exc.as_body(), status_code=exc.status, headers={**CORS_HEADERS, **exc.headers()}
+    )
+
+
+async def _request_of(request: Request) -> DecideRequest:
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES:,} bytes")
+    try:
+        data = json.loads(body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedBody("the body is not JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("the body must be a JSON object")
+    try:
+        wanted = DecideRequest.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        path = field_path(tuple(error["loc"])) or None
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise InvalidInput(f"{path}: {message}" if path else message, field=path) from None
+    if wanted.userId is None and wanted.anonymousId is None:
+        raise InvalidInput("give userId or anonymousId (or both)", field="userId")
+    return wanted
+
+
+async def _app_id(request: Request, wanted: DecideRequest) -> str:
+    key = (
+        key_from_basic_auth(request.headers.get("authorization"))
+        or wanted.writeKey
+        or request.query_params.get("key")
+    )
+    if not key:
+        raise Unauthorized(
+            "send the write key as the Basic user name, writeKey in the body or ?key=",
+            field="writeKey",
+        )
+    write_keys = request.app.state.write_keys
+    known: str | None = write_keys.cached(key)
+    if known is not None:
+        return known
+    app_id: str = await run_in_threadpool(write_keys.app_id, key)
+    return app_id
+
+
+def _decide(request: Request, app_id: str, wanted: DecideRequest) -> dict[str, Any]:
+    catalogues: Catalogues = request.app.state.catalogues
+    catalogue = catalogues.get(app_id, Environment(wanted.environment))
+    if catalogue.settings.identity_verification and wanted.userId is not None:
+        with request.app.state.sessions() as session, session.begin():
+            secret = identity_secret(session, app_id)
+        if not hash_matches(secret, wanted.userId, wanted.userHash):
+            raise Unauthorized(
+                "this app verifies identities: userHash must be HMAC-SHA256(secret, userId)",
+                field="userHash",
+                code="identity_unverified",
+            )
+    store: EventStore = request.app.state.events
+    now = datetime.now(UTC)
+    ident = wanted.userId or wanted.anonymousId or ""
+    activity = store.person_activity(app_id, ident, lookback(now))
+    if activity is None and wanted.userId and wanted.anonymousId:
+        activity = store.person_activity(app_id, wanted.anonymousId, lookback(now))
+    traits = {**(activity.profile.traits if activity else {}), **wanted.traits}
+    person = Person(key=ident, activity=activity, traits=traits)
+    return decide(catalogue, wanted, person, now)
+
+
+async def decide_endpoint(request: Request) -> Response:
+    """Answer one decide request (CORS preflights too)."""
+    if request.method == "OPTIONS":
+        return Response(status_code=204, headers=CORS_HEADERS)
+    try:
+        wanted = await _request_of(request)
+        app_id = await _app_id(request, wanted)
+        answer = await run_in_threadpool(_decide, request, app_id, wanted)
+    except WaypostError as exc:
+        return _refuse(exc)
+    return JSONResponse(answer, headers={**CORS_HEADERS, "Cache-Control": "no-store"})
+
+
+routes: list[BaseRoute] = [
+    Route("/sdk/v1/decide", decide_endpoint, methods=["POST", "OPTIONS"]),
+]

@@ -1,0 +1,290 @@
+"""Decide, for scripted people over simulated time: frequency, schedule in another zone, the
+attention budget and its cooldown, priority ties, holdouts, audiences, versions mid-walkthrough,
+texts for the locale."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.guidance.conftest import MONDAY, Bench
+from waypost.guidance.library import Environment
+from waypost.guidance.segments import SegmentDocument, save_segment
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+
+def _shoutout(key: str, *extra: str, priority: int = 0) -> str:
+    lines = [
+        "kind: shoutout",
+        f"key: {key}",
+        f"name: {key}",
+        f"priority: {priority}",
+        "title: {en: Hello, ja: こんにちは}",
+        *extra,
+    ]
+    return "\n".join(lines)
+
+
+def test_once_is_shown_to_a_person_one_time(bench: Bench) -> None:
+    bench.publish(_shoutout("welcome", "frequency: {show: once}"))
+    assert bench.keys("ann", MONDAY) == ["welcome"]
+    bench.guide(MONDAY, "ann", "$guide_shown", "welcome")
+    assert bench.keys("ann", MONDAY + HOUR) == []
+    assert bench.keys("bob", MONDAY + HOUR) == ["welcome"]
+
+
+def test_until_completed_comes_back_until_the_person_completes_it(bench: Bench) -> None:
+    bench.publish(_shoutout("welcome", "frequency: {show: until_completed}"))
+    bench.guide(MONDAY, "ann", "$guide_shown", "welcome")
+    assert bench.keys("ann", MONDAY + DAY) == ["welcome"]
+    bench.guide(MONDAY + DAY, "ann", "$guide_completed", "welcome")
+    assert bench.keys("ann", MONDAY + 2 * DAY) == []
+
+
+def test_every_n_days_waits_n_days_after_the_last_showing(bench: Bench) -> None:
+    bench.publish(_shoutout("pulse", "frequency: {show: every_n_days, days: 7}"))
+    bench.guide(MONDAY, "ann", "$guide_shown", "pulse")
+    assert bench.keys("ann", MONDAY + 6 * DAY) == []
+    assert bench.keys("ann", MONDAY + 7 * DAY) == ["pulse"]
+
+
+def test_at_most_stops_after_that_many_showings(bench: Bench) -> None:
+    bench.publish(_shoutout("tip", "frequency: {show: at_most, times: 2}"))
+    bench.guide(MONDAY, "ann", "$guide_shown", "tip")
+    assert bench.keys("ann", MONDAY + DAY) == ["tip"]
+    bench.guide(MONDAY + DAY, "ann", "$guide_shown", "tip")
+    assert bench.keys("ann", MONDAY + 2 * DAY) == []
+
+
+def test_a_schedule_in_tokyo_hours_is_read_in_tokyo_time(bench: Bench) -> None:
+    bench.publish(
+        _shoutout(
+            "office-hours",
+            "schedule: {days: [mon, tue, wed, thu, fri], from: '09:00', until: '17:00', "
+            "timezone: Asia/Tokyo}",
+        )
+    )
+    monday_10_in_tokyo = MONDAY.replace(hour=1)  # 01:00 UTC
+    monday_18_in_tokyo = MONDAY  # 09:00 UTC
+    saturday_10_in_tokyo = monday_10_in_tokyo + 5 * DAY
+    assert bench.keys("ann", monday_10_in_tokyo) == ["office-hours"]
+    assert bench.keys("ann", monday_18_in_tokyo) == []
+    assert bench.keys("ann", saturday_10_in_tokyo) == []
+
+
+def test_a_schedule_uses_the_apps_time_zone_unless_the_item_names_one(bench: Bench) -> None:
+    bench.settings(timezone="America/New_York")
+    bench.publish(_shoutout("morning", "schedule: {from: '08:00', until: '12:00'}"))
+    assert bench.keys("ann", MONDAY.replace(hour=13)) == ["morning"]  # 09:00 in New York
+    assert bench.keys("ann", MONDAY.replace(hour=9)) == []  # 05:00 in New York
+
+
+def test_start_and_end_bound_when_an_item_shows(bench: Bench) -> None:
+    bench.publish(
+        _shoutout(
+            "launch", "schedule: {start: '2026-03-03T00:00:00Z', end: '2026-03-05T00:00:00Z'}"
+        )
+    )
+    assert bench.keys("ann", MONDAY) == []
+    assert bench.keys("ann", MONDAY + DAY) == ["launch"]
+    assert bench.keys("ann", MONDAY + 3 * DAY) == []
+
+
+def test_the_budget_caps_new_interruptions_per_period_but_not_hints(bench: Bench) -> None:
+    bench.settings(budget={"max_new": 2, "period_hours": 24, "cooldown_hours": 0})
+    for key in ("a", "b", "c"):
+        bench.publish(_shoutout(key))
+    bench.publish("kind: smart_tip\nkey: hint\nname: hint\ntarget: {selector: '#x'}\nbody: Psst")
+    bench.guide(MONDAY, "ann", "$guide_shown", "a")
+    bench.guide(MONDAY, "ann", "$guide_shown", "b")
+
+    later = bench.decide("ann", MONDAY + HOUR)
+    assert later["budget"]["remaining"] == 0
+    # a and b may come back (until completed); c would be a third new one today
+    assert sorted(item["key"] for item in later["items"]) == ["a", "b", "hint"]
+    assert "c" in bench.keys("ann", MONDAY + 25 * HOUR)
+
+
+def test_no_new_interruption_starts_during_the_cooldown_after_a_dismissal(bench: Bench) -> None:
+    bench.settings(budget={"max_new": 10, "period_hours": 24, "cooldown_hours": 4})
+    bench.publish(_shoutout("first", "frequency: {show: once}"))
+    bench.publish(_shoutout("second"))
+    bench.guide(MONDAY, "ann", "$guide_shown", "first")
+    bench.guide(MONDAY, "ann", "$guide_dismissed", "first")
+
+    during = bench.decide("ann", MONDAY + 3 * HOUR)
+    assert during["items"] == []
+    assert during["budget"]["cooldown_until"] == (MONDAY + 4 * HOUR).isoformat()
+    assert bench.keys("ann", MONDAY + 5 * HOUR) == ["second"]
+
+
+def test_interruptions_come_by_priority_then_the_older_item_then_the_key(bench: Bench) -> None:
+    bench.publish(_shoutout("older", priority=5))
+    bench.publish(_shoutout("newer", priority=5))
+    bench.publish(_shoutout("urgent", priority=9))
+    bench.publish(_shoutout("minor", priority=-1))
+    assert bench.keys("ann", MONDAY) == ["urgent", "older", "newer", "minor"]
+
+
+def test_a_walkthrough_under_way_comes_first_whatever_its_priority(bench: Bench) -> None:
+    bench.publish(_shoutout("loud", priority=100))
+    bench.publish(
+        "kind: walkthrough\nkey: tour\nname: Tour\npriority: 1\n"
+        "steps: [{kind: popup, title: One}, {kind: popup, title: Two}]"
+    )
+    bench.guide(MONDAY, "ann", "$guide_shown", "tour")
+    bench.guide(MONDAY, "ann", "$guide_step_viewed", "tour", **{"$content_step": 0})
+    assert bench.keys("ann", MONDAY + HOUR) == ["tour", "loud"]
+
+
+def test_a_holdout_keeps_a_stable_tenth_of_people_away(bench: Bench) -> None:
+    bench.publish(_shoutout("promo", "holdout: 10"))
+    people = [f"user-{n}" for n in range(1500)]
+    held = {p for p in people if bench.decide(p, MONDAY)["holdouts"]}
+    # 10% of 1,500 is 150; three standard deviations of the binomial is about 35
+    assert 115 <= len(held) <= 185
+    again = {p for p in people[:300] if bench.decide(p, MONDAY + DAY)["holdouts"]}
+    assert again == held & set(people[:300])
+    assert all("promo" not in bench.keys(p, MONDAY) for p in list(held)[:20])
+
+
+def test_a_recorded_holdout_stays_and_a_person_who_saw_the_item_never_joins_it(
+    bench: Bench,
+) -> None:
+    bench.publish(_shoutout("promo", "holdout: 10"))
+    people = [f"user-{n}" for n in range(200)]
+    held = next(p for p in people if bench.decide(p, MONDAY)["holdouts"])
+    shown = next(p for p in people if not bench.decide(p, MONDAY)["holdouts"])
+    bench.guide(MONDAY, held, "$holdout_assigned", "promo")
+    bench.guide(MONDAY, shown, "$guide_shown", "promo")
+
+    bench.publish(_shoutout("promo", "holdout: 90"))  # the builder widens the holdout
+    assert bench.decide(shown, MONDAY + HOUR)["holdouts"] == []
+    bench.publish(_shoutout("promo", "holdout: 0"))  # and then drops it
+    assert bench.decide(held, MONDAY + HOUR)["holdouts"] == [{"key": "promo", "recorded": True}]
+
+
+def test_people_mid_walkthrough_finish_the_version_they_started(bench: Bench) -> None:
+    first = "steps: [{kind: popup, title: Old one}, {kind: popup, title: Old two}]"
+    assert bench.publish(f"kind: walkthrough\nkey: tour\nname: Tour\n{first}") == 1
+    bench.guide(MONDAY, "ann", "$guide_shown", "tour", version=1)
+    bench.guide(MONDAY, "ann", "$guide_step_viewed", "tour", version=1, **{"$content_step": 1})
+    second = "steps: [{kind: popup, title: New one}]"
+    assert bench.publish(f"kind: walkthrough\nkey: tour\nname: Tour\n{second}") == 2
+
+    ann = bench.decide("ann", MONDAY + HOUR)["items"][0]
+    assert (ann["version"], ann["under_way"], ann["state"]["step"]) == (1, True, 1)
+    assert ann["definition"]["steps"][1]["title"] == "Old two"
+    bob = bench.decide("bob", MONDAY + HOUR)["items"][0]
+    assert (bob["version"], bob["under_way"]) == (2, False)
+
+
+def test_a_builder_can_make_people_mid_walkthrough_restart_on_the_new_version(
+    bench: Bench,
+) -> None:
+    bench.publish("kind: walkthrough\nkey: tour\nname: Tour\nsteps: [{kind: popup, title: A}]")
+    bench.guide(MONDAY, "ann", "$guide_step_viewed", "tour", version=1, **{"$content_step": 0})
+    bench.publish(
+        "kind: walkthrough\nkey: tour\nname: Tour\nrestart_on_new_version: true\n"
+        "steps: [{kind: popup, title: B}]"
+    )
+    item = bench.decide("ann", MONDAY + HOUR)["items"][0]
+    assert (item["version"], item["under_way"]) == (2, False)
+
+
+def test_audiences_combine_traits_behaviour_in_a_window_and_saved_segments(bench: Bench) -> None:
+    with bench.db.begin():
+        save_segment(
+            bench.db,
+            bench.app_id,
+            SegmentDocument.model_validate(
+                {"key": "trial", "name": "On trial", "rules": {"trait": {"plan": {"eq": "trial"}}}}
+            ),
+        )
+    bench.publish(
+        _shoutout(
+            "power-trial",
+            "audience: {segment: trial, rules: {did: {event: Report Built, at_least: 2, "
+            "within_days: 7}}}",
+        )
+    )
+    for user, plan in (("ann", "trial"), ("bob", "trial"), ("cyd", "pro")):
+        bench.send(MONDAY, {"type": "identify", "userId": user, "traits": {"plan": plan}})
+    for user in ("ann", "cyd"):
+        for n in range(2):
+            bench.send(
+                MONDAY + n * HOUR, {"type": "track", "event": "Report Built", "userId": user}
+            )
+    bench.send(MONDAY, {"type": "track", "event": "Report Built", "userId": "bob"})
+
+    def offered(user: str, at: object) -> bool:
+        return "power-trial" in bench.keys(user, at)
+
+    assert offered("ann", MONDAY + DAY)
+    assert not offered("bob", MONDAY + DAY), "one report is not two"
+    assert not offered("cyd", MONDAY + DAY), "not on trial"
+    assert not offered("ann", MONDAY + 8 * DAY), "the reports fell out of the 7-day window"
+
+
+def test_content_state_rules_and_a_page_trigger(bench: Bench) -> None:
+    bench.publish(_shoutout("welcome"))
+    bench.publish(
+        _shoutout(
+            "next-step",
+            "audience: {rules: {content: {key: welcome, state: completed}}}",
+            "trigger: {page: {path: {starts_with: /projects}}}",
+        )
+    )
+    bench.guide(MONDAY, "ann", "$guide_completed", "welcome")
+    assert bench.keys("ann", MONDAY, url="https://app.example/projects/7") == ["next-step"]
+    assert bench.keys("ann", MONDAY, url="https://app.example/settings") == []
+    assert bench.keys("bob", MONDAY, url="https://app.example/projects/7") == ["welcome"]
+
+
+def test_drafts_and_other_environments_are_not_shown(bench: Bench) -> None:
+    bench.publish(_shoutout("staged"), Environment.STAGING)
+    assert bench.keys("ann", MONDAY) == []
+    assert bench.keys("ann", MONDAY, environment=Environment.STAGING) == ["staged"]
+
+
+def test_texts_come_in_the_persons_locale_with_bodies_made_safe(bench: Bench) -> None:
+    bench.publish(
+        _shoutout(
+            "news",
+            "body: {en: '**New** <img src=x onerror=alert(1)>',"
+            " ja: '**新機能** <script>x</script>'}",
+        )
+    )
+    japanese = bench.decide("ann", MONDAY, locale="ja-JP")["items"][0]["definition"]
+    assert (japanese["title"], japanese["body"]) == (
+        "こんにちは",
+        "<p><strong>新機能</strong> </p>",
+    )
+    english = bench.decide("ann", MONDAY, locale="fr")["items"][0]["definition"]
+    assert english["title"] == "Hello"  # the app's fallback locale
+    assert english["body"] == '<p><strong>New</strong> <img src="x"></p>'
+
+
+def test_the_checklist_counts_done_tasks_and_unlocks_them_in_order(bench: Bench) -> None:
+    bench.publish(
+        "kind: task\nkey: import\nname: Import\npriority: 2\ntitle: Import contacts\n"
+        "complete_when: {event: Contacts Imported}"
+    )
+    bench.publish(
+        "kind: task\nkey: invite\nname: Invite\npriority: 1\ntitle: Invite a teammate\n"
+        "complete_when: {event: Teammate Invited}\nafter: [import]"
+    )
+    before = bench.decide("ann", MONDAY)["checklist"]
+    assert before["done"] == 0
+    assert [(t["key"], t["unlocked"]) for t in before["tasks"]] == [
+        ("import", True),
+        ("invite", False),
+    ]
+    bench.guide(MONDAY, "ann", "$task_completed", "import")
+    after = bench.decide("ann", MONDAY + HOUR)["checklist"]
+    assert (after["done"], after["total"]) == (1, 2)
+    assert [(t["key"], t["done"], t["unlocked"]) for t in after["tasks"]] == [
+        ("import", True, True),
+        ("invite", False, True),
+    ]
