@@ -14,6 +14,9 @@ from waypost.console.routes import static_files
 from waypost.db import check_database, create_engine_for, session_factory, upgrade
 from waypost.events import open_event_store
 from waypost.events.ingest import register_ingest_metrics
+from waypost.guidance.api import router as guidance_router
+from waypost.guidance.catalogue import Catalogues
+from waypost.guidance.sdk import routes as guidance_routes
 from waypost.insights.api import router as insights_router
 from waypost.logs import stamp_request_ids
 from waypost.settings import Settings
@@ -41,6 +44,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.sessions = session_factory(engine)
         app.state.events = events
         app.state.write_keys = WriteKeys(app.state.sessions)
+        app.state.catalogues = Catalogues(app.state.sessions)
         # What exists now lives as long as the process: frozen, full collections stop walking it
         # (their pauses stalled the event loop under load; see docs/lab/performance-history.md).
         gc.collect()
@@ -60,7 +64,8 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url="/api/v1/docs",
         redoc_url=None,
         lifespan=lifespan,
-        routes=tracking_routes,  # matched first: nearly every request is one of them
+        # Matched first: nearly every request is one of them.
+        routes=[*tracking_routes, *guidance_routes],
         # Our metrics and request-id logs are the server's observability. FastAPI's own
         # OpenTelemetry hooks looked for tracer, meter and logger providers on every request,
         # a measurable cost for one-event requests, and would find none.
@@ -77,6 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(tenancy_router)
     app.include_router(data_router)
     app.include_router(insights_router)
+    app.include_router(guidance_router)
     app.include_router(console_router)
     app.mount("/console/static", static_files(), name="console-static")
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)

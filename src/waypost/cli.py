@@ -54,6 +54,10 @@ import_cli = typer.Typer(help="Backfill data from files.", no_args_is_help=True)
 app.add_typer(import_cli, name="import")
 events_cli = typer.Typer(help="Maintain the event store.", no_args_is_help=True)
 app.add_typer(events_cli, name="events")
+content_cli = typer.Typer(
+    help="Guidance content as code: export to files, import from them.", no_args_is_help=True
+)
+app.add_typer(content_cli, name="content")
 
 DataDir = Annotated[
     Path | None,
@@ -599,3 +603,64 @@ def config_reference() -> None:
 def main() -> None:
     """Entry point of the `waypost` console script."""
     app()
+
+
+AppOption = Annotated[str, typer.Option("--app", help="App id.")]
+
+
+@content_cli.command("export")
+def content_export(
+    directory: Annotated[Path, typer.Argument(help="Directory to write the files into.")],
+    app_id: AppOption,
+    as_json: Annotated[bool, typer.Option("--json", help="Write JSON files, not YAML.")] = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Write every segment and content draft of the app as files: segments/<key>.yaml and
+    <kind>/<key>.yaml. Files of items that no longer exist are left alone."""
+    from waypost.guidance.content_code import export_documents
+
+    settings = _settings(config, data_dir=data_dir)
+    with _metadata(settings) as session:
+        get_app(session, app_id)
+        files = export_documents(session, app_id, json_format=as_json)
+    for name, text in files.items():
+        target = directory / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {len(files)} files to {directory}")
+
+
+@content_cli.command("import")
+def content_import(
+    path: Annotated[Path, typer.Argument(help="A YAML or JSON file, or a directory of them.")],
+    app_id: AppOption,
+    publish: Annotated[bool, typer.Option("--publish", help="Publish what was imported.")] = False,
+    environment: Annotated[
+        str, typer.Option(help="Where --publish releases: production or staging.")
+    ] = "production",
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Save every document as its item's draft (segments too), all of them or, on the first
+    problem, none; the error names the file, line and field."""
+    from waypost.guidance.content_code import import_documents
+    from waypost.guidance.files import read_path
+    from waypost.guidance.library import Environment
+
+    if environment not in ("production", "staging"):
+        raise _fail(f"environment must be production or staging, not {environment!r}")
+    settings = _settings(config, data_dir=data_dir)
+    if not path.exists():
+        raise _fail(f"{path} does not exist")
+    with _metadata(settings) as session:
+        get_app(session, app_id)
+        documents = read_path(path)
+        target = Environment(environment) if publish else None
+        report = import_documents(session, app_id, documents, target, by="waypost content import")
+    typer.echo(
+        f"read {report.read} documents: {len(report.created)} created, {len(report.changed)} "
+        f"changed, {len(report.unchanged)} unchanged, {len(report.segments)} segments"
+    )
+    for key, number in sorted(report.published.items()):
+        typer.echo(f"published {key} v{number} to {environment}")
