@@ -3,8 +3,8 @@
 The store's writer keeps a mirror of `person_ids` in memory (`Identities`), so the usual append,
 whose ids are all known and whose links are all made, runs no identity SQL at all: each row's
 person comes from the mirror, and only new ids, links and merges are written. DuckDB's
-`INSERT … ON CONFLICT` costs grow with the table when most keys already exist (62 ms for 100
-known ids among 2 million), which is why nothing here upserts known ids on the way to an
+`INSERT … ON CONFLICT` costs grow with the table when most keys already exist (figures in
+docs/lab/performance-history.md), which is why nothing here upserts known ids on the way to an
 acknowledgement, and why profile counts go to an append-only backlog that `fold_activity`
 adds up between appends.
 

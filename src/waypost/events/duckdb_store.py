@@ -75,8 +75,8 @@ READ_WAIT_SECONDS = 30.0
 _COLUMN_LIST = ", ".join(c.name for c in STORED_COLUMNS)
 _INSERT_EVENTS = f"INSERT INTO events ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM incoming"
 # The write-ahead log is folded into the file when it grows past this. Each checkpoint rewrites
-# the key indexes whole, so DuckDB's 16 MB default cost a third of every append; a larger log
-# costs a few seconds more replay after a crash.
+# the key indexes whole, so DuckDB's small default made checkpoints a large share of every
+# append; a larger log costs a few seconds more replay after a crash.
 CHECKPOINT_THRESHOLD = "256MB"
 
 

@@ -204,7 +204,7 @@ IDENTITY_DDL: tuple[str, ...] = (
     # Events as queries see them: with the person they belong to now, and the account: the
     # event's own group when it named one, else the person's current account.
     # The same without the account fallback, for queries that never look at accounts: the
-    # join to persons costs a tenth of a funnel's time and DuckDB does not drop it on its own.
+    # join to persons is a noticeable share of a funnel and DuckDB does not drop it on its own.
     """CREATE OR REPLACE VIEW person_events AS
 SELECT e.* REPLACE (coalesce(o.person_id, e.person_id) AS person_id)
 FROM events e
