@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import Tenant
 from waypost.db import utcnow
+from waypost.errors import InvalidInput
 from waypost.tenancy.keys import KeyKind, authenticate_key, hash_key, rotate_key
 from waypost.tenancy.models import ApiKey
 
@@ -147,3 +149,19 @@ def test_rotation_request_with_a_bad_kind_names_the_field(
     )
     assert typo.status_code == 422
     assert typo.json()["error"]["field"] == "grace"
+
+
+def test_grace_period_past_a_year_is_refused_naming_the_field(
+    client: TestClient, make_tenant: Callable[[str], Tenant], db: Session
+) -> None:
+    # Found by the OpenAPI contract test: a huge grace period overflowed the date (500).
+    tenant = make_tenant("Acme")
+    response = client.post(
+        f"/api/v1/apps/{tenant.app_id}/keys/rotate",
+        json={"kind": "secret", "grace_seconds": 10**12},
+        headers=tenant.bearer(),
+    )
+    assert (response.status_code, response.json()["error"]["field"]) == (422, "grace_seconds")
+    with db.begin(), pytest.raises(InvalidInput) as refused:
+        rotate_key(db, tenant.app_id, KeyKind.SECRET, grace_seconds=10**12)
+    assert refused.value.field == "grace_seconds"

@@ -10,7 +10,13 @@ from sqlalchemy import select
 
 from waypost.errors import Forbidden, NotFound
 from waypost.settings import Settings
-from waypost.tenancy.keys import KeyKind, active_keys, revoke_key, rotate_key
+from waypost.tenancy.keys import (
+    MAX_GRACE_SECONDS,
+    KeyKind,
+    active_keys,
+    revoke_key,
+    rotate_key,
+)
 from waypost.tenancy.members import add_member, find_user, member_role, remove_member
 from waypost.tenancy.models import ApiKey, App, Membership, User, Workspace
 from waypost.tenancy.roles import Permission, Role, permissions_of, refusal
@@ -57,7 +63,10 @@ class KeyOut(BaseModel):
 class RotateIn(Strict):
     kind: KeyKind
     grace_seconds: int | None = Field(
-        None, ge=0, description="How long the current key keeps working; default from settings."
+        None,
+        ge=0,
+        le=MAX_GRACE_SECONDS,
+        description="How long the current key keeps working; default from settings.",
     )
 
 

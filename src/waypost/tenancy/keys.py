@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from waypost.db.base import new_id, utcnow
-from waypost.errors import NotFound
+from waypost.errors import InvalidInput, NotFound
 from waypost.tenancy.models import ApiKey, App
 
 _KEY_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -24,6 +24,9 @@ class KeyKind(StrEnum):
     WRITE = "write"  # public: send events, read the caller's own guidance
     SECRET = "secret"  # private: the admin API of one app
 
+
+# Long enough to redeploy everything that holds a key; far short of where dates overflow.
+MAX_GRACE_SECONDS = 366 * 86_400
 
 _PREFIX = {KeyKind.WRITE: "wk_", KeyKind.SECRET: "sk_"}
 _LENGTH = {KeyKind.WRITE: 24, KeyKind.SECRET: 40}
@@ -97,6 +100,10 @@ def rotate_key(
     session: Session, app_id: str, kind: KeyKind, grace_seconds: int, now: datetime | None = None
 ) -> IssuedKey:
     """Issue a new key; the app's current keys of that kind keep working for the grace period."""
+    if not 0 <= grace_seconds <= MAX_GRACE_SECONDS:
+        raise InvalidInput(
+            f"must be between 0 and {MAX_GRACE_SECONDS:,} seconds (366 days)", field="grace_seconds"
+        )
     now = now or utcnow()
     until = now + timedelta(seconds=grace_seconds)
     for key in active_keys(session, app_id, now):
