@@ -114,3 +114,17 @@ def test_unknown_ids_and_other_apps_have_no_activity(store: DuckDBEventStore) ->
     send(store, _guide("$guide_shown", 0, "tour", 1, userId="ann"), app_id="app2")
     assert store.person_activity("app1", "ann", since=date(2026, 1, 1)) is None
     assert store.person_activity("app2", "nobody", since=date(2026, 1, 1)) is None
+
+
+def test_every_persons_activity_is_read_in_batches_in_person_order(
+    store: DuckDBEventStore,
+) -> None:
+    send(store, *(track("Seen", n, userId=f"u{n}") for n in range(5)))
+    send(store, _guide("$guide_shown", 9, "tour", 1, userId="u3"))
+    send(store, track("Other app", 0, userId="u9"), app_id="app2")
+
+    everyone = list(store.person_activities("app1", since=date(2026, 1, 1), batch=2))
+    assert [a.profile.user_ids for a in everyone] == [(f"u{n}",) for n in range(5)]
+    assert [len(a.content) for a in everyone] == [0, 0, 0, 1, 0]
+    one = store.person_activity("app1", "u3", since=date(2026, 1, 1))
+    assert everyone[3] == one

@@ -340,18 +340,28 @@ class DuckDBEventStore:
     def person_activity(self, app_id: str, any_id: str, since: date) -> PersonActivity | None:
         """The person's profile, daily counts from `since` on and guidance activity, from the
         tables kept at ingest (plus the backlog not folded yet); None when unknown."""
-        profile = self.find_person(app_id, any_id)
-        if profile is None:
-            return None
-        person_id = int(profile.person_id)
         with self._reading() as cursor:
-            daily = cursor.execute(_DAILY, [app_id, person_id, since]).fetchall()
-            content = cursor.execute(_CONTENT, [app_id, person_id]).fetchall()
-        return PersonActivity(
-            profile=profile,
-            daily={(event, day): int(count) for event, day, count in daily},
-            content=tuple(ContentActivity(*row) for row in content),
-        )
+            person_id = self._person_id(cursor, app_id, any_id)
+            if person_id is None:
+                return None
+            return _activities(cursor, app_id, [person_id], since)[0]
+
+    def person_activities(
+        self, app_id: str, since: date, batch: int = 5_000
+    ) -> Iterator[PersonActivity]:
+        """Every person of the app with their activity (as `person_activity`), in person id
+        order, read `batch` persons at a time."""
+        with self._reading() as cursor:
+            ids = [
+                int(row[0])
+                for row in cursor.execute(
+                    "SELECT person_id FROM persons WHERE app_id = ? ORDER BY person_id", [app_id]
+                ).fetchall()
+            ]
+        for start in range(0, len(ids), batch):
+            with self._reading() as cursor:
+                chunk = _activities(cursor, app_id, ids[start : start + batch], since)
+            yield from chunk
 
     def person_ids(self, app_id: str, any_id: str) -> tuple[str, ...]:
         """Every id of the person `any_id` names (empty when nobody has it)."""
@@ -501,28 +511,97 @@ FROM (
 )
 GROUP BY event ORDER BY count DESC, event
 """
-_DAILY = """
-SELECT event, day, sum(count)::BIGINT FROM (
-  SELECT event, day, count FROM person_daily_events
-  WHERE app_id = $1 AND person_id = $2 AND day >= $3
-  UNION ALL
-  SELECT event, day, count FROM activity_backlog
-  WHERE app_id = $1 AND person_id = $2 AND day >= $3
+# Many persons' activity at once ($2: their ids): each statement answers for all of them.
+_MANY = "app_id = $1 AND person_id IN (SELECT unnest($2::BIGINT[]))"
+_MANY_PERSONS = f"SELECT person_id, created_at, account_id FROM persons WHERE {_MANY}"
+_MANY_IDS = (
+    f"SELECT person_id, distinct_id, is_user FROM person_ids WHERE {_MANY} "
+    "ORDER BY person_id, created_at, distinct_id"
 )
-GROUP BY event, day
+_MANY_TRAITS = f"SELECT person_id, trait, value FROM person_traits WHERE {_MANY} ORDER BY trait"
+_MANY_ACCOUNT_TRAITS = """SELECT account_id, trait, value FROM account_traits
+WHERE app_id = $1 AND account_id IN (SELECT unnest($2::VARCHAR[])) ORDER BY trait"""
+_MANY_COUNTS = f"""
+SELECT person_id, event, sum(count)::BIGINT AS count, min(first_seen), max(last_seen)
+FROM (
+  SELECT person_id, event, count, first_seen, last_seen FROM person_event_stats WHERE {_MANY}
+  UNION ALL
+  SELECT person_id, event, count, first_seen, last_seen FROM activity_backlog WHERE {_MANY}
+)
+GROUP BY person_id, event ORDER BY person_id, count DESC, event
 """
-_CONTENT = """
-SELECT content_id, event, sum(count)::BIGINT, min(first_seen), max(last_seen),
+_MANY_DAILY = f"""
+SELECT person_id, event, day, sum(count)::BIGINT FROM (
+  SELECT person_id, event, day, count FROM person_daily_events WHERE {_MANY} AND day >= $3
+  UNION ALL
+  SELECT person_id, event, day, count FROM activity_backlog WHERE {_MANY} AND day >= $3
+)
+GROUP BY person_id, event, day
+"""
+_MANY_CONTENT = f"""
+SELECT person_id, content_id, event, sum(count)::BIGINT, min(first_seen), max(last_seen),
        arg_max(last_version, last_seen), arg_max(last_step, last_seen)
 FROM (
-  SELECT content_id, event, count, first_seen, last_seen, last_version, last_step
-  FROM content_activity WHERE app_id = $1 AND person_id = $2
+  SELECT person_id, content_id, event, count, first_seen, last_seen, last_version, last_step
+  FROM content_activity WHERE {_MANY}
   UNION ALL
-  SELECT content_id, event, count, first_seen, last_seen, last_version, last_step
-  FROM content_backlog WHERE app_id = $1 AND person_id = $2
+  SELECT person_id, content_id, event, count, first_seen, last_seen, last_version, last_step
+  FROM content_backlog WHERE {_MANY}
 )
-GROUP BY content_id, event ORDER BY content_id, event
+GROUP BY person_id, content_id, event ORDER BY person_id, content_id, event
 """
+
+
+def _activities(
+    cursor: duckdb.DuckDBPyConnection, app_id: str, person_ids: list[int], since: date
+) -> list[PersonActivity]:
+    """The activity of each of the persons, in the order given (persons that do not exist are
+    left out), in seven statements whatever their number."""
+    params = [app_id, person_ids]
+    persons = {row[0]: row for row in cursor.execute(_MANY_PERSONS, params).fetchall()}
+    ids: dict[int, list[tuple[str, bool]]] = {}
+    for person_id, distinct_id, is_user in cursor.execute(_MANY_IDS, params).fetchall():
+        ids.setdefault(person_id, []).append((distinct_id, is_user))
+    traits: dict[int, dict[str, Any]] = {}
+    for person_id, trait, value in cursor.execute(_MANY_TRAITS, params).fetchall():
+        traits.setdefault(person_id, {})[trait] = json.loads(value)
+    accounts = sorted({row[2] for row in persons.values() if row[2]})
+    account_traits: dict[str, dict[str, Any]] = {}
+    if accounts:
+        rows = cursor.execute(_MANY_ACCOUNT_TRAITS, [app_id, accounts]).fetchall()
+        for account_id, trait, value in rows:
+            account_traits.setdefault(account_id, {})[trait] = json.loads(value)
+    counts: dict[int, list[EventCount]] = {}
+    for person_id, *count in cursor.execute(_MANY_COUNTS, params).fetchall():
+        counts.setdefault(person_id, []).append(EventCount(*count))
+    daily: dict[int, dict[tuple[str, date], int]] = {}
+    for person_id, event, day, count in cursor.execute(_MANY_DAILY, [*params, since]).fetchall():
+        daily.setdefault(person_id, {})[(event, day)] = int(count)
+    content: dict[int, list[ContentActivity]] = {}
+    for person_id, *row in cursor.execute(_MANY_CONTENT, params).fetchall():
+        content.setdefault(person_id, []).append(ContentActivity(*row))
+    found = []
+    for person_id in person_ids:
+        if person_id not in persons:
+            continue
+        _, created_at, account_id = persons[person_id]
+        person_ids_of = ids.get(person_id, [])
+        profile = PersonProfile(
+            person_id=str(person_id),
+            user_ids=tuple(i for i, is_user in person_ids_of if is_user),
+            anonymous_ids=tuple(i for i, is_user in person_ids_of if not is_user),
+            traits=traits.get(person_id, {}),
+            account_id=account_id,
+            account_traits=account_traits.get(account_id, {}) if account_id else {},
+            created_at=created_at,
+            event_counts=tuple(counts.get(person_id, ())),
+        )
+        found.append(
+            PersonActivity(profile, daily.get(person_id, {}), tuple(content.get(person_id, ())))
+        )
+    return found
+
+
 _ERASE_STATEMENTS = (
     "DELETE FROM person_ids WHERE app_id = ? AND person_id = ?",
     "DELETE FROM persons WHERE app_id = ? AND person_id = ?",

@@ -8,7 +8,7 @@ imports, insights and the command line are typed against `EventStore` only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -190,6 +190,12 @@ class EventStore(EventQueries, Protocol):
     def person_activity(self, app_id: str, any_id: str, since: date) -> PersonActivity | None:
         """The person's profile, daily event counts from `since` on and guidance activity, kept
         current at ingest (no scan of raw events); None when nobody has the id."""
+
+    def person_activities(
+        self, app_id: str, since: date, batch: int = 5_000
+    ) -> Iterator[PersonActivity]:
+        """Every person of the app with their activity, `batch` persons read at a time (for
+        segment previews and caches)."""
 
     def erase_person(self, app_id: str, any_id: str) -> Erasure | None:
         """Delete the person, all their ids, traits, profile and events, leaving no copy in the

@@ -23,9 +23,12 @@ from waypost.guidance.documents import Document
 from waypost.guidance.files import canonical
 from waypost.guidance.library import Environment
 from waypost.guidance.models import ContentVersion
+from waypost.guidance.preview import preview
+from waypost.guidance.rules import Rule, check_depth
 from waypost.guidance.segments import (
     SegmentDocument,
     SegmentOut,
+    app_segment_rules,
     delete_segment,
     get_segment,
     list_segments,
@@ -321,6 +324,55 @@ def create_segment(
     row = save_segment(db, app.id, segment)
     _forget(request, app.id)
     return segment_out(row)
+
+
+class PreviewIn(BaseModel):
+    rules: Rule
+    sample: int = Field(20, ge=0, le=200)
+
+
+class PreviewOut(BaseModel):
+    """Who matches now: how many persons, of how many, and a sample (by person id)."""
+
+    count: int
+    total: int
+    sample: list[dict[str, Any]]
+
+
+def _preview(request: Request, db: DB, app_id: str, rules: Rule, sample: int) -> PreviewOut:
+    check_depth(rules, "rules")
+    segments = app_segment_rules(db, app_id)
+    unknown = sorted(rules.segments() - set(segments))
+    if unknown:
+        raise InvalidInput(f"rules refer to unknown segment {unknown[0]!r}", field="rules")
+    released = {item.key: item for item in library.released_set(db, app_id)}
+    found = preview(request.app.state.events, app_id, rules, segments, released, sample)
+    return PreviewOut(count=found.count, total=found.total, sample=found.sample)
+
+
+@router.post("/segments/preview", response_model=PreviewOut)
+def preview_rules(
+    request: Request, db: DB, caller: Caller, body: PreviewIn, app_id: str | None = None
+) -> PreviewOut:
+    """Who the rules (not saved yet) hold for now: a count and a sample of persons."""
+    app = caller_app(db, caller, app_id, Permission.READ_EVENTS)
+    return _preview(request, db, app.id, body.rules, body.sample)
+
+
+@router.get("/segments/{key}/preview", response_model=PreviewOut)
+def preview_segment(
+    request: Request,
+    db: DB,
+    caller: Caller,
+    key: str,
+    sample: int = Query(20, ge=0, le=200),
+    app_id: str | None = None,
+) -> PreviewOut:
+    """Who is in a saved segment now: a count and a sample of persons."""
+    app = caller_app(db, caller, app_id, Permission.READ_EVENTS)
+    rules = app_segment_rules(db, app.id)
+    get_segment(db, app.id, key)  # NotFound naming the key
+    return _preview(request, db, app.id, rules[key], sample)
 
 
 @router.get("/segments/{key}", response_model=SegmentOut)

@@ -138,6 +138,33 @@ def _tasks_done(
     return done
 
 
+def person_facts(
+    person: Person,
+    now: datetime,
+    states: Mapping[str, ItemState],
+    released: Mapping[str, Released],
+    url: str | None = None,
+    device: str | None = None,
+    locale: str | None = None,
+) -> Facts:
+    """What audience rules are tested against for the person now (on a page, when given)."""
+    profile = person.activity.profile if person.activity else None
+    return Facts(
+        person_key=person.key,
+        now=now,
+        traits=person.traits,
+        account_traits=profile.account_traits if profile else {},
+        first_seen=_aware_or_none(profile.first_seen if profile else None),
+        count=_counter(person.activity, now),
+        content_states={key: state.states() for key, state in states.items()},
+        tasks_completed=_tasks_done(states, released),
+        url=url,
+        path=_path(url) if url else None,
+        device=device,
+        locale=locale,
+    )
+
+
 def schedule_allows(schedule: Schedule | None, now: datetime, app_zone: str) -> bool:
     """Whether the schedule lets the item show at `now`."""
     if schedule is None:
@@ -249,21 +276,7 @@ def decide(
     states = item_states(activity.content if activity else ())
     kinds = {item.key: item.kind for item in catalogue.released}
     by_key = {item.key: item for item in catalogue.released}
-    profile = activity.profile if activity else None
-    facts = Facts(
-        person_key=person.key,
-        now=now,
-        traits=person.traits,
-        account_traits=profile.account_traits if profile else {},
-        first_seen=_aware_or_none(profile.first_seen if profile else None),
-        count=_counter(activity, now),
-        content_states={key: state.states() for key, state in states.items()},
-        tasks_completed=_tasks_done(states, by_key),
-        url=request.url,
-        path=_path(request.url) if request.url else None,
-        device=request.device,
-        locale=locale,
-    )
+    facts = person_facts(person, now, states, by_key, request.url, request.device, locale)
     budget = budget_of(settings, states, kinds, now)
     chosen: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     holdouts: list[str] = []
