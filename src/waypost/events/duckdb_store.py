@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from waypost.events.activity_cache import ActivityCache
 from waypost.events.duckdb_identity import (
     Identities,
     activity_statements,
@@ -127,6 +128,7 @@ class DuckDBEventStore:
         self._write_lock = threading.Lock()
         # Appends are serialised by the writer; one cursor of their own keeps them off readers.
         self._append_cursor = self._connection.cursor()
+        self._activity = ActivityCache()
         self._journal = Journal(path.with_suffix(".journal"), after=self._loaded_seq)
         try:
             self._replay_journal()
@@ -279,9 +281,36 @@ class DuckDBEventStore:
             cursor.unregister("arriving")
             cursor.unregister("incoming")
         identities.commit()
+        self._forget_changed(unique, persons if unique.num_rows else None)
         stored = np.zeros(rows.num_rows, dtype=bool)
         stored[unique.column("seq").to_numpy()] = True
         return AppendResult(stored=pa.array(stored))
+
+    def _forget_changed(self, rows: pa.Table, persons: pa.Array | None) -> None:
+        """Tell the activity cache whom the stored rows may have changed."""
+        if self._activity.empty or persons is None:
+            self._activity.forget(())  # only moves the generation on
+            return
+        apps = rows.column("app_id").to_pylist()
+        changed = set(zip(apps, persons.to_pylist(), strict=True))
+        ids = {
+            (app, distinct)
+            for column in ("distinct_id", "anonymous_id", "user_id", "previous_id")
+            for app, distinct in zip(apps, rows.column(column).to_pylist(), strict=True)
+            if distinct is not None
+        }
+        groups = pc.equal(rows.column("type"), "group")
+        accounts: set[tuple[str, str]] = set()
+        if pc.any(groups).as_py():
+            grouped = rows.filter(groups)
+            accounts = set(
+                zip(
+                    grouped.column("app_id").to_pylist(),
+                    grouped.column("account_id").to_pylist(),
+                    strict=True,
+                )
+            )
+        self._activity.forget(changed, ids, accounts)
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -340,11 +369,25 @@ class DuckDBEventStore:
     def person_activity(self, app_id: str, any_id: str, since: date) -> PersonActivity | None:
         """The person's profile, daily counts from `since` on and guidance activity, from the
         tables kept at ingest (plus the backlog not folded yet); None when unknown."""
+        known, remembered = self._activity.get(app_id, any_id, since)
+        if known:
+            ids = [any_id] if remembered is None else _ids_of(remembered.profile)
+            if not self._ingestion.waits_for(app_id, ids):
+                return remembered
+            # Events of theirs are acknowledged and about to load: read them as reads do.
+            self.wait_for_journal()
+            known, remembered = self._activity.get(app_id, any_id, since)
+            if known:
+                return remembered
+        generation = self._activity.generation
         with self._reading() as cursor:
             person_id = self._person_id(cursor, app_id, any_id)
             if person_id is None:
+                self._activity.put_unknown(app_id, any_id, generation)
                 return None
-            return _activities(cursor, app_id, [person_id], since)[0]
+            found = _activities(cursor, app_id, [person_id], since)[0]
+        self._activity.put(app_id, found, since, generation)
+        return found
 
     def person_activities(
         self, app_id: str, since: date, batch: int = 5_000
@@ -456,6 +499,7 @@ class DuckDBEventStore:
                 raise EventStoreError(f"could not erase {any_id!r} in {self.path}: {exc}") from None
             if self._identities is not None:
                 self._identities.forget(app_id, ids, person_id)
+            self._activity.forget([(app_id, person_id)], [(app_id, i) for i in ids])
             # The journal still holds the loaded events in its open segment: start a new
             # segment so that every loaded one can be deleted now, not when it fills up.
             self._journal.close()
@@ -511,8 +555,18 @@ FROM (
 )
 GROUP BY event ORDER BY count DESC, event
 """
-# Many persons' activity at once ($2: their ids): each statement answers for all of them.
-_MANY = "app_id = $1 AND person_id IN (SELECT unnest($2::BIGINT[]))"
+
+
+def _ids_of(profile: PersonProfile) -> list[str]:
+    return [*profile.user_ids, *profile.anonymous_ids]
+
+
+# Many persons' activity at once ($2: their ids): each statement answers for all of them. For
+# one person the condition is an equality, which DuckDB answers from the key index instead of
+# scanning the table (the `{_MANY}` placeholder is filled with one or the other).
+_MANY = "{persons}"
+_ONE_PERSON = "app_id = $1 AND person_id = $2"
+_SOME_PERSONS = "app_id = $1 AND person_id IN (SELECT unnest($2::BIGINT[]))"
 _MANY_PERSONS = f"SELECT person_id, created_at, account_id FROM persons WHERE {_MANY}"
 _MANY_IDS = (
     f"SELECT person_id, distinct_id, is_user FROM person_ids WHERE {_MANY} "
@@ -557,13 +611,19 @@ def _activities(
 ) -> list[PersonActivity]:
     """The activity of each of the persons, in the order given (persons that do not exist are
     left out), in seven statements whatever their number."""
-    params = [app_id, person_ids]
-    persons = {row[0]: row for row in cursor.execute(_MANY_PERSONS, params).fetchall()}
+    one = len(person_ids) == 1
+    params: list[Any] = [app_id, person_ids[0] if one else person_ids]
+    where = _ONE_PERSON if one else _SOME_PERSONS
+
+    def run(statement: str, extra: tuple[Any, ...] = ()) -> list[Any]:
+        return cursor.execute(statement.replace(_MANY, where), [*params, *extra]).fetchall()
+
+    persons = {row[0]: row for row in run(_MANY_PERSONS)}
     ids: dict[int, list[tuple[str, bool]]] = {}
-    for person_id, distinct_id, is_user in cursor.execute(_MANY_IDS, params).fetchall():
+    for person_id, distinct_id, is_user in run(_MANY_IDS):
         ids.setdefault(person_id, []).append((distinct_id, is_user))
     traits: dict[int, dict[str, Any]] = {}
-    for person_id, trait, value in cursor.execute(_MANY_TRAITS, params).fetchall():
+    for person_id, trait, value in run(_MANY_TRAITS):
         traits.setdefault(person_id, {})[trait] = json.loads(value)
     accounts = sorted({row[2] for row in persons.values() if row[2]})
     account_traits: dict[str, dict[str, Any]] = {}
@@ -572,13 +632,13 @@ def _activities(
         for account_id, trait, value in rows:
             account_traits.setdefault(account_id, {})[trait] = json.loads(value)
     counts: dict[int, list[EventCount]] = {}
-    for person_id, *count in cursor.execute(_MANY_COUNTS, params).fetchall():
+    for person_id, *count in run(_MANY_COUNTS):
         counts.setdefault(person_id, []).append(EventCount(*count))
     daily: dict[int, dict[tuple[str, date], int]] = {}
-    for person_id, event, day, count in cursor.execute(_MANY_DAILY, [*params, since]).fetchall():
+    for person_id, event, day, count in run(_MANY_DAILY, (since,)):
         daily.setdefault(person_id, {})[(event, day)] = int(count)
     content: dict[int, list[ContentActivity]] = {}
-    for person_id, *row in cursor.execute(_MANY_CONTENT, params).fetchall():
+    for person_id, *row in run(_MANY_CONTENT):
         content.setdefault(person_id, []).append(ContentActivity(*row))
     found = []
     for person_id in person_ids:

@@ -109,6 +109,9 @@ class Ingestion:
             target=self._load_run, name="waypost-event-loader", daemon=True
         )
         self._started = False
+        # Every (app, id) that journaled rows name and that is not loaded yet, with the last
+        # frame naming it: a read about one person waits for loads only when it must.
+        self._unloaded_ids: dict[tuple[str, str], int] = {}
         self._load_failure: IngestFailure | None = None
         self._journal_failure: IngestFailure | None = None
         self._last_prune = float("-inf")  # the first prune runs at start
@@ -130,6 +133,12 @@ class Ingestion:
         if self._started:
             self._journal_thread.join()
             self._load_thread.join()
+
+    def waits_for(self, app_id: str, ids: Sequence[str]) -> bool:
+        """Whether any of the ids has journaled rows that are not loaded yet."""
+        with self._condition:
+            unloaded = self._unloaded_ids
+            return bool(unloaded) and any((app_id, i) in unloaded for i in ids)
 
     def health(self) -> IngestHealth:
         """How many events wait to be loaded, and what is failing, if anything."""
@@ -195,7 +204,14 @@ class Ingestion:
             _settle(taken, answer)
             return
         self._journal_failure = None
+        named = {
+            (row["app_id"], value): seq
+            for row in rows
+            for column in ("distinct_id", "user_id", "anonymous_id", "previous_id")
+            if (value := row[column]) is not None
+        }
         with self._condition:
+            self._unloaded_ids.update(named)
             self._journaled.append(_Frame(seq, table))
             self._condition.notify_all()
         _settle(taken, None)
@@ -245,8 +261,10 @@ class Ingestion:
                 if self._stopping:
                     return False
                 time.sleep(RETRY_LOAD_SECONDS)
+        last = taken[-1].seq
         with self._condition:
             self._waiting_rows -= rows.num_rows
+            self._unloaded_ids = {k: s for k, s in self._unloaded_ids.items() if s > last}
         try:
             self._journal_file.release_through(taken[-1].seq)
         except OSError:  # an undeleted segment is only disk space; the next release retries

@@ -1,0 +1,130 @@
+"""Recently read person activity, kept in memory for the guidance engine's decisions.
+
+A decision needs one person's profile and guidance state, and DuckDB answers a point query in
+about a millisecond, several of which make one read: far too slow for decisions at thousands
+per second. The store keeps what it read here and forgets a person the moment a load stores
+events that could change them: events of theirs, events naming one of their ids (a merge moves
+them), or group calls of their account (its traits). A read that began before such a load is
+not remembered (the generation tells), so nothing stale is kept.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from datetime import date
+
+from waypost.events.store import PersonActivity
+
+# Persons remembered at most; the least recently read are forgotten first.
+CAPACITY = 100_000
+# Ids that named nobody, remembered at most (new visitors ask before their first event lands).
+UNKNOWN_CAPACITY = 100_000
+
+
+class ActivityCache:
+    """Person activity by (app, person id) and the ids that name each person."""
+
+    def __init__(self, capacity: int = CAPACITY) -> None:
+        self._capacity = capacity
+        self._entries: OrderedDict[tuple[str, int], tuple[date, PersonActivity]] = OrderedDict()
+        self._ids: dict[tuple[str, str], int] = {}
+        self._unknown: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._lock = threading.Lock()
+        self._generation = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def generation(self) -> int:
+        """Moves on at every change that forgets something; a read remembers its result only
+        when the generation did not move while it read."""
+        return self._generation
+
+    def get(self, app_id: str, any_id: str, since: date) -> tuple[bool, PersonActivity | None]:
+        """(True, the person) when the id is remembered for the same first day, (True, None)
+        when it is remembered to name nobody, (False, None) when the store must be asked."""
+        with self._lock:
+            if (app_id, any_id) in self._unknown:
+                return True, None
+            person_id = self._ids.get((app_id, any_id))
+            if person_id is None:
+                return False, None
+            entry = self._entries.get((app_id, person_id))
+            if entry is None or entry[0] != since:
+                return False, None
+            self._entries.move_to_end((app_id, person_id))
+            return True, entry[1]
+
+    def put_unknown(self, app_id: str, any_id: str, generation: int) -> None:
+        """Remember that the id named nobody when read at `generation`."""
+        with self._lock:
+            if generation != self._generation:
+                return
+            self._unknown[(app_id, any_id)] = None
+            while len(self._unknown) > UNKNOWN_CAPACITY:
+                self._unknown.popitem(last=False)
+
+    def put(self, app_id: str, activity: PersonActivity, since: date, generation: int) -> None:
+        """Remember a person read while the generation was `generation`."""
+        profile = activity.profile
+        person_id = int(profile.person_id)
+        with self._lock:
+            if generation != self._generation:
+                return
+            self._entries[(app_id, person_id)] = (since, activity)
+            self._entries.move_to_end((app_id, person_id))
+            for distinct_id in (*profile.user_ids, *profile.anonymous_ids, profile.person_id):
+                self._ids[(app_id, distinct_id)] = person_id
+            while len(self._entries) > self._capacity:
+                (old_app, old_person), (_, old) = self._entries.popitem(last=False)
+                self._forget_ids(old_app, old_person, old)
+
+    def _forget_ids(self, app_id: str, person_id: int, activity: PersonActivity) -> None:
+        profile = activity.profile
+        for distinct_id in (*profile.user_ids, *profile.anonymous_ids, profile.person_id):
+            if self._ids.get((app_id, distinct_id)) == person_id:
+                del self._ids[(app_id, distinct_id)]
+
+    def forget(
+        self,
+        persons: Iterable[tuple[str, int]],
+        ids: Iterable[tuple[str, str]] = (),
+        accounts: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        """Forget the persons, the persons the ids name, and the persons of the accounts."""
+        with self._lock:
+            self._generation += 1
+            if self.empty:
+                return
+            ids = set(ids)
+            for named in ids:
+                self._unknown.pop(named, None)
+            doomed = set(persons)
+            doomed |= {(app, p) for app, i in ids if (p := self._ids.get((app, i))) is not None}
+            wanted_accounts = set(accounts)
+            if wanted_accounts:
+                doomed |= {
+                    key
+                    for key, (_, activity) in self._entries.items()
+                    if (key[0], activity.profile.account_id) in wanted_accounts
+                }
+            for key in doomed:
+                entry = self._entries.pop(key, None)
+                if entry is not None:
+                    self._forget_ids(key[0], key[1], entry[1])
+
+    def clear(self) -> None:
+        """Forget everyone."""
+        with self._lock:
+            self._generation += 1
+            self._entries.clear()
+            self._ids.clear()
+            self._unknown.clear()
+
+    @property
+    def empty(self) -> bool:
+        """Whether nobody is remembered (then loads need not say whom they changed)."""
+        return not self._entries and not self._unknown
