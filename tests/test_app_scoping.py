@@ -381,6 +381,7 @@ def test_erasing_a_person_keeps_the_other_apps_person_with_the_same_id(
     erased = same_ids.erase_person(A, "1")
 
     assert erased is not None and erased.distinct_ids == ("d1",)
+    assert erased.person_id == "1"
     assert erased.events_deleted == sum(_counts(APP_A, 1).values())
     assert same_ids.find_person(A, "d1") is None
     assert same_ids.find_person(B, "d1") == before
@@ -497,12 +498,13 @@ def test_a_person_read_shows_the_apps_own_profile(sent: DuckDBEventStore) -> Non
 
 
 def test_erasing_a_person_leaves_the_other_apps_person(sent: DuckDBEventStore) -> None:
-    before_b = sent.find_person(B, "u1")
+    in_a, before_b = sent.find_person(A, "u1"), sent.find_person(B, "u1")
     listed_b = _listed(sent, B)
 
     erased = sent.erase_person(A, "u1")
 
-    assert erased is not None
+    assert erased is not None and in_a is not None
+    assert erased.person_id == in_a.person_id
     assert erased.distinct_ids == ("u1",)
     assert erased.events_deleted == 4  # A's identify, sign-up, project and group; none of B's
     assert sent.find_person(A, "u1") is None
