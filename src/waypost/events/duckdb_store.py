@@ -129,6 +129,8 @@ class DuckDBEventStore:
         # Appends are serialised by the writer; one cursor of their own keeps them off readers.
         self._append_cursor = self._connection.cursor()
         self._activity = ActivityCache()
+        self._warming = False
+        self._closing = False
         self._journal = Journal(path.with_suffix(".journal"), after=self._loaded_seq)
         try:
             self._replay_journal()
@@ -166,8 +168,36 @@ class DuckDBEventStore:
         self._journal.release_through(self._loaded_seq)
 
     def start(self) -> None:
-        """Begin taking events through `ingest`: start the journal and load threads."""
+        """Begin taking events through `ingest`: start the journal and load threads, and read
+        persons' activity into memory in the background for the first decisions."""
         self._ingestion.start()
+        self._warming = True
+        threading.Thread(target=self._warm, name="waypost-activity-warm", daemon=True).start()
+
+    def _warm(self) -> None:
+        """Remember every person's activity, most recently active first, until the cache is
+        full; reads go on meanwhile, and loads forget whom they change as usual."""
+        try:
+            with self._reading() as cursor:
+                apps = [
+                    r[0] for r in cursor.execute("SELECT DISTINCT app_id FROM persons").fetchall()
+                ]
+            for app_id in apps:
+                with self._reading() as cursor:
+                    ids = [int(r[0]) for r in cursor.execute(_BY_RECENT, [app_id]).fetchall()]
+                for start in range(0, len(ids), WARM_BATCH):
+                    if self._activity.full or self._closing:
+                        return
+                    generation = self._activity.generation
+                    chunk = ids[start : start + WARM_BATCH]
+                    with self._reading() as cursor:
+                        batch = _activities(cursor, app_id, chunk, WARM_SINCE)
+                    for activity in batch:
+                        self._activity.put(app_id, activity, WARM_SINCE, generation)
+        except (EventStoreError, duckdb.Error):  # closed under it, or the file failed
+            log.debug("warming the activity cache stopped", exc_info=True)
+        finally:
+            self._warming = False
 
     async def ingest(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Return once the rows are synced to the journal; the load thread stores them soon
@@ -288,8 +318,11 @@ class DuckDBEventStore:
 
     def _forget_changed(self, rows: pa.Table, persons: pa.Array | None) -> None:
         """Tell the activity cache whom the stored rows may have changed."""
-        if self._activity.empty or persons is None:
-            self._activity.forget(())  # only moves the generation on
+        if persons is None:
+            self._activity.forget(())  # nothing was stored
+            return
+        if self._activity.empty and not self._warming:
+            self._activity.forget((), known=False)  # nobody to forget; not worth working out
             return
         apps = rows.column("app_id").to_pylist()
         changed = set(zip(apps, persons.to_pylist(), strict=True))
@@ -535,6 +568,7 @@ class DuckDBEventStore:
     def close(self) -> None:
         """Load what was acknowledged and stop ingesting, fold the profile backlog and close the
         file; further use raises EventStoreError."""
+        self._closing = True
         self._ingestion.stop()
         with contextlib.suppress(EventStoreError):  # already closed, or the file failed
             self.fold_activity()
@@ -554,6 +588,17 @@ FROM (
   WHERE app_id = $1 AND person_id = $2
 )
 GROUP BY event ORDER BY count DESC, event
+"""
+
+
+# The background read of persons into memory: this many at a time, every day of their counts.
+WARM_BATCH = 2_000
+WARM_SINCE = date(1970, 1, 1)
+_BY_RECENT = """
+SELECT p.person_id FROM persons p
+LEFT JOIN (SELECT person_id, max(last_seen) AS seen FROM person_event_stats
+           WHERE app_id = $1 GROUP BY person_id) s ON s.person_id = p.person_id
+WHERE p.app_id = $1 ORDER BY s.seen DESC NULLS LAST, p.person_id
 """
 
 
