@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -55,15 +56,63 @@ class Match(Strict):
         return self
 
     def holds(self, value: Any) -> bool:
-        """Whether `value` (None when absent) meets every condition given."""
-        if self.exists is not None and (value is not None) != self.exists:
-            return False
-        given = self.model_fields_set - {"exists"}
-        if not given:
-            return value is not None or self.exists is False
-        if value is None:
-            return self.neq is not None or self.not_in is not None
-        return all(_CHECKS[name](self, value) for name in given)
+        """Whether `value` (None when absent) meets every condition given. An absent value
+        meets `neq` and `not_in` (it equals nothing) and no other comparison."""
+        return self.test(value)
+
+    @functools.cached_property
+    def test(self) -> Callable[[Any], bool]:
+        """`holds` as a function made once: decisions test the same conditions many times."""
+        exists = self.exists
+        given = sorted(self.model_fields_set - {"exists"})
+        checks = [
+            _member(self.in_ or ())
+            if name == "in_"
+            else _not_member(self.not_in or ())
+            if name == "not_in"
+            else functools.partial(_CHECKS[name], self)
+            for name in given
+        ]
+        absent_holds = bool(given) and all(name in ("neq", "not_in") for name in given)
+        if exists is False:
+            absent_holds = True
+
+        def test(value: Any) -> bool:
+            if value is None:
+                return absent_holds if given or exists is False else False
+            if exists is False:
+                return False
+            return all(check(value) for check in checks)
+
+        return test
+
+
+def _keys(value: Any) -> tuple[tuple[str, Any], ...]:
+    """What a value can equal, as `_same` compares: a boolean only a boolean, a number a number
+    of the same value or its text, anything else its text."""
+    if isinstance(value, bool):
+        return (("b", value),)
+    if isinstance(value, int | float):
+        return (("n", float(value)), ("s", _text(value)))
+    return (("s", _text(value)),)
+
+
+def _member(wanted: list[Scalar] | tuple[()]) -> Callable[[Any], bool]:
+    keys = frozenset(key for w in wanted for key in _wanted_keys(w))
+    return lambda value: any(key in keys for key in _keys(value))
+
+
+def _not_member(wanted: list[Scalar] | tuple[()]) -> Callable[[Any], bool]:
+    member = _member(wanted)
+    return lambda value: not member(value)
+
+
+def _wanted_keys(wanted: Scalar) -> tuple[tuple[str, Any], ...]:
+    if isinstance(wanted, bool):
+        return (("b", wanted),)
+    if isinstance(wanted, int | float):
+        return (("n", float(wanted)), ("s", _text(wanted)))
+    return (("s", wanted),)
 
 
 def _compiled(pattern: str) -> Any:
@@ -123,8 +172,6 @@ def _compare(value: Any, bound: float | None, test: Any) -> bool:
 _CHECKS: dict[str, Any] = {
     "eq": lambda m, v: m.eq is not None and _same(v, m.eq),
     "neq": lambda m, v: m.neq is not None and not _same(v, m.neq),
-    "in_": lambda m, v: any(_same(v, w) for w in m.in_ or ()),
-    "not_in": lambda m, v: not any(_same(v, w) for w in m.not_in or ()),
     "contains": lambda m, v: (m.contains or "") in _text(v),
     "starts_with": lambda m, v: _text(v).startswith(m.starts_with or ""),
     "ends_with": lambda m, v: _text(v).endswith(m.ends_with or ""),

@@ -14,6 +14,7 @@ then higher priority, then the older item, then the key (documented tie rules).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -68,6 +69,16 @@ class Catalogue:
     segments: Mapping[str, Rule]
     # Definitions resolved per (key, version, locale), built on first use.
     _resolved: dict[tuple[str, int, str], dict[str, Any]] = field(default_factory=dict)
+
+    @functools.cached_property
+    def by_key(self) -> dict[str, Released]:
+        """The released items by key."""
+        return {item.key: item for item in self.released}
+
+    @functools.cached_property
+    def kinds(self) -> dict[str, str]:
+        """Each released item's kind, by key."""
+        return {item.key: item.kind for item in self.released}
 
     def definition(self, key: str, number: int, locale: str) -> dict[str, Any]:
         """The item's version as the browser gets it: texts for the locale, bodies as clean
@@ -274,8 +285,7 @@ def decide(
     locale = request.locale or settings.fallback_locale
     activity = person.activity
     states = item_states(activity.content if activity else ())
-    kinds = {item.key: item.kind for item in catalogue.released}
-    by_key = {item.key: item for item in catalogue.released}
+    kinds, by_key = catalogue.kinds, catalogue.by_key
     facts = person_facts(person, now, states, by_key, request.url, request.device, locale)
     budget = budget_of(settings, states, kinds, now)
     chosen: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
@@ -341,11 +351,7 @@ def decide(
 
 def _audience_holds(document: Any, facts: Facts, segments: Mapping[str, Rule]) -> bool:
     audience = document.audience
-    if audience is None:
-        return True
-    if audience.segment is not None and not holds(Rule(segment=audience.segment), facts, segments):
-        return False
-    return audience.rules is None or holds(audience.rules, facts, segments)
+    return audience is None or holds(audience.rule, facts, segments)
 
 
 def _aware_or_none(moment: datetime | None) -> datetime | None:

@@ -8,6 +8,7 @@ an error with the field's path rather than a setting silently ignored.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, time
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -39,6 +40,13 @@ class Audience(Strict):
 
     segment: Key | None = None
     rules: Rule | None = None
+
+    @functools.cached_property
+    def rule(self) -> Rule:
+        """The segment and the rules as one rule tree."""
+        parts = [Rule(segment=self.segment)] if self.segment is not None else []
+        parts += [self.rules] if self.rules is not None else []
+        return parts[0] if len(parts) == 1 else Rule(all=parts)
 
     @model_validator(mode="after")
     def _something(self) -> Audience:

@@ -21,6 +21,7 @@ all:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -132,6 +133,11 @@ class Rule(Strict):
         children = [*(self.all or ()), *(self.any or ()), *([self.not_] if self.not_ else [])]
         return 1 + max((child.depth() for child in children), default=0)
 
+    @functools.cached_property
+    def test(self) -> Test:
+        """The rule as a function of (facts, segments, segments being worked out)."""
+        return _compile(self)
+
     def segments(self) -> set[str]:
         """The keys of the saved segments this tree refers to."""
         found = {self.segment} if self.segment else set()
@@ -157,6 +163,8 @@ class Facts:
     path: str | None = None
     device: str | None = None
     locale: str | None = None
+    # Saved segments worked out for these facts so far.
+    segments_held: dict[str, bool] = field(default_factory=dict)
 
 
 def stable_percent(salt: str, person_key: str) -> float:
@@ -165,48 +173,74 @@ def stable_percent(salt: str, person_key: str) -> float:
     return int.from_bytes(digest, "big") / 2**64 * 100
 
 
-def holds(
-    rule: Rule, facts: Facts, segments: Mapping[str, Rule], _seen: frozenset[str] = frozenset()
-) -> bool:
+def holds(rule: Rule, facts: Facts, segments: Mapping[str, Rule]) -> bool:
     """Whether the person the facts describe meets the rule; `segments` are the app's saved
-    segments by key (a reference to an unknown one, or a cycle, does not hold)."""
+    segments by key (a reference to an unknown one, or a cycle, does not hold). A segment is
+    worked out once per set of facts, however many rules refer to it."""
+    return rule.test(facts, segments, frozenset())
+
+
+Test = Callable[[Facts, Mapping[str, "Rule"], frozenset[str]], bool]
+
+
+def _compile(rule: Rule) -> Test:
+    """The rule as a function, made once per rule: decisions test the same trees many times."""
     if rule.all is not None:
-        return all(holds(r, facts, segments, _seen) for r in rule.all)
+        parts = [child.test for child in rule.all]
+        return lambda f, s, seen: all(part(f, s, seen) for part in parts)
     if rule.any is not None:
-        return any(holds(r, facts, segments, _seen) for r in rule.any)
+        parts = [child.test for child in rule.any]
+        return lambda f, s, seen: any(part(f, s, seen) for part in parts)
     if rule.not_ is not None:
-        return not holds(rule.not_, facts, segments, _seen)
+        inner = rule.not_.test
+        return lambda f, s, seen: not inner(f, s, seen)
     if rule.trait is not None:
-        return all(m.holds(facts.traits.get(k)) for k, m in rule.trait.items())
+        traits = [(name, match.test) for name, match in rule.trait.items()]
+        return lambda f, s, seen: all(test(f.traits.get(name)) for name, test in traits)
     if rule.account is not None:
-        return all(m.holds(facts.account_traits.get(k)) for k, m in rule.account.items())
+        account = [(name, match.test) for name, match in rule.account.items()]
+        return lambda f, s, seen: all(test(f.account_traits.get(name)) for name, test in account)
     if rule.did is not None:
         did = rule.did
-        kind, name = ("event", did.event) if did.event is not None else ("action", did.action)
-        return facts.count(kind, name or "", did.within_days) >= did.at_least
+        kind = "event" if did.event is not None else "action"
+        name = did.event or did.action or ""
+        return lambda f, s, seen: f.count(kind, name, did.within_days) >= did.at_least
     if rule.first_seen is not None:
-        if facts.first_seen is None:
-            return rule.first_seen.days_ago.holds(None)
-        return rule.first_seen.days_ago.holds((facts.now - facts.first_seen).days)
-    if rule.content is not None:
-        return rule.content.state in facts.content_states.get(rule.content.key, frozenset())
-    if rule.tasks is not None:
-        return rule.tasks.completed.holds(facts.tasks_completed(rule.tasks.menu))
-    if rule.page is not None:
-        page = rule.page
-        return (page.url is None or page.url.holds(facts.url)) and (
-            page.path is None or page.path.holds(facts.path)
+        days_ago = rule.first_seen.days_ago.test
+        return lambda f, s, seen: days_ago(
+            None if f.first_seen is None else (f.now - f.first_seen).days
         )
+    if rule.content is not None:
+        key, state = rule.content.key, rule.content.state
+        return lambda f, s, seen: state in f.content_states.get(key, frozenset())
+    if rule.tasks is not None:
+        menu, completed = rule.tasks.menu, rule.tasks.completed.test
+        return lambda f, s, seen: completed(f.tasks_completed(menu))
+    if rule.page is not None:
+        url = rule.page.url.test if rule.page.url is not None else None
+        path = rule.page.path.test if rule.page.path is not None else None
+        return lambda f, s, seen: (url is None or url(f.url)) and (path is None or path(f.path))
     if rule.device is not None:
-        return rule.device.holds(facts.device)
+        device = rule.device.test
+        return lambda f, s, seen: device(f.device)
     if rule.locale is not None:
-        return rule.locale.holds(facts.locale)
+        locale = rule.locale.test
+        return lambda f, s, seen: locale(f.locale)
     if rule.bucket is not None:
-        return stable_percent(rule.bucket.salt, facts.person_key) < rule.bucket.below
-    key = rule.segment or ""
-    if key in _seen or key not in segments:
-        return False
-    return holds(segments[key], facts, segments, _seen | {key})
+        salt, below = rule.bucket.salt, rule.bucket.below
+        return lambda f, s, seen: stable_percent(salt, f.person_key) < below
+    segment_key = rule.segment or ""
+
+    def segment(f: Facts, s: Mapping[str, Rule], seen: frozenset[str]) -> bool:
+        if segment_key in seen or segment_key not in s:
+            return False
+        known = f.segments_held.get(segment_key)
+        if known is None:
+            known = s[segment_key].test(f, s, seen | {segment_key})
+            f.segments_held[segment_key] = known
+        return known
+
+    return segment
 
 
 def check_depth(rule: Rule, where: str) -> None:

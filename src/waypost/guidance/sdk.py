@@ -9,6 +9,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -114,7 +115,11 @@ async def decide_endpoint(request: Request) -> Response:
         answer = await run_in_threadpool(_decide, request, app_id, wanted)
     except WaypostError as exc:
         return _refuse(exc)
-    return JSONResponse(answer, headers={**CORS_HEADERS, "Cache-Control": "no-store"})
+    return Response(
+        orjson.dumps(answer),
+        media_type="application/json",
+        headers={**CORS_HEADERS, "Cache-Control": "no-store"},
+    )
 
 
 routes: list[BaseRoute] = [
