@@ -17,7 +17,7 @@ import pytest
 from waypost.errors import InvalidInput
 from waypost.events import AppendResult, DuckDBEventStore
 from waypost.integrations import ImportFormat, Rejection, detect_format, import_events
-from waypost.integrations.imports import PYTHON_WHITESPACE
+from waypost.tracking import PYTHON_WHITESPACE
 
 APP = "app-shop"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

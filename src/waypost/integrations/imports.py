@@ -1,17 +1,17 @@
 """Backfilling historical Segment messages from a file (JSON Lines, CSV or Parquet).
 
-DuckDB reads the file and checks the messages set-based, in SQL, by the rules the live tracking API
-applies one message at a time (`tracking.messages.validate_message`, then `tracking.rows.to_row`).
-The SQL only ever *accepts*: a message it cannot prove valid on its cheap path (an unusual time
-format, a float id, deep nesting, an escaped surrogate, anything it would reject) goes through
-`validate_message` itself. So every rejection carries exactly the field and reason the live API
-would give, and unusual messages cost Python time only for the rows that have them. Accepted rows
-reach the event store in chunks through `EventStore.append`, which dedupes and resolves
-identities as it does for live traffic.
+DuckDB reads the file and checks the messages set-based, in SQL compiled from the rule table by
+which the live tracking API checks one message at a time (`tracking.checks_sql`; live:
+`validate_message`, then `to_row`). The SQL only ever *accepts*: a message it cannot prove valid on
+its cheap path (an unusual time format, a float id, deep nesting, an escaped surrogate, anything it
+would reject) goes through `validate_message` itself. So every rejection carries exactly the field
+and reason the live API would give, and unusual messages cost Python time only for the rows that
+have them. Accepted rows reach the event store in chunks through `EventStore.append`, which dedupes
+and resolves identities as it does for live traffic.
 
-Two rules are the import's own: a message must say when it happened (`timestamp` or
-`originalTimestamp`), and a message without a `messageId` gets one derived from its text, so
-running the same import again stores nothing twice.
+Three rules are the import's own: a CSV or Parquet cell of an object column must hold JSON text, a
+message must say when it happened (`timestamp` or `originalTimestamp`), and a message without a
+`messageId` gets one derived from its text, so running the same import again stores nothing twice.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -33,41 +33,42 @@ import pyarrow.compute as pc
 
 from waypost.errors import InvalidInput, WaypostError
 from waypost.events import EVENT_COLUMNS, EVENTS_ARROW_SCHEMA, AppendResult
-from waypost.tracking.bodies import MAX_EVENT_BYTES, decode_body
-from waypost.tracking.messages import (
-    EARLIEST,
-    KNOWN_KEYS,
-    MAX_FUTURE,
-    MAX_ID_LENGTH,
-    MAX_NAME_LENGTH,
-    MAX_NESTING,
-    MESSAGE_TYPES,
-    validate_message,
-)
-from waypost.tracking.rows import (
+from waypost.tracking import (
     CONTENT_ID,
     CONTENT_STEP,
     ELEMENT_SELECTOR,
     ELEMENT_TEXT,
+    KNOWN_KEYS,
     TYPE_EVENTS,
+    Holds,
+    Rule,
+    checks_sql,
+    decode_body,
     to_row,
     to_table,
+    validate_message,
 )
 
 DEFAULT_CHUNK_ROWS = 250_000
 DERIVED_ID_PREFIX = "import-"
 # A line longer than this is not even parsed: no valid message comes near it.
 MAX_LINE_BYTES = 16 * 1024 * 1024
-# What Python's str.strip() removes (every character whose isspace() is true).
-PYTHON_WHITESPACE = (
-    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-)
 # Keys whose values are JSON documents; a CSV cell (or Parquet text column) holds them as JSON text.
 DOCUMENT_KEYS = ("properties", "traits", "context", "integrations", "_metadata", "options")
 TIME_KEYS = ("timestamp", "originalTimestamp", "sentAt", "receivedAt")
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MISSING_TIME = "an import needs each message's time: give timestamp (or originalTimestamp)"
+# The import's own rules, checked in the same SQL as the message rules.
+JSON_CELL = Rule(
+    "json_cell",
+    "must hold JSON text",
+    {None: Holds("bad_cell IS NULL")},  # the refusal names the column
+    code="invalid_json",
+)
+MISSING_TIME = Rule(
+    "missing_time",
+    "an import needs each message's time: give timestamp (or originalTimestamp)",
+    {"timestamp": Holds("(j_timestamp IS NOT NULL OR j_originalTimestamp IS NOT NULL)")},
+    code="missing_time",
+)
 
 
 class EventSink(Protocol):
@@ -255,7 +256,7 @@ def check_message(
         # live API does not catch either.
         return Rejection(line, None, "invalid", f"the message cannot be read: {exc}")
     if raw.get("timestamp") is None and raw.get("originalTimestamp") is None:
-        return Rejection(line, "timestamp", "missing_time", MISSING_TIME)
+        return Rejection(line, "timestamp", MISSING_TIME.code, MISSING_TIME.reason)
     row = to_row(app_id, message)
     if message.message_id is None:
         row["message_id"] = derived_message_id(text.strip())
@@ -303,7 +304,7 @@ class _Run:
             strict=True,
         ):
             if bad_cell is not None:
-                self.rejections.append(Rejection(line, bad_cell, "invalid_json", BAD_CELL))
+                self.rejections.append(Rejection(line, bad_cell, JSON_CELL.code, JSON_CELL.reason))
             elif text is None:
                 self.unparsed.append(line)
             else:
@@ -343,7 +344,6 @@ class _Run:
             self._append(to_table(found))
 
 
-BAD_CELL = "must hold JSON text"
 _EVENT_NAMES = [column.name for column in EVENT_COLUMNS]
 _WITH_LINE = [*_EVENT_NAMES, "line"]
 
@@ -468,24 +468,10 @@ def _cell_json(column: str, key: str, kind: str) -> tuple[str, bool]:
     return f"to_json({column})", False
 
 
-# ---------------------------------------------------------------- the rules, set-based
+# ---------------------------------------------------------------- checked messages to rows
 
-# Every value the checks and the row read from a message, found by one parse of its text.
-_PATHS = {
-    "type": "$.type",
-    "messageId": "$.messageId",
-    "userId": "$.userId",
-    "anonymousId": "$.anonymousId",
-    "previousId": "$.previousId",
-    "groupId": "$.groupId",
-    "event": "$.event",
-    "name": "$.name",
-    "timestamp": "$.timestamp",
-    "originalTimestamp": "$.originalTimestamp",
-    "sentAt": "$.sentAt",
-    "properties": "$.properties",
-    "traits": "$.traits",
-    "context": "$.context",
+# The values only the row reads, found by the same parse of each message as the checks' values.
+_ROW_PATHS = {
     "account": "$.context.groupId",
     "session": "$.context.sessionId",
     "page_url": "$.context.page.url",
@@ -499,196 +485,50 @@ _PATHS = {
     "content_id": f'$.properties."{CONTENT_ID}"',
     "content_step": f'$.properties."{CONTENT_STEP}"',
 }
-_WS = _literal(PYTHON_WHITESPACE)
-# The time formats the SQL parses itself (ISO 8601 with seconds, or a date); others go to Python.
-_TIME = (
-    r"\d{4}-\d{2}-\d{2}([T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?"
-    r"(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?"
-)
 _INTEGER = r"-?[0-9]+"
-# Text the two JSON parsers disagree on, or that validate_message refuses with its own wording:
-# trailing commas (DuckDB allows them), escaped surrogates (a lone one is refused), NaN/Infinity,
-# integers that may not fit in 64 bits (refused as unstorable) and exponents of three digits
-# (1e400 is infinite to Python, stored as null). One pattern: a single scan of each message.
-_ODD_TEXT = (
-    r"regexp_matches(text, ',\s*[\]}]|[0-9]{19}|[eE][-+]?[0-9]{3}|NaN|Infinity"
-    r"|\\u[dD][89a-fA-F]')"
-)
-# validate_message re-serialises a message to measure it. Without exponents its numbers never
-# grow by more than a sixth; `1e15` can grow 4.5 times. Python measures the longer messages.
-_SMALL_ENOUGH = MAX_EVENT_BYTES * 2 // 9
-_SMALL_ENOUGH_WITHOUT_EXPONENTS = MAX_EVENT_BYTES * 5 // 6
-_STRING_LITERAL = r'"(?:[^"\\]|\\.)*"'
-_INNERMOST = r"\{[^{}\[\]]*\}|\[[^{}\[\]]*\]"
 
 
-def _string(fragment: str) -> str:
-    """The string a JSON fragment holds; NULL when it holds something else."""
-    return (
-        f"(CASE WHEN {fragment}[1] = '\"' THEN CASE WHEN contains({fragment}, '\\') "
-        f"THEN json_extract_string({fragment}, '$') ELSE {fragment}[2:-2] END END)"
-    )
-
-
-def _text(fragment: str) -> str:
+def _text(name: str) -> str:
     """rows._text: a non-empty string, else NULL."""
-    return f"(CASE WHEN {fragment} <> '\"\"' THEN {_string(fragment)} END)"
-
-
-def _strip(value: str) -> str:
-    """str.strip(), skipping the work when both ends are printable ASCII (nearly always)."""
-    return (
-        f"(CASE WHEN {value}[1] BETWEEN '!' AND '~' AND {value}[-1] BETWEEN '!' AND '~' "
-        f"THEN {value} ELSE trim({value}, {_WS}) END)"
-    )
-
-
-def _at_most(value: str, limit: int) -> str:
-    """At most `limit` characters; counting bytes first, which is cheaper and usually enough."""
-    return f"(CASE WHEN strlen({value}) <= {limit} THEN true ELSE length({value}) <= {limit} END)"
-
-
-def _identifier(field: str) -> str:
-    """messages._identifier's value: a string stripped, or an integer's digits."""
-    return (
-        f"(CASE WHEN {field}_s IS NOT NULL THEN {_strip(f'{field}_s')} "
-        f"WHEN regexp_full_match(j_{field}, '{_INTEGER}') THEN j_{field} END)"
-    )
-
-
-def _identifier_ok(field: str, column: str) -> str:
-    return f"(j_{field} IS NULL OR ({column} <> '' AND {_at_most(column, MAX_ID_LENGTH)}))"
-
-
-def _name_ok(field: str) -> str:
-    """messages._name accepts it: a string, non-blank, at most MAX_NAME_LENGTH long (unstripped)."""
-    return f"({field}_v <> '' AND {_at_most(f'{field}_s', MAX_NAME_LENGTH)})"
-
-
-def _time(field: str) -> str:
-    return (
-        f"(CASE WHEN regexp_full_match({field}_s, '{_TIME}') "
-        f"THEN make_timestamp(epoch_us(try_cast({field}_s AS TIMESTAMPTZ))) END)"
-    )
-
-
-def _depth_ok() -> str:
-    """At most MAX_NESTING levels of brackets, strings aside: peel the innermost pairs that many
-    times and see that none are left."""
-    peeled = f"regexp_replace(text, '{_STRING_LITERAL}', '', 'g')"
-    for _ in range(MAX_NESTING):
-        peeled = f"regexp_replace({peeled}, '{_INNERMOST}', '', 'g')"
-    opens = "strlen(text) - strlen(replace(replace(text, '{', ''), '[', ''))"
-    return (
-        f"(CASE WHEN {opens} <= {MAX_NESTING} THEN true "
-        f"ELSE NOT regexp_matches({peeled}, '[{{\\[]') END)"
-    )
+    return f"nullif({name}_s, '')"
 
 
 def _checks(source: str, app_id: str, received_at: datetime) -> str:
     """SQL that checks each message of `source` and maps the accepted ones to events rows, plus
     `size` (of its text), `accepted`, `text` (of the others) and `bad_cell`, in file order."""
-    received = received_at.replace(tzinfo=None)
-    received_sql = f"TIMESTAMP '{received.isoformat(sep=' ')}'"
-    latest = f"TIMESTAMP '{(received + MAX_FUTURE).isoformat(sep=' ')}'"
-    earliest = f"TIMESTAMP '{EARLIEST.replace(tzinfo=None).isoformat(sep=' ')}'"
-    received_us = (received_at - EPOCH) // timedelta(microseconds=1)
-    paths = ", ".join(_literal(path) for path in _PATHS.values())
-    # JSON null reads as absent, as raw.get() does.
-    fragments = ", ".join(
-        f"nullif(f[{index}], 'null') AS j_{name}" for index, name in enumerate(_PATHS, start=1)
+    checked = checks_sql(
+        source, received_at, also_read=_ROW_PATHS, also_required=(JSON_CELL, MISSING_TIME)
     )
-    known = ", ".join(_literal(key) for key in sorted(KNOWN_KEYS))
-    types = ", ".join(_literal(kind) for kind in sorted(MESSAGE_TYPES))
+    received_sql = f"TIMESTAMP '{received_at.replace(tzinfo=None).isoformat(sep=' ')}'"
     events = " ".join(
         f"WHEN {_literal(kind)} THEN {_literal(name)}" for kind, name in TYPE_EVENTS.items()
     )
-    strings = ",\n    ".join(
-        f"{_string(f'j_{key}')} AS {key}_s"
-        for key in ("type", "messageId", "userId", "anonymousId", "previousId", "groupId",
-                    "event", "name", "timestamp", "originalTimestamp", "sentAt")
-    )  # fmt: skip
     return f"""
-WITH source AS ({source}),
-parsed AS (
-  SELECT text, bad_cell, strlen(text) AS size, json_keys(text) AS keys,
-         json_extract(text, [{paths}])::VARCHAR[] AS f
-  FROM source
-),
-strings AS (
-  SELECT text, bad_cell, size, keys, {fragments},
-    {strings}
-  FROM parsed
-),
-fields AS (
-  SELECT *,
-    {_identifier("messageId")} AS message_id,
-    {_identifier("userId")} AS user_id,
-    {_identifier("anonymousId")} AS anonymous_id,
-    {_identifier("previousId")} AS previous_id,
-    {_identifier("groupId")} AS group_id,
-    {_strip("event_s")} AS event_v,
-    {_strip("name_s")} AS name_v,
-    CASE WHEN j_timestamp IS NOT NULL THEN {_time("timestamp")}
-         WHEN j_originalTimestamp IS NOT NULL AND j_sentAt IS NULL THEN {_time("originalTimestamp")}
-         WHEN j_originalTimestamp IS NOT NULL THEN make_timestamp(
-           {received_us} - (epoch_us({_time("sentAt")}) - epoch_us({_time("originalTimestamp")})))
-    END AS happened
-  FROM strings
-),
-checked AS (
-  SELECT *,
-    coalesce(
-      bad_cell IS NULL
-      AND CASE WHEN size <= {_SMALL_ENOUGH} THEN true
-               WHEN size <= {_SMALL_ENOUGH_WITHOUT_EXPONENTS}
-               THEN NOT regexp_matches(text, '[0-9][eE]') ELSE false END
-      AND NOT ({_ODD_TEXT})
-      AND len(list_filter(keys, lambda k: NOT list_contains([{known}], k))) = 0
-      AND len(list_filter(keys, lambda k, i: list_position(keys, k) = i)) = len(keys)
-      AND type_s IN ({types})
-      AND {_identifier_ok("messageId", "message_id")}
-      AND {_identifier_ok("userId", "user_id")}
-      AND {_identifier_ok("anonymousId", "anonymous_id")}
-      AND {_identifier_ok("previousId", "previous_id")}
-      AND {_identifier_ok("groupId", "group_id")}
-      AND CASE WHEN type_s = 'alias' THEN user_id IS NOT NULL AND previous_id IS NOT NULL
-               ELSE user_id IS NOT NULL OR anonymous_id IS NOT NULL END
-      AND (type_s <> 'group' OR group_id IS NOT NULL)
-      AND (type_s <> 'track' OR {_name_ok("event")})
-      AND (type_s NOT IN ('page', 'screen') OR j_name IS NULL OR {_name_ok("name")})
-      AND happened BETWEEN {earliest} AND {latest}
-      AND (j_properties IS NULL OR j_properties[1] = '{{')
-      AND (j_traits IS NULL OR j_traits[1] = '{{')
-      AND (j_context IS NULL OR j_context[1] = '{{')
-      AND {_depth_ok()},
-    false) AS accepted
-  FROM fields
-)
+WITH checked AS ({checked})
 SELECT size, accepted, CASE WHEN NOT accepted THEN text END AS text, bad_cell,
   {_literal(app_id)} AS app_id,
   CASE WHEN j_messageId IS NULL THEN {_literal(DERIVED_ID_PREFIX)} || md5(text)
-       ELSE message_id END AS message_id,
+       ELSE messageId_v END AS message_id,
   type_s AS type,
   CASE type_s WHEN 'track' THEN event_v {events} END AS event,
   CASE WHEN type_s IN ('page', 'screen') THEN name_v END AS name,
-  coalesce(user_id, anonymous_id) AS distinct_id,
-  user_id, anonymous_id, previous_id,
-  CASE WHEN type_s = 'group' THEN group_id
+  coalesce(userId_v, anonymousId_v) AS distinct_id,
+  userId_v AS user_id, anonymousId_v AS anonymous_id, previousId_v AS previous_id,
+  CASE WHEN type_s = 'group' THEN groupId_v
        WHEN j_account = 'true' THEN 'True'
        WHEN j_account = 'false' THEN 'False'
        WHEN regexp_full_match(j_account, '{_INTEGER}') THEN j_account
-       ELSE {_text("j_account")} END AS account_id,
+       ELSE {_text("account")} END AS account_id,
   happened AS "timestamp",
   {received_sql} AS received_at,
-  {_text("j_session")} AS session_id,
-  CASE WHEN type_s = 'page' THEN {_text("j_url")} ELSE {_text("j_page_url")} END AS url,
-  CASE WHEN type_s = 'page' THEN {_text("j_path")} ELSE {_text("j_page_path")} END AS path,
-  CASE WHEN type_s = 'page' THEN {_text("j_referrer")} ELSE {_text("j_page_referrer")} END
+  {_text("session")} AS session_id,
+  CASE WHEN type_s = 'page' THEN {_text("url")} ELSE {_text("page_url")} END AS url,
+  CASE WHEN type_s = 'page' THEN {_text("path")} ELSE {_text("page_path")} END AS path,
+  CASE WHEN type_s = 'page' THEN {_text("referrer")} ELSE {_text("page_referrer")} END
     AS referrer,
-  {_text("j_element_selector")} AS element_selector,
-  {_text("j_element_text")} AS element_text,
-  {_text("j_content_id")} AS content_id,
+  {_text("element_selector")} AS element_selector,
+  {_text("element_text")} AS element_text,
+  {_text("content_id")} AS content_id,
   CASE WHEN regexp_full_match(j_content_step, '{_INTEGER}')
        THEN try_cast(j_content_step AS INTEGER) END AS content_step,
   CASE WHEN type_s IN ('identify', 'group') THEN coalesce(j_traits, '{{}}')

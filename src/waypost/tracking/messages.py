@@ -1,38 +1,54 @@
 """Validating one Segment-shaped message into a typed value, with Segment's timestamp rule.
 
 A bad message raises InvalidInput naming the field and the reason, so a batch can store the good
-messages beside it and report the bad ones.
+messages beside it and report the bad ones. Every refusal is a rule of `tracking.rules`, whose
+table the import's SQL is compiled from; the checks are written out here because this runs for
+every event the API takes.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
 
-from waypost.errors import InvalidInput
 from waypost.tracking.bodies import MAX_EVENT_BYTES
-
-MESSAGE_TYPES = frozenset({"track", "identify", "page", "screen", "group", "alias"})
-# Every top-level key the Segment spec and its official libraries send. Anything else is
-# most likely a typo (`userID`, `propertes`) that would otherwise be dropped without a word.
-KNOWN_KEYS = frozenset(
-    {
-        "type", "messageId", "timestamp", "originalTimestamp", "sentAt", "receivedAt",
-        "anonymousId", "userId", "event", "name", "category", "properties", "traits",
-        "context", "integrations", "groupId", "previousId", "channel", "version",
-        "_metadata", "writeKey", "options",
-    }
-)  # fmt: skip
-MAX_ID_LENGTH = 255
-MAX_NAME_LENGTH = 255
-MAX_NESTING = 16
-# A clock more than a day ahead is broken, not skewed; events years old are kept (imports).
-MAX_FUTURE = timedelta(days=1)
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+from waypost.tracking.rules import (
+    ALIAS_IDS,
+    CORRECTED_TIME,
+    EARLIEST,
+    EVENT_REQUIRED,
+    FINITE,
+    GROUP_ID,
+    IDENTIFIER_EMPTY,
+    IDENTIFIER_KIND,
+    IDENTIFIER_LENGTH,
+    KNOWN_KEY,
+    KNOWN_KEYS,
+    MAX_FUTURE,
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_NESTING,
+    MESSAGE_OBJECT,
+    MESSAGE_SIZE,
+    MESSAGE_TYPE,
+    MESSAGE_TYPES,
+    NAME_LENGTH,
+    NAME_TEXT,
+    NESTING,
+    NOT_BEFORE_2000,
+    NOT_FUTURE,
+    OBJECT,
+    SOME_ID,
+    STORABLE,
+    TIME_FORMAT,
+    TIME_RANGE,
+    TIME_TEXT,
+    UNICODE,
+)
 
 
 class Message(NamedTuple):
@@ -56,17 +72,17 @@ class Message(NamedTuple):
 def parse_time(value: Any, name: str) -> datetime:
     """An ISO 8601 time as timezone-aware UTC; a time without a zone is taken as UTC."""
     if not isinstance(value, str):
-        raise InvalidInput("must be an ISO 8601 date-time string", field=name)
+        raise TIME_TEXT.broken(name)
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidInput(f"{value[:40]!r} is not an ISO 8601 date-time", field=name) from None
+        raise TIME_FORMAT.broken(name, value=value[:40]) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     try:
         return parsed.astimezone(UTC)
     except OverflowError:  # e.g. 0001-01-01 in a zone east of UTC
-        raise InvalidInput(f"{value[:40]!r} is out of range", field=name) from None
+        raise TIME_RANGE.broken(name, value=value[:40]) from None
 
 
 def event_time(
@@ -90,18 +106,13 @@ def event_time(
         try:
             when = received_at - (sent - original) if sent is not None else original
         except OverflowError:
-            raise InvalidInput(
-                "with this sentAt the corrected time falls outside the calendar", field=name
-            ) from None
+            raise CORRECTED_TIME.broken(name) from None
     else:
         return received_at
     if when > received_at + MAX_FUTURE:
-        raise InvalidInput(
-            f"{when.isoformat()} is more than a day in the future; check the sender's clock",
-            field=name,
-        )
+        raise NOT_FUTURE.broken(name, when=when.isoformat())
     if when < EARLIEST:
-        raise InvalidInput(f"{when.isoformat()} is before the year 2000", field=name)
+        raise NOT_BEFORE_2000.broken(name, when=when.isoformat())
     return when
 
 
@@ -112,13 +123,13 @@ def _identifier(raw: dict[str, Any], key: str) -> str | None:
     if type(value) is str:  # nearly always, and the quickest test
         text = value.strip()
     elif isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidInput("must be a string (or a number)", field=key)
+        raise IDENTIFIER_KIND.broken(key)
     else:
         text = str(value).strip()
     if not text:
-        raise InvalidInput("must not be empty", field=key)
+        raise IDENTIFIER_EMPTY.broken(key)
     if len(text) > MAX_ID_LENGTH:
-        raise InvalidInput(f"must be at most {MAX_ID_LENGTH} characters", field=key)
+        raise IDENTIFIER_LENGTH.broken(key)
     return text
 
 
@@ -128,7 +139,7 @@ def _object(raw: dict[str, Any], key: str, shallow: bool) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise InvalidInput(f"must be a JSON object, not {type(value).__name__}", field=key)
+        raise OBJECT.broken(key, kind=type(value).__name__)
     if not shallow and not _within_nesting(value, 1):
         _check_depth(value, key, 1)
     return value
@@ -147,10 +158,10 @@ def _within_nesting(value: dict[str, Any] | list[Any], depth: int) -> bool:
 
 
 def _check_depth(value: Any, path: str, depth: int) -> None:
-    """Raise InvalidInput with the path of the first value nested past MAX_NESTING."""
+    """Raise the nesting rule with the path of the first value nested past MAX_NESTING."""
     where = _first(value, path, depth, lambda _, level: level > MAX_NESTING)
     if where is not None:
-        raise InvalidInput(f"is nested more than {MAX_NESTING} levels deep", field=where)
+        raise NESTING.broken(where)
 
 
 def _all_finite(value: Any) -> bool:
@@ -166,14 +177,10 @@ def _all_finite(value: Any) -> bool:
 
 
 def _check_finite(value: Any, path: str) -> None:
-    """Raise InvalidInput with the path of the first number that is infinite (too large)."""
+    """Raise the finite-number rule with the path of the first number that is infinite."""
     where = _first(value, path, 0, lambda item, _: type(item) is float and math.isinf(item))
     if where is not None:
-        raise InvalidInput(
-            "is a number too large to store (beyond ±1.8e308)",
-            field=where,
-            code="number_out_of_range",
-        )
+        raise FINITE.broken(where)
 
 
 def _first(value: Any, path: str, depth: int, bad: Callable[[Any, int], bool]) -> str | None:
@@ -199,12 +206,12 @@ def _name(raw: dict[str, Any], key: str, required: bool) -> str | None:
     value = raw.get(key)
     if value is None:
         if required:
-            raise InvalidInput("is required for this message type", field=key)
+            raise EVENT_REQUIRED.broken(key)
         return None
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput("must be a non-empty string", field=key)
+        raise NAME_TEXT.broken(key)
     if len(value) > MAX_NAME_LENGTH:
-        raise InvalidInput(f"must be at most {MAX_NAME_LENGTH} characters", field=key)
+        raise NAME_LENGTH.broken(key)
     return value.strip()
 
 
@@ -220,29 +227,19 @@ def validate_message(
     sent there may omit ``type`` but may not contradict it.
     """
     if not isinstance(raw, dict):
-        raise InvalidInput(f"each message must be a JSON object, not {type(raw).__name__}")
+        raise MESSAGE_OBJECT.broken(kind=type(raw).__name__)
     if not KNOWN_KEYS.issuperset(raw):
         unknown = sorted(set(raw) - KNOWN_KEYS)
-        raise InvalidInput(
-            f"unknown key {unknown[0]!r}; custom data belongs in properties, traits or context",
-            field=unknown[0],
-        )
+        raise KNOWN_KEY.broken(unknown[0], key=unknown[0])
     try:
         text = orjson.dumps(raw)
     except orjson.JSONEncodeError as exc:
         # JSON escapes like "\ud800" decode to lone surrogates, which no text column can hold.
         if "surrogates" in str(exc):
-            raise InvalidInput(
-                "contains an invalid Unicode escape (a lone surrogate)", code="invalid_unicode"
-            ) from None
-        raise InvalidInput(
-            f"cannot be stored: {exc}; integers must fit in 64 bits", code="unstorable_value"
-        ) from None
+            raise UNICODE.broken() from None
+        raise STORABLE.broken(detail=exc) from None
     if len(text) > MAX_EVENT_BYTES:
-        raise InvalidInput(
-            f"the message is {len(text):,} bytes; the limit is {MAX_EVENT_BYTES:,}",
-            code="message_too_large",
-        )
+        raise MESSAGE_SIZE.broken(size=len(text))
     # orjson writes a number too large for a 64-bit float (1e400 in the body) as null, so only
     # a message whose text holds "null" can carry one; it is refused rather than changed.
     if b"null" in text and not _all_finite(raw):
@@ -254,18 +251,18 @@ def validate_message(
     kind = raw.get("type", implied_type)
     if kind not in MESSAGE_TYPES or (implied_type is not None and kind != implied_type):
         expected = implied_type or ", ".join(sorted(MESSAGE_TYPES))
-        raise InvalidInput(f"must be {expected}", field="type")
+        raise MESSAGE_TYPE.broken("type", expected=expected)
     user_id = _identifier(raw, "userId")
     anonymous_id = _identifier(raw, "anonymousId")
     previous_id = _identifier(raw, "previousId")
     if kind == "alias":
         if user_id is None or previous_id is None:
-            raise InvalidInput("alias needs both userId and previousId", field="previousId")
+            raise ALIAS_IDS.broken("previousId")
     elif user_id is None and anonymous_id is None:
-        raise InvalidInput("either userId or anonymousId is required", field="userId")
+        raise SOME_ID.broken("userId")
     group_id = _identifier(raw, "groupId")
     if kind == "group" and group_id is None:
-        raise InvalidInput("is required for a group message", field="groupId")
+        raise GROUP_ID.broken("groupId")
     if kind == "track":
         event = _name(raw, "event", required=True)
     elif kind in ("page", "screen"):
