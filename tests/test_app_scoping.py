@@ -468,6 +468,7 @@ def test_a_person_read_shows_the_apps_own_profile(sent: DuckDBEventStore) -> Non
     assert in_a is not None and in_b is not None
     assert in_a.person_id != in_b.person_id
     assert in_a.traits == {"plan": "pro"}
+    assert in_a.created_at == in_b.created_at == RECEIVED.replace(tzinfo=None)
     assert in_b.traits == {"plan": "team"}
     assert in_a.account_id == in_b.account_id == "acme"
     assert in_a.account_traits == {"seats": 5}
@@ -495,6 +496,8 @@ def test_a_person_read_shows_the_apps_own_profile(sent: DuckDBEventStore) -> Non
     assert sent.find_person(A, in_b.person_id) is None
     assert sent.find_person(B, in_a.person_id) is None
     assert sent.find_person("app_c", "u1") is None
+    # Digits too long for a person id are an unknown id, not an error.
+    assert sent.find_person(A, "9" * 19) is None
 
 
 def test_erasing_a_person_leaves_the_other_apps_person(sent: DuckDBEventStore) -> None:
