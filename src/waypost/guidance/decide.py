@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -197,22 +198,20 @@ def schedule_allows(schedule: Schedule | None, now: datetime, app_zone: str) -> 
     return not (schedule.until is not None and moment >= schedule.until)
 
 
-def page_matches(trigger: Trigger | None, url: str | None) -> bool:
-    """Whether the trigger's page condition (if any) holds for the URL."""
+def page_matches(trigger: Trigger | None, url: str | None, path: str | None = None) -> bool:
+    """Whether the trigger's page condition (if any) holds for the URL (whose path may be
+    given, worked out once for many items)."""
     if trigger is None or trigger.page is None:
         return True
     if url is None:
         return False
-    path = _path(url)
     page = trigger.page
-    return (page.url is None or page.url.holds(url)) and (
-        page.path is None or page.path.holds(path)
-    )
+    if page.url is not None and not page.url.test(url):
+        return False
+    return page.path is None or page.path.test(path if path is not None else _path(url))
 
 
 def _path(url: str) -> str:
-    from urllib.parse import urlsplit
-
     return urlsplit(url).path or "/"
 
 
@@ -309,7 +308,7 @@ def decide(
             if not schedule_allows(document.schedule, now, settings.timezone):
                 continue
             if item.kind not in ("task", "resource", "shuttle", "menu"):
-                if not page_matches(document.trigger, request.url):
+                if not page_matches(document.trigger, request.url, facts.path):
                     continue
                 if not frequency_allows(document, state, now):
                     continue
