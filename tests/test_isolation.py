@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 from tests.conftest import Tenant, sign_in
 from waypost.tenancy.roles import Role
 
+HIJACKED_CONTENT = {"kind": "shoutout", "key": "victim", "name": "Hijacked", "title": "Pwned"}
+HIJACKED_SEGMENT = {"key": "victim", "name": "Hijacked", "rules": {"trait": {"plan": {"eq": "x"}}}}
 # Routes whose path names another tenant's object, with a valid body where they take one.
 # The placeholders are filled with tenant B's ids.
 TARGETED: dict[tuple[str, str], dict[str, Any] | None] = {
@@ -38,6 +40,31 @@ TARGETED: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/api/v1/actions/{action_id}"): None,
     ("PUT", "/api/v1/actions/{action_id}"): {"name": "Hijacked", "steps": [{"event": "Paid"}]},
     ("DELETE", "/api/v1/actions/{action_id}"): None,
+    ("GET", "/api/v1/content"): None,
+    ("POST", "/api/v1/content"): HIJACKED_CONTENT,
+    ("GET", "/api/v1/content/{key}"): None,
+    ("PUT", "/api/v1/content/{key}"): HIJACKED_CONTENT,
+    ("DELETE", "/api/v1/content/{key}"): None,
+    ("POST", "/api/v1/content/{key}/publish"): {"environment": "production"},
+    ("POST", "/api/v1/content/{key}/unpublish"): {"environment": "production"},
+    ("POST", "/api/v1/content/{key}/revert"): {"version": 1},
+    ("GET", "/api/v1/content/{key}/versions"): None,
+    ("GET", "/api/v1/content/{key}/versions/{number}"): None,
+    ("GET", "/api/v1/content/{key}/diff"): None,
+    ("GET", "/api/v1/content-files"): None,
+    ("POST", "/api/v1/content-files"): {
+        "files": {"x.yaml": "kind: shoutout\nkey: victim\nname: Hijacked\ntitle: Pwned\n"}
+    },
+    ("GET", "/api/v1/segments"): None,
+    ("POST", "/api/v1/segments"): HIJACKED_SEGMENT,
+    ("GET", "/api/v1/segments/{key}"): None,
+    ("PUT", "/api/v1/segments/{key}"): HIJACKED_SEGMENT,
+    ("DELETE", "/api/v1/segments/{key}"): None,
+    ("GET", "/api/v1/segments/{key}/preview"): None,
+    ("POST", "/api/v1/segments/preview"): {"rules": {"trait": {"plan": {"eq": "trial"}}}},
+    ("GET", "/api/v1/guidance/settings"): None,
+    ("PUT", "/api/v1/guidance/settings"): {"timezone": "Asia/Tokyo"},
+    ("POST", "/api/v1/guidance/identity-secret/rotate"): None,
 }
 # Routes that name the app in the query string rather than the path.
 QUERIES = {
@@ -50,7 +77,11 @@ QUERIES = {
     ("GET", "/api/v1/actions/{action_id}"): "?app_id={app_id}",
     ("PUT", "/api/v1/actions/{action_id}"): "?app_id={app_id}",
     ("DELETE", "/api/v1/actions/{action_id}"): "?app_id={app_id}",
+    ("GET", "/api/v1/content/{key}/diff"): "?app_id={app_id}&from=1&to=draft",
 }
+for _route in TARGETED:
+    if _route[1].startswith(("/api/v1/content", "/api/v1/segments", "/api/v1/guidance")):
+        QUERIES.setdefault(_route, "?app_id={app_id}")
 # Routes without another tenant's id in the path; checked one by one below.
 UNTARGETED = {("GET", "/api/v1/me"), ("GET", "/api/v1/apps"), ("POST", "/api/v1/apps")}
 
@@ -98,7 +129,14 @@ def two_tenants(
             json={"name": "Paid", "steps": [{"event": "Paid"}]},
             headers=beta.bearer(),
         ).json()["id"],
+        "key": "victim",
+        "number": "1",
     }
+    own = {"kind": "shoutout", "key": "victim", "name": "Beta's own", "title": "Hello"}
+    assert client.post("/api/v1/content", json=own, headers=beta.bearer()).status_code == 201
+    assert client.post("/api/v1/content/victim/publish", headers=beta.bearer()).status_code == 200
+    segment = {"key": "victim", "name": "Beta's", "rules": {"trait": {"plan": {"eq": "pro"}}}}
+    assert client.post("/api/v1/segments", json=segment, headers=beta.bearer()).status_code == 201
     return alpha, beta, victim_ids
 
 
@@ -114,6 +152,10 @@ def _beta_state(client: TestClient, beta: Tenant) -> Any:
         client.get("/api/v1/persons/victim-user", headers=headers).json(),
         client.get("/api/v1/events", headers=headers).json(),
         client.get("/api/v1/actions", headers=headers).json(),
+        client.get("/api/v1/content", headers=headers).json(),
+        client.get("/api/v1/content-files", headers=headers).json(),
+        client.get("/api/v1/content/victim/versions", headers=headers).json(),
+        client.get("/api/v1/guidance/settings", headers=headers).json(),
     )
 
 
@@ -125,6 +167,8 @@ BOGUS_IDS = {
     "victim_email": "nobody@nowhere.example",
     "person": "nobody",
     "action_id": "act_doesnotexist000000",
+    "key": "nothing-here",
+    "number": "1",
 }
 
 
