@@ -345,6 +345,27 @@ def test_batch_of_only_bad_events_is_422_with_a_detail_for_posthog_python(
     assert "event name" in response.json()["detail"]
 
 
+def test_an_event_over_32_kb_alone_is_413_and_beside_good_ones_is_rejected_alone(
+    client: TestClient, tenant: Tenant, stored_events: Events
+) -> None:
+    big = _event("Big", properties={"text": "x" * 33_000})
+    alone = client.post("/batch/", json={"api_key": tenant.app.write_key, "batch": [big]})
+    assert alone.status_code == 413
+    assert (alone.json()["error"]["code"], alone.json()["error"]["field"]) == (
+        "message_too_large",
+        "batch[0]",
+    )
+    assert "32,768" in alone.json()["detail"]
+    beside = client.post(
+        "/batch/", json={"api_key": tenant.app.write_key, "batch": [_event("Small"), big]}
+    )
+    assert beside.status_code == 200
+    assert [(r["index"], r["code"]) for r in beside.json()["rejected"]] == [
+        (1, "message_too_large")
+    ]
+    assert [e["event"] for e in stored_events(client, tenant.app_id)] == ["Small"]
+
+
 @pytest.mark.parametrize("key", ["wk_wrong", None])
 def test_wrong_or_missing_api_key_is_401_naming_api_key(
     client: TestClient, tenant: Tenant, stored_events: Events, key: str | None

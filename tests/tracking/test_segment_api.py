@@ -71,6 +71,52 @@ def test_batch_of_only_bad_events_is_422_listing_each(client: TestClient, tenant
     assert _events(client, tenant.app_id) == []
 
 
+def test_a_message_over_32_kb_alone_is_413_naming_it(client: TestClient, tenant: Tenant) -> None:
+    big = _track("Big", "m1", properties={"text": "x" * 33_000})
+    response = client.post("/v1/batch", json={"batch": [big]}, headers=_basic(tenant.app.write_key))
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert (error["code"], error["field"]) == ("message_too_large", "batch[0]")
+    assert "32,768" in error["message"]
+    assert [r["code"] for r in response.json()["rejected"]] == ["message_too_large"]
+    assert _events(client, tenant.app_id) == []
+
+
+def test_a_single_message_that_grows_past_32_kb_is_413(client: TestClient, tenant: Tenant) -> None:
+    # Under the 32 KB body limit as sent; 1e15 is stored as 1000000000000000.0, over 32 KB.
+    body = json.dumps(_track("Grows", "m1", properties={"n": [1e15] * 5_000})).replace(
+        "1000000000000000.0", "1e15"
+    )
+    assert len(body) < 32 * 1024
+    response = client.post("/v1/track", content=body, headers=_basic(tenant.app.write_key))
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "message_too_large"
+
+
+def test_a_message_over_32_kb_beside_good_ones_is_rejected_alone(
+    client: TestClient, tenant: Tenant
+) -> None:
+    big = _track("Big", "m2", properties={"text": "x" * 33_000})
+    batch = [_track("A", "m1"), big, _track("B", "m3")]
+    response = client.post("/v1/batch", json={"batch": batch}, headers=_basic(tenant.app.write_key))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["accepted"] == 2
+    assert [(r["index"], r["field"], r["code"]) for r in body["rejected"]] == [
+        (1, "batch[1]", "message_too_large")
+    ]
+    assert sorted(e["message_id"] for e in _events(client, tenant.app_id)) == ["m1", "m3"]
+
+
+def test_a_batch_with_only_bad_messages_one_too_large_is_422(
+    client: TestClient, tenant: Tenant
+) -> None:
+    batch = [_track("Big", "m1", properties={"text": "x" * 33_000}), {"type": "track"}]
+    response = client.post("/v1/batch", json={"batch": batch}, headers=_basic(tenant.app.write_key))
+    assert response.status_code == 422
+    assert [r["code"] for r in response.json()["rejected"]] == ["message_too_large", "invalid"]
+
+
 def test_write_key_in_the_body_works_like_basic_auth(client: TestClient, tenant: Tenant) -> None:
     response = client.post(
         "/v1/batch", json={"batch": [_track("A", "m1")], "writeKey": tenant.app.write_key}

@@ -14,10 +14,11 @@ from starlette.routing import BaseRoute, Route
 from waypost.db.base import utcnow
 from waypost.errors import InvalidInput, Unauthorized, WaypostError
 from waypost.tracking.auth import key_from_basic_auth
-from waypost.tracking.bodies import MAX_BATCH_BYTES, MAX_EVENT_BYTES, decode_body
+from waypost.tracking.bodies import MAX_BATCH_BYTES, MAX_EVENT_BYTES, PayloadTooLarge, decode_body
 from waypost.tracking.messages import Message, parse_time, validate_message
 from waypost.tracking.posthog import read_body, read_capture, validate_event
 from waypost.tracking.rows import to_row
+from waypost.tracking.rules import MESSAGE_SIZE
 
 SINGLE_TYPES = ("track", "identify", "page", "screen", "group", "alias")
 # PostHog's clients post to these with a trailing slash; both spellings are served directly,
@@ -95,11 +96,19 @@ async def _store(
             continue
         rows.append(to_row(app_id, message))
     if not rows:
-        first = rejected[0] if rejected else {"field": "batch", "message": "the batch is empty"}
-        refused = InvalidInput(first["message"], field=first["field"])
+        refused = _nothing_stored(rejected)
         return refused.status, {**refused.as_body(), "rejected": rejected}
     await request.app.state.events.ingest(rows)
     return 200, {"success": True, "accepted": len(rows), "rejected": rejected}
+
+
+def _nothing_stored(rejected: list[dict[str, Any]]) -> WaypostError:
+    """The error of a request with no valid message, naming the first one: 413 when every message
+    was too large (so a single oversized message gets the status of an oversized body), else 422."""
+    first = rejected[0] if rejected else {"field": "batch", "message": "the batch is empty"}
+    if rejected and all(refusal["code"] == MESSAGE_SIZE.code for refusal in rejected):
+        return PayloadTooLarge(first["message"], field=first["field"], code=MESSAGE_SIZE.code)
+    return InvalidInput(first["message"], field=first["field"])
 
 
 async def _ingest(request: Request, implied_type: str | None) -> JSONResponse:
