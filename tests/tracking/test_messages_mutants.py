@@ -1,0 +1,56 @@
+"""Validation rules the mutation run found unheld: the event name's length limit, an infinite
+number alone in a message, and the path named for nesting that goes through arrays."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from waypost.errors import InvalidInput
+from waypost.tracking.messages import MAX_NAME_LENGTH, MAX_NESTING, validate_message
+
+RECEIVED = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
+MESSAGE = {"type": "track", "event": "E", "userId": "u"}
+
+
+def _refusal(raw: dict[str, Any]) -> InvalidInput:
+    with pytest.raises(InvalidInput) as caught:
+        validate_message(raw, RECEIVED)
+    return caught.value
+
+
+def test_an_event_name_is_held_to_its_length_limit() -> None:
+    longest = "e" * MAX_NAME_LENGTH
+    assert validate_message({**MESSAGE, "event": longest}, RECEIVED).event == longest
+    error = _refusal({**MESSAGE, "event": longest + "e"})
+    assert error.field == "event"
+    assert f"at most {MAX_NAME_LENGTH} characters" in error.message
+
+
+@pytest.mark.parametrize(
+    ("properties", "field"),
+    [
+        ({"big": float("inf")}, "properties.big"),
+        ({"a": [float("-inf")]}, "properties.a[0]"),
+    ],
+)
+def test_a_lone_infinite_number_is_refused(properties: dict[str, Any], field: str) -> None:
+    error = _refusal({**MESSAGE, "properties": properties})
+    assert (error.field, error.code) == (field, "number_out_of_range")
+    assert "too large" in error.message
+
+
+def test_nesting_through_arrays_counts_one_level_per_array() -> None:
+    # "a" holds arrays nested exactly to the limit; "b" holds objects one level past it.
+    arrays: Any = 1
+    for _ in range(MAX_NESTING - 2):
+        arrays = [arrays]
+    objects: Any = 1
+    for _ in range(MAX_NESTING - 1):
+        objects = {"k": objects}
+    assert validate_message({**MESSAGE, "properties": {"a": arrays}}, RECEIVED)
+
+    error = _refusal({**MESSAGE, "properties": {"a": arrays, "b": objects}})
+    assert error.field == "properties.b" + ".k" * (MAX_NESTING - 1)
