@@ -408,7 +408,16 @@ SENT = {
     A: [
         _message(1, 0, 1, type="identify", userId="u1", traits={"plan": "pro"}),
         _message(2, 0, 1, type="identify", userId="u2", traits={"plan": "free"}),
-        _message(3, 5, 1, type="track", userId="u1", event="Signed Up"),
+        _message(
+            3,
+            5,
+            1,
+            type="track",
+            userId="u1",
+            event="Signed Up",
+            properties={"plan": "pro"},
+            context={"page": {"path": "/signup"}},
+        ),
         _message(4, 9, 1, type="track", userId="u1", event="Created Project"),
         _message(5, 3, 1, type="track", userId="u2", event="Signed Up"),
         _message(6, 1, 1, type="track", anonymousId="v1", event="Viewed Pricing"),
@@ -417,7 +426,16 @@ SENT = {
     B: [
         _message(1, 0, 1, type="identify", userId="u1", traits={"plan": "pro"}),
         _message(2, 0, 1, type="identify", userId="u2", traits={"plan": "free"}),
-        _message(3, 5, 1, type="track", userId="u1", event="Created Project"),
+        _message(
+            3,
+            5,
+            1,
+            type="track",
+            userId="u1",
+            event="Created Project",
+            properties={"plan": "team"},
+            context={"page": {"path": "/new"}},
+        ),
         _message(4, 9, 1, type="track", userId="u1", event="Signed Up"),
         _message(5, 3, 2, type="track", userId="u1", event="Signed Up"),
         _message(6, 1, 1, type="track", anonymousId="v1", event="Viewed Pricing"),
@@ -461,6 +479,27 @@ def test_the_event_listing_shows_the_apps_own_events(sent: DuckDBEventStore) -> 
         ("m4", "Signed Up", "u1"),
     ]
     assert _listed(sent, "app_c") == []
+
+
+def test_a_listed_event_carries_its_apps_properties_and_context(sent: DuckDBEventStore) -> None:
+    listed = {
+        app_id: sent.list_events(app_id, EventFilter(distinct_ids=("u1",))) for app_id in (A, B)
+    }
+    first = {
+        app_id: next(r for r in rows if r["message_id"] == "m3") for app_id, rows in listed.items()
+    }
+    assert (first[A]["event"], first[A]["properties"], first[A]["context"]) == (
+        "Signed Up",
+        {"plan": "pro"},
+        {"page": {"path": "/signup"}},
+    )
+    assert (first[B]["event"], first[B]["properties"], first[B]["context"]) == (
+        "Created Project",
+        {"plan": "team"},
+        {"page": {"path": "/new"}},
+    )
+    person = sent.find_person(A, "u1")
+    assert person is not None and first[A]["person_id"] == person.person_id
 
 
 def test_a_person_read_shows_the_apps_own_profile(sent: DuckDBEventStore) -> None:
