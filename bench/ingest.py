@@ -40,12 +40,12 @@ import httpx
 import pyarrow as pa
 
 import waypost
-from waypost.events import DuckDBEventStore
+from waypost.events import DuckDBEventStore, to_table
 from waypost.events.schema import events_ddl
 from waypost.settings import Settings
 from waypost.tracking.bodies import decode_body
 from waypost.tracking.messages import validate_message
-from waypost.tracking.rows import to_row, to_table
+from waypost.tracking.rows import to_row
 
 STARTUP_SECONDS = 30.0
 TEMPLATES = 16  # distinct batch shapes; batches differ only in their message ids

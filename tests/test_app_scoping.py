@@ -23,10 +23,10 @@ from typing import Any
 import pytest
 
 from tests.insights.reference import Ev, World, at, user_id
-from waypost.events import DuckDBEventStore, EventFilter
+from waypost.events import DuckDBEventStore, EventFilter, to_table
 from waypost.insights import InsightQuery, read_query, run_query
 from waypost.tracking.messages import validate_message
-from waypost.tracking.rows import to_row, to_table
+from waypost.tracking.rows import to_row
 
 A, B = "app_a", "app_b"
 PLANS = {1: {"plan": "pro"}, 2: {"plan": "free"}, 3: {"plan": "pro"}, 4: {"plan": "free"}}
@@ -245,7 +245,7 @@ def _load(store: DuckDBEventStore, app_id: str, app: App) -> None:
         # Profile counts wait in the backlog until folded, as after an append.
         for (person, event), times in _activity(app).items():
             cursor.execute(
-                "INSERT INTO activity_backlog VALUES (?, ?, NULL, ?, ?, ?, ?)",
+                "INSERT INTO activity_backlog VALUES (?, ?, NULL, ?, ?, ?, ?, NULL)",
                 [app_id, person, event, len(times), min(times), max(times)],
             )
     finally:

@@ -7,9 +7,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from waypost.events import DuckDBEventStore
+from waypost.events import DuckDBEventStore, to_table
 from waypost.tracking.messages import validate_message
-from waypost.tracking.rows import to_row, to_table
+from waypost.tracking.rows import to_row
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 _serial = iter(range(1, 10**9))

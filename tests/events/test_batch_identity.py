@@ -21,9 +21,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.conftest import examples
-from waypost.events import DuckDBEventStore
+from waypost.events import DuckDBEventStore, to_table
 from waypost.tracking.messages import validate_message
-from waypost.tracking.rows import to_row, to_table
+from waypost.tracking.rows import to_row
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 RECEIVED = START + timedelta(days=1)

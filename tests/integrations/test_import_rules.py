@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 
 from tests.conftest import examples
 from waypost.errors import WaypostError
-from waypost.events import DuckDBEventStore
+from waypost.events import DuckDBEventStore, to_table
 from waypost.integrations import import_events
 from waypost.tracking.bodies import decode_body
 from waypost.tracking.messages import validate_message
-from waypost.tracking.rows import to_row, to_table
+from waypost.tracking.rows import to_row
 
 APP = "app-under-test"
 RECEIVED = datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=UTC)

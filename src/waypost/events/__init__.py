@@ -1,7 +1,7 @@
 """Event store: the protocol every backend implements, and the embedded DuckDB backend."""
 
 from waypost.events.duckdb_store import DuckDBEventStore
-from waypost.events.schema import EVENT_COLUMNS, EVENTS_ARROW_SCHEMA
+from waypost.events.schema import EVENT_COLUMNS, EVENTS_ARROW_SCHEMA, to_table
 from waypost.events.store import (
     AppendResult,
     ContentActivity,
@@ -29,4 +29,5 @@ __all__ = [
     "PersonActivity",
     "PersonProfile",
     "open_event_store",
+    "to_table",
 ]

@@ -1,7 +1,6 @@
 """Imports and exports: backfilling historical events from files."""
 
 from waypost.integrations.imports import (
-    EventSink,
     ImportFormat,
     ImportProgress,
     ImportSummary,
@@ -11,7 +10,6 @@ from waypost.integrations.imports import (
 )
 
 __all__ = [
-    "EventSink",
     "ImportFormat",
     "ImportProgress",
     "ImportSummary",

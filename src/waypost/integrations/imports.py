@@ -25,14 +25,14 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from waypost.errors import InvalidInput, WaypostError
-from waypost.events import EVENT_COLUMNS, EVENTS_ARROW_SCHEMA, AppendResult
+from waypost.events import EVENT_COLUMNS, EVENTS_ARROW_SCHEMA, EventStore, to_table
 from waypost.tracking import (
     CONTENT_ID,
     CONTENT_STEP,
@@ -45,7 +45,6 @@ from waypost.tracking import (
     checks_sql,
     decode_body,
     to_row,
-    to_table,
     validate_message,
 )
 
@@ -69,13 +68,6 @@ MISSING_TIME = Rule(
     {"timestamp": Holds("(j_timestamp IS NOT NULL OR j_originalTimestamp IS NOT NULL)")},
     code="missing_time",
 )
-
-
-class EventSink(Protocol):
-    """What an import needs of an event store (every EventStore is one)."""
-
-    def append(self, rows: pa.Table) -> AppendResult:
-        """Store rows of EVENTS_ARROW_SCHEMA, skipping (app_id, message_id) pairs seen before."""
 
 
 class ImportFormat(StrEnum):
@@ -156,7 +148,7 @@ def detect_format(path: Path) -> ImportFormat:
 
 
 def import_events(
-    store: EventSink,
+    store: EventStore,
     app_id: str,
     path: Path,
     *,
@@ -267,7 +259,7 @@ def check_message(
 class _Run:
     """One import's counts and rejections while checked chunks arrive from DuckDB."""
 
-    store: EventSink
+    store: EventStore
     app_id: str
     received_at: datetime
     read: int = 0

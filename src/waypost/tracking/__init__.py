@@ -2,7 +2,8 @@
 
 What other slices may use: reading a body (`decode_body`), the message rules (`validate_message`
 one message at a time, `checks_sql` for many at once in DuckDB, both from the one table `RULES`),
-and turning messages into events-table rows (`to_row`, `to_table`, and the names the rows use).
+and turning messages into events-table rows (`to_row`, and the names the rows use; the events
+slice's `to_table` makes a batch of them columnar).
 """
 
 from waypost.tracking.bodies import decode_body
@@ -14,7 +15,6 @@ from waypost.tracking.rows import (
     ELEMENT_TEXT,
     TYPE_EVENTS,
     to_row,
-    to_table,
 )
 from waypost.tracking.rules import (
     KNOWN_KEYS,
@@ -42,6 +42,5 @@ __all__ = [
     "checks_sql",
     "decode_body",
     "to_row",
-    "to_table",
     "validate_message",
 ]

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 import orjson
-import pyarrow as pa
 
-from waypost.events import EVENT_COLUMNS, EVENTS_ARROW_SCHEMA
 from waypost.tracking.messages import Message
 
 # The event name each non-track message type is stored under.
@@ -38,9 +35,9 @@ def _step(value: Any) -> int | None:
 
 
 def to_row(app_id: str, message: Message) -> dict[str, Any]:
-    """The events-table row for one message. Its times stay timezone-aware: `to_table` stores
-    them as UTC (Arrow converts aware times into the zone-less columns), which costs less than
-    dropping the zone row by row."""
+    """The events-table row for one message. Its times stay timezone-aware: the events slice's
+    `to_table` stores them as UTC (Arrow converts aware times into the zone-less columns), which
+    costs less than dropping the zone row by row."""
     props = message.traits if message.type in ("identify", "group") else message.properties
     page = message.context.get("page")
     page = page if isinstance(page, dict) else {}
@@ -70,11 +67,3 @@ def to_row(app_id: str, message: Message) -> dict[str, Any]:
         "properties": orjson.dumps(props).decode(),
         "context": orjson.dumps(message.context).decode(),
     }
-
-
-def to_table(rows: Sequence[dict[str, Any]]) -> pa.Table:
-    """Rows as an Arrow table of the events schema (columnar, for one bulk insert)."""
-    return pa.Table.from_pydict(
-        {column.name: [row[column.name] for row in rows] for column in EVENT_COLUMNS},
-        schema=EVENTS_ARROW_SCHEMA,
-    )
