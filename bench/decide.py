@@ -322,6 +322,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8, help="keep-alive connections")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of load")
     parser.add_argument(
+        "--warmup",
+        type=float,
+        default=40.0,
+        help="seconds of load first, untimed, while the server reads people into memory",
+    )
+    parser.add_argument(
         "--data-dir", help="keep the generated data here and reuse it (default: temp)"
     )
     args = parser.parse_args(argv)
@@ -334,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         server = Server(data_dir)
         try:
             cpu_before = server.cpu_seconds()
-            asyncio.run(_drive(server.url, key, shape, args.clients, 2.0))  # warm-up
+            asyncio.run(_drive(server.url, key, shape, args.clients, args.warmup))
             cpu_before = server.cpu_seconds()
             started = time.monotonic()
             latencies, failures = asyncio.run(
