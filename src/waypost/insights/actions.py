@@ -12,14 +12,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import Field, TypeAdapter, model_validator
+from pydantic import ConfigDict, Field, JsonValue, TypeAdapter, model_validator
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from waypost.db.base import Base, UTCDateTime, new_id, utcnow
 from waypost.errors import Conflict, NotFound
-from waypost.insights.queries import Strict, Where
+from waypost.insights.queries import JsonDict, Strict, Where
 
 
 class UrlMatch(StrEnum):
@@ -28,8 +28,23 @@ class UrlMatch(StrEnum):
     REGEX = "regex"
 
 
+def _given(name: str) -> JsonValue:
+    return {"required": [name], "properties": {name: {"type": "string", "minLength": 1}}}
+
+
+# At least one condition, said in the schema as `_says_something` checks it.
+_STEP_SCHEMA: JsonDict = {
+    "anyOf": [
+        *(_given(name) for name in ("event", "url", "selector", "text")),
+        {"required": ["where"], "properties": {"where": {"minItems": 1}}},
+    ]
+}
+
+
 class ActionStep(Strict):
     """One way to do the action; the conditions given must all hold."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_STEP_SCHEMA)
 
     event: str | None = Field(None, description="Event name, e.g. $page or $autocapture.")
     url: str | None = Field(None, max_length=2000)

@@ -16,6 +16,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     TypeAdapter,
     ValidationError,
     field_validator,
@@ -80,11 +81,46 @@ def _property_name(name: str) -> str:
     return name
 
 
+# A JSON schema fragment, as models' json_schema_extra take them.
+JsonDict = dict[str, JsonValue]
+
+
+def _when_op(ops: list[JsonValue], value: JsonDict) -> JsonDict:
+    """A schema clause: when `op` is one of `ops`, the value must be as `value` says."""
+    return {
+        "if": {"properties": {"op": {"enum": ops}}, "required": ["op"]},
+        "then": {"required": ["value"], "properties": {"value": value}},
+    }
+
+
+_SINGLE: JsonDict = {"type": ["string", "number", "boolean"]}
+# What `_value_fits_op` checks, said in the schema too, so that what the document allows the
+# server accepts (an omitted op is eq).
+_FILTER_SCHEMA: JsonDict = {
+    "allOf": [
+        {
+            "if": {"properties": {"op": {"enum": ["is_set", "is_not_set"]}}, "required": ["op"]},
+            "then": {"properties": {"value": {"type": "null"}}},
+        },
+        _when_op(["in"], {"type": "array", "minItems": 1}),
+        _when_op(["gt", "gte", "lt", "lte"], {"type": "number"}),
+        _when_op(["contains", "regex"], {"type": "string"}),
+        _when_op(["eq", "neq"], _SINGLE),
+        {
+            "if": {"not": {"required": ["op"]}},
+            "then": {"required": ["value"], "properties": {"value": _SINGLE}},
+        },
+    ]
+}
+
+
 class Filter(Strict):
     """One condition on a property; a query's filters must all hold."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_FILTER_SCHEMA)
+
     source: Source = Source.EVENT
-    property: str
+    property: str = Field(pattern=PROPERTY_NAME.pattern)
     op: Op = Op.EQ
     value: Scalar | list[Scalar] | None = None
 
