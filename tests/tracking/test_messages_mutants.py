@@ -1,15 +1,22 @@
-"""Validation rules the mutation run found unheld: the event name's length limit, an infinite
-number alone in a message, and the path named for nesting that goes through arrays."""
+"""Validation rules the mutation run found unheld: the event name's and ids' length limits and
+empty ids, an infinite number alone in a message, the path named for nesting that goes through
+arrays, the type named when properties are not an object, and timestamps without a zone."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from waypost.errors import InvalidInput
-from waypost.tracking.messages import MAX_NAME_LENGTH, MAX_NESTING, validate_message
+from waypost.tracking.messages import (
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_NESTING,
+    validate_message,
+)
 
 RECEIVED = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
 MESSAGE = {"type": "track", "event": "E", "userId": "u"}
@@ -54,3 +61,34 @@ def test_nesting_through_arrays_counts_one_level_per_array() -> None:
 
     error = _refusal({**MESSAGE, "properties": {"a": arrays, "b": objects}})
     assert error.field == "properties.b" + ".k" * (MAX_NESTING - 1)
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_an_empty_id_is_refused_naming_it(blank: str) -> None:
+    error = _refusal({**MESSAGE, "userId": "u", "anonymousId": blank})
+    assert (error.field, error.message) == ("anonymousId", "must not be empty")
+
+
+def test_an_id_is_held_to_its_length_limit() -> None:
+    longest = "u" * MAX_ID_LENGTH
+    assert validate_message({**MESSAGE, "userId": longest}, RECEIVED).user_id == longest
+    assert _refusal({**MESSAGE, "userId": longest + "u"}).field == "userId"
+
+
+def test_properties_that_are_not_an_object_are_named_by_their_type() -> None:
+    error = _refusal({**MESSAGE, "properties": [1]})
+    assert error.field == "properties"
+    assert error.message == "must be a JSON object, not list"
+
+
+def test_a_timestamp_without_a_zone_is_utc_whatever_the_servers_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        message = validate_message({**MESSAGE, "timestamp": "2026-11-23T08:30:00"}, RECEIVED)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert message.timestamp == datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
