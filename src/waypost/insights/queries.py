@@ -120,7 +120,8 @@ class Filter(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_FILTER_SCHEMA)
 
     source: Source = Source.EVENT
-    property: str = Field(pattern=PROPERTY_NAME.pattern)
+    # The pattern is checked by `_name`, with its own message; the schema states it too.
+    property: str = Field(json_schema_extra={"pattern": PROPERTY_NAME.pattern})
     op: Op = Op.EQ
     value: Scalar | list[Scalar] | None = None
 
