@@ -15,6 +15,7 @@ from waypost.db import check_database, create_engine_for, session_factory, upgra
 from waypost.events import open_event_store
 from waypost.events.ingest import register_ingest_metrics
 from waypost.guidance.api import router as guidance_router
+from waypost.guidance.app_settings import IdentityGate
 from waypost.guidance.catalogue import Catalogues
 from waypost.guidance.sdk import routes as guidance_routes
 from waypost.insights.api import router as insights_router
@@ -45,6 +46,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.events = events
         app.state.write_keys = WriteKeys(app.state.sessions)
         app.state.catalogues = Catalogues(app.state.sessions)
+        app.state.identity_gate = IdentityGate(app.state.sessions)
         # What exists now lives as long as the process: frozen, full collections stop walking it
         # (their pauses stalled the event loop under load; see docs/lab/performance-history.md).
         gc.collect()

@@ -199,3 +199,47 @@ def test_guidance_events_sent_through_the_batch_api_change_what_decide_offers(
     assert sent.status_code == 200, sent.text
     after = client.post("/sdk/v1/decide", json={"userId": "u1", "writeKey": key}).json()
     assert _keys(after) == []
+
+
+def test_with_identity_verification_guidance_events_about_a_user_need_the_hash(
+    client: TestClient, make_tenant: Callable[[str], Tenant]
+) -> None:
+    tenant = make_tenant("Acme")
+    settings = client.get("/api/v1/guidance/settings", headers=tenant.bearer()).json()
+    secret = settings.pop("identity_secret")
+    client.put(
+        "/api/v1/guidance/settings",
+        json={**settings, "identity_verification": True},
+        headers=tenant.bearer(),
+    )
+    good = hmac.new(secret.encode(), b"u-42", hashlib.sha256).hexdigest()
+    about = {"$content_id": "welcome", "$content_version": 1}
+
+    def event(name: str, user: str, context: dict[str, str] | None = None) -> dict[str, object]:
+        return {
+            "type": "track",
+            "event": name,
+            "userId": user,
+            "properties": about,
+            "context": context or {},
+        }
+
+    sent = client.post(
+        "/v1/batch",
+        json={
+            "writeKey": tenant.app.write_key,
+            "batch": [
+                event("$guide_completed", "u-42"),  # no hash: someone else's state
+                event("$task_completed", "u-42", {"userHash": "0" * 64}),
+                event("$guide_dismissed", "u-42", {"userHash": good}),
+                event("Report Built", "u-42"),  # not guidance: as before
+            ],
+        },
+    )
+    assert sent.status_code == 200, sent.text
+    refused = sent.json()["rejected"]
+    assert [(r["index"], r["code"], r["field"]) for r in refused] == [
+        (0, "identity_unverified", "batch[0].context.userHash"),
+        (1, "identity_unverified", "batch[1].context.userHash"),
+    ]
+    assert sent.json()["accepted"] == 2

@@ -113,6 +113,7 @@ class SettingsOut(AppSettings):
 
 def _forget(request: Request, app_id: str) -> None:
     request.app.state.catalogues.forget(app_id)
+    request.app.state.identity_gate.forget(app_id)
 
 
 def _item_out(summary: library.ItemSummary, draft: Any = None) -> ItemOut:

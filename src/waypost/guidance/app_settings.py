@@ -6,9 +6,11 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
+import time
 
 from pydantic import Field, field_validator
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from waypost.db.base import utcnow
 from waypost.guidance.conditions import Strict
@@ -90,6 +92,45 @@ def rotate_identity_secret(session: Session, app_id: str) -> str:
     row.updated_at = utcnow()
     session.flush()
     return row.identity_secret
+
+
+# How long an app's identity-verification answer is used before the database is asked again.
+GATE_SECONDS = 10.0
+
+
+class IdentityGate:
+    """Which apps verify identities, and their secrets, for the tracking API: guidance events
+    about a user (`$guide_*`, `$task_completed`, `$survey_*`, `$holdout_assigned`) change that
+    user's guidance state, so where verification is on they must carry the user's hash."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+        self._known: dict[str, tuple[str | None, float]] = {}
+        self._lock = threading.Lock()
+
+    def cached(self, app_id: str) -> tuple[bool, str | None]:
+        """(True, the secret or None when the app does not verify) when a fresh answer is
+        known, without I/O; (False, None) when `secret` must ask the database."""
+        with self._lock:
+            entry = self._known.get(app_id)
+        if entry is None or time.monotonic() - entry[1] > GATE_SECONDS:
+            return False, None
+        return True, entry[0]
+
+    def forget(self, app_id: str) -> None:
+        """Ask the database next time (after a change through this process)."""
+        with self._lock:
+            self._known.pop(app_id, None)
+
+    def secret(self, app_id: str) -> str | None:
+        """The app's identity secret when it verifies identities, else None (asks the
+        database)."""
+        with self._sessions() as session, session.begin():
+            verifies = app_settings(session, app_id).identity_verification
+            secret = identity_secret(session, app_id) if verifies else None
+        with self._lock:
+            self._known[app_id] = (secret, time.monotonic())
+        return secret
 
 
 def user_hash(secret: str, user_id: str) -> str:

@@ -3,6 +3,8 @@ capture endpoints (/batch/, /capture/, /e/), sharing write keys, validation and 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -84,9 +86,15 @@ async def _store(
     """
     rows = []
     rejected: list[dict[str, Any]] = []
+    secret: str | bool | None = False  # not looked up yet
     for index, raw in enumerate(raws):
         try:
             message = validate(raw)
+            if _about_guidance(message):
+                if secret is False:
+                    secret = await _identity_secret(request, app_id)
+                if secret is not None:
+                    _check_user_hash(message, str(secret))
         except InvalidInput as exc:
             head = "" if prefix is None else f"{prefix}[{index}]"
             field = ".".join(part for part in (head, exc.field or "") if part) or None
@@ -100,6 +108,52 @@ async def _store(
         return refused.status, {**refused.as_body(), "rejected": rejected}
     await request.app.state.events.ingest(rows)
     return 200, {"success": True, "accepted": len(rows), "rejected": rejected}
+
+
+# Events that change a user's guidance state; with identity verification on they must carry
+# context.userHash, as decide requests carry userHash.
+GUIDANCE_STATE_EVENTS = frozenset(
+    {
+        "$task_completed",
+        "$survey_shown",
+        "$survey_answered",
+        "$survey_dismissed",
+        "$holdout_assigned",
+    }
+)
+
+
+def _about_guidance(message: Message) -> bool:
+    event = message.event
+    return (
+        message.user_id is not None
+        and event is not None
+        and (event.startswith("$guide_") or event in GUIDANCE_STATE_EVENTS)
+    )
+
+
+async def _identity_secret(request: Request, app_id: str) -> str | None:
+    """The app's identity-verification secret when it verifies identities (the guidance
+    slice's gate, installed by the app; none: no app verifies)."""
+    gate = getattr(request.app.state, "identity_gate", None)
+    if gate is None:
+        return None
+    known, secret = gate.cached(app_id)
+    if not known:
+        secret = await run_in_threadpool(gate.secret, app_id)
+    return secret  # type: ignore[no-any-return]
+
+
+def _check_user_hash(message: Message, secret: str) -> None:
+    given = message.context.get("userHash")
+    wanted = hmac.new(secret.encode(), (message.user_id or "").encode(), hashlib.sha256)
+    if not isinstance(given, str) or not hmac.compare_digest(wanted.hexdigest(), given.lower()):
+        raise InvalidInput(
+            "this app verifies identities: a guidance event about a user needs "
+            "context.userHash = HMAC-SHA256(secret, userId)",
+            field="context.userHash",
+            code="identity_unverified",
+        )
 
 
 def _nothing_stored(rejected: list[dict[str, Any]]) -> WaypostError:
