@@ -8,9 +8,11 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import pytest
 
 from waypost.errors import InvalidInput
+from waypost.tracking.bodies import MAX_EVENT_BYTES
 from waypost.tracking.messages import (
     MAX_ID_LENGTH,
     MAX_NAME_LENGTH,
@@ -92,3 +94,22 @@ def test_a_timestamp_without_a_zone_is_utc_whatever_the_servers_zone(
         monkeypatch.undo()
         time.tzset()
     assert message.timestamp == datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
+
+
+def test_a_message_of_exactly_the_size_limit_is_kept() -> None:
+    message: dict[str, Any] = {**MESSAGE, "properties": {"p": ""}}
+    message["properties"]["p"] = "x" * (MAX_EVENT_BYTES - len(orjson.dumps(message)))
+    assert len(orjson.dumps(message)) == MAX_EVENT_BYTES
+    assert validate_message(message, RECEIVED).properties == message["properties"]
+    message["properties"]["p"] += "x"
+    assert _refusal(message).code == "message_too_large"
+
+
+def test_refusals_of_the_type_and_of_a_non_object_say_what_was_expected() -> None:
+    error = _refusal({**MESSAGE, "type": "click"})
+    assert (error.field, error.message) == (
+        "type",
+        "must be alias, group, identify, page, screen, track",
+    )
+    with pytest.raises(InvalidInput, match="each message must be a JSON object, not list"):
+        validate_message([MESSAGE], RECEIVED)
