@@ -1,7 +1,8 @@
-"""Funnel rules the mutation run found unheld in the one-pass walk (funnel_walk.py): exclusions
+"""Funnel rules the mutation run found unheld. In the one-pass walk (funnel_walk.py): exclusions
 that void every attempt, several exclusions, an exclusion from a step never reached or after the
-window, and a step one microsecond after the previous one. Each story is answered by the walk,
-by the SQL form and by the reference, which must all agree with the numbers a person expects."""
+window, a step one microsecond after the previous one; each story is answered by the walk, by
+the SQL form and by the reference, which must all agree with the numbers a person expects. In
+the SQL form: a strict funnel per breakdown value (attribution all_events)."""
 
 from __future__ import annotations
 
@@ -98,3 +99,26 @@ def test_a_step_one_microsecond_after_the_previous_counts_in_its_times(loaded: L
     answer = _answers(loaded(world), world, _query("Signed Up", "Activated"))
     assert answer["steps"][1]["average_seconds_from_previous"] == 1e-6
     assert answer["steps"][1]["median_seconds_from_previous"] == 1e-6
+
+
+def test_a_strict_funnel_per_value_is_broken_only_by_events_of_that_value(
+    loaded: Loaded,
+) -> None:
+    # With attribution all_events each value is a funnel of its own: for "ads", 1's Visit and
+    # Signup follow each other; the Help event between them belongs to "blog".
+    world = World(
+        [
+            Ev(1, "Visit", at(0), "1-a", {"source": "ads"}),
+            Ev(1, "Help", at(1), "1-b", {"source": "blog"}),
+            Ev(1, "Signup", at(2), "1-c", {"source": "ads"}),
+        ]
+    )
+    query = FunnelQuery(
+        steps=[{"event": "Visit"}, {"event": "Signup"}],
+        order="strict",
+        breakdown={"property": "source", "attribution": "all_events"},
+    )
+    answer = plain(run_funnel(loaded(world), APP, query))
+    assert answer == funnel(world, query)
+    ads = next(b for b in answer["breakdowns"] if b["value"] == "ads")
+    assert [step["count"] for step in ads["steps"]] == [1, 1]
