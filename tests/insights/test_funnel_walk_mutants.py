@@ -2,7 +2,8 @@
 that void every attempt, several exclusions, an exclusion from a step never reached or after the
 window, a step one microsecond after the previous one; each story is answered by the walk, by
 the SQL form and by the reference, which must all agree with the numbers a person expects. In
-the SQL form: a strict funnel per breakdown value (attribution all_events)."""
+the SQL form: a strict funnel per breakdown value (attribution all_events), and an exclusion a
+microsecond before the first step (the order of events when steps never overlap)."""
 
 from __future__ import annotations
 
@@ -122,3 +123,19 @@ def test_a_strict_funnel_per_value_is_broken_only_by_events_of_that_value(
     assert answer == funnel(world, query)
     ads = next(b for b in answer["breakdowns"] if b["value"] == "ads")
     assert [step["count"] for step in ads["steps"]] == [1, 1]
+
+
+def test_an_exclusion_a_microsecond_before_the_first_step_does_not_void_it(
+    loaded: Loaded,
+) -> None:
+    trial = at(0)
+    world = World(
+        [
+            Ev(1, "Cancelled", trial - timedelta(microseconds=1), "1-a"),
+            Ev(1, "Trial", trial, "1-b"),
+            Ev(1, "Paid", trial + timedelta(minutes=5), "1-c"),
+        ]
+    )
+    cancelled = {"event": "Cancelled", "from_step": 0, "to_step": 1}
+    query = _query("Trial", "Paid", exclusions=[cancelled])
+    assert _counts(_answers(loaded(world), world, query)) == [1, 1]
