@@ -42,9 +42,16 @@ def compile_paths(query: PathsQuery, app_id: str, actions: Actions | None = None
     joins = props.joins()
     gap = params.add(query.session_gap_seconds * 1_000_000)
     forward = query.start_event is not None
-    anchor = params.add(query.start_event if forward else query.end_event)
-    # An anchor is named as steps are shown, so a page's path finds views of it.
-    is_anchor = f"(event = {anchor} OR step = {anchor})"
+    named = (query.start_event if forward else query.end_event) or ""
+    anchor = params.add(named)
+    # An anchor is named as steps are shown, so a page's path finds views of it. Only a path
+    # (it starts with /) needs the page branch, which would cost an event name's query time.
+    if named.startswith("/"):
+        is_anchor = f"(event = {anchor} OR step = {anchor})"
+        has_anchor = f"(e.event = {anchor} OR (e.event = '$page' AND e.path = {anchor}))"
+    else:
+        is_anchor = has_anchor = f"event = {anchor}"
+        has_anchor = f"e.{has_anchor}"
     order = "ts, message_id"
     span = params.add(query.length - 1)
     within = f"n BETWEEN a.n0 AND a.n0 + {span}" if forward else f"n BETWEEN a.n0 - {span} AND a.n0"
@@ -60,7 +67,7 @@ def compile_paths(query: PathsQuery, app_id: str, actions: Actions | None = None
   FROM {events} e {joins}
   WHERE {where} AND e.person_id IN (
     SELECT e.person_id FROM {events} e {joins}
-    WHERE {where} AND (e.event = {anchor} OR {STEP_NAME} = {anchor})
+    WHERE {where} AND {has_anchor}
   )
   WINDOW w AS (PARTITION BY e.person_id ORDER BY e.timestamp, e.message_id)
 ), sessioned AS (
