@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from waypost.errors import InvalidInput, Unauthorized, WaypostError
 from waypost.events import EventStore
-from waypost.guidance.app_settings import hash_matches, identity_secret
+from waypost.guidance.app_settings import IdentityGate, hash_matches, identity_secret
 from waypost.guidance.catalogue import Catalogues
 from waypost.guidance.decide import DecideRequest, Person, decide, lookback
 from waypost.guidance.files import field_path
@@ -86,8 +86,13 @@ def _decide(request: Request, app_id: str, wanted: DecideRequest) -> dict[str, A
     catalogues: Catalogues = request.app.state.catalogues
     catalogue = catalogues.get(app_id, Environment(wanted.environment))
     if catalogue.settings.identity_verification and wanted.userId is not None:
-        with request.app.state.sessions() as session, session.begin():
-            secret = identity_secret(session, app_id)
+        gate: IdentityGate = request.app.state.identity_gate
+        known, secret = gate.cached(app_id)
+        if not known or secret is None:  # asked now, or just turned on: read it afresh
+            secret = gate.secret(app_id)
+        if secret is None:  # turned off since the catalogue was made
+            with request.app.state.sessions() as session, session.begin():
+                secret = identity_secret(session, app_id)
         if not hash_matches(secret, wanted.userId, wanted.userHash):
             raise Unauthorized(
                 "this app verifies identities: userHash must be HMAC-SHA256(secret, userId)",
