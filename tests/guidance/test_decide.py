@@ -288,3 +288,48 @@ def test_the_checklist_counts_done_tasks_and_unlocks_them_in_order(bench: Bench)
         ("import", True, True),
         ("invite", False, True),
     ]
+
+
+def test_did_counts_an_action_as_the_sum_of_its_events(bench: Bench) -> None:
+    from waypost.insights.actions import ActionIn, create_action
+
+    with bench.db.begin():
+        create_action(
+            bench.db,
+            bench.app_id,
+            ActionIn.model_validate(
+                {
+                    "name": "Reported",
+                    "steps": [{"event": "Report Built"}, {"event": "Report Exported"}],
+                }
+            ),
+        )
+    bench.publish(
+        _shoutout(
+            "reporter", "audience: {rules: {did: {action: Reported, at_least: 2, within_days: 7}}}"
+        )
+    )
+    bench.send(MONDAY, {"type": "track", "event": "Report Built", "userId": "ann"})
+    bench.send(MONDAY, {"type": "track", "event": "Report Exported", "userId": "ann"})
+    bench.send(MONDAY, {"type": "track", "event": "Report Built", "userId": "bob"})
+    assert bench.keys("ann", MONDAY + HOUR) == ["reporter"]
+    assert bench.keys("bob", MONDAY + HOUR) == []
+
+
+def test_rules_may_not_count_actions_profiles_cannot_count(bench: Bench) -> None:
+    import pytest
+
+    from waypost.errors import InvalidInput
+    from waypost.insights.actions import ActionIn, create_action
+
+    with bench.db.begin():
+        create_action(
+            bench.db,
+            bench.app_id,
+            ActionIn.model_validate({"name": "Pricing", "steps": [{"url": "/pricing"}]}),
+        )
+    for action, says in (("Pricing", "made of event names only"), ("Nope", "does not exist")):
+        with pytest.raises(InvalidInput, match=says) as refused:
+            bench.publish(_shoutout("x", f"audience: {{rules: {{did: {{action: {action}}}}}}}"))
+        assert refused.value.field == "audience"
+        bench.db.rollback()

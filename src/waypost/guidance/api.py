@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from waypost.errors import InvalidInput
 from waypost.guidance import library
+from waypost.guidance.actions import check_actions, countable_actions
 from waypost.guidance.app_settings import (
     AppSettings,
     app_settings,
@@ -347,7 +348,9 @@ def _preview(request: Request, db: DB, app_id: str, rules: Rule, sample: int) ->
     if unknown:
         raise InvalidInput(f"rules refer to unknown segment {unknown[0]!r}", field="rules")
     released = {item.key: item for item in library.released_set(db, app_id)}
-    found = preview(request.app.state.events, app_id, rules, segments, released, sample)
+    check_actions(db, app_id, rules.actions(), "rules")
+    actions = countable_actions(db, app_id)
+    found = preview(request.app.state.events, app_id, rules, segments, released, actions, sample)
     return PreviewOut(count=found.count, total=found.total, sample=found.sample)
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session, sessionmaker
 
+from waypost.guidance.actions import countable_actions
 from waypost.guidance.app_settings import app_settings
 from waypost.guidance.decide import Catalogue
 from waypost.guidance.library import Environment, all_versions, released_set
@@ -49,6 +50,7 @@ def build(session: Session, app_id: str, environment: Environment) -> Catalogue:
         released=released_set(session, app_id, environment),
         versions=all_versions(session, app_id),
         segments=app_segment_rules(session, app_id),
+        actions=countable_actions(session, app_id),
     )
 
 

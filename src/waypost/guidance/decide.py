@@ -68,6 +68,8 @@ class Catalogue:
     released: list[Released]
     versions: Mapping[tuple[str, int], Any]
     segments: Mapping[str, Rule]
+    # The actions `did` rules may count: each by name, with the events it is made of.
+    actions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Definitions resolved per (key, version, locale), built on first use.
     _resolved: dict[tuple[str, int, str], dict[str, Any]] = field(default_factory=dict)
 
@@ -118,16 +120,20 @@ class Person:
 
 
 def _counter(
-    activity: PersonActivity | None, now: datetime
+    activity: PersonActivity | None, now: datetime, actions: Mapping[str, tuple[str, ...]]
 ) -> Callable[[str, str, int | None], int]:
+    """How often the person did an event, or an action (the sum of its events), in the last
+    `days` days or ever."""
+
     def count(kind: str, name: str, days: int | None) -> int:
-        if activity is None or kind != "event":
-            return 0  # actions are matched by the insights engine, not kept per person yet
+        if activity is None:
+            return 0
+        events = {name} if kind == "event" else set(actions.get(name, ()))
         if days is None:
-            return sum(c.count for c in activity.profile.event_counts if c.event == name)
+            return sum(c.count for c in activity.profile.event_counts if c.event in events)
         since = now.date() - timedelta(days=days - 1)
         return sum(
-            n for (event, day), n in activity.daily.items() if event == name and day >= since
+            n for (event, day), n in activity.daily.items() if event in events and day >= since
         )
 
     return count
@@ -155,6 +161,7 @@ def person_facts(
     now: datetime,
     states: Mapping[str, ItemState],
     released: Mapping[str, Released],
+    actions: Mapping[str, tuple[str, ...]],
     url: str | None = None,
     device: str | None = None,
     locale: str | None = None,
@@ -167,7 +174,7 @@ def person_facts(
         traits=person.traits,
         account_traits=profile.account_traits if profile else {},
         first_seen=_aware_or_none(profile.first_seen if profile else None),
-        count=_counter(person.activity, now),
+        count=_counter(person.activity, now, actions),
         content_states={key: state.states() for key, state in states.items()},
         tasks_completed=_tasks_done(states, released),
         url=url,
@@ -285,7 +292,9 @@ def decide(
     activity = person.activity
     states = item_states(activity.content if activity else ())
     kinds, by_key = catalogue.kinds, catalogue.by_key
-    facts = person_facts(person, now, states, by_key, request.url, request.device, locale)
+    facts = person_facts(
+        person, now, states, by_key, catalogue.actions, request.url, request.device, locale
+    )
     budget = budget_of(settings, states, kinds, now)
     chosen: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     holdouts: list[str] = []

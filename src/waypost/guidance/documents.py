@@ -674,6 +674,24 @@ INTERRUPTING = frozenset({"walkthrough", "survey", "shoutout"})
 DOCUMENT = TypeAdapter[Any](Document)
 
 
+def rules_in(document: Any) -> list[Rule]:
+    """Every rule tree a document holds (audiences, menu sections', walkthrough splits)."""
+    found: list[Rule] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, Rule):
+            found.append(value)
+        elif isinstance(value, Strict):
+            for name in type(value).model_fields:
+                walk(getattr(value, name))
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(document)
+    return found
+
+
 # Fields that hold another item's key (Frequency.show is an enum, never a key).
 _POINTERS = frozenset({"start", "shuttle", "walkthrough", "goal_of", "show"})
 

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from waypost.db.base import new_id, utcnow
 from waypost.errors import Conflict, InvalidInput, NotFound
-from waypost.guidance.documents import DOCUMENT, KINDS, references
+from waypost.guidance.actions import check_actions
+from waypost.guidance.documents import DOCUMENT, KINDS, references, rules_in
 from waypost.guidance.files import canonical, dump_yaml, field_path
 from waypost.guidance.models import ContentItem, ContentRelease, ContentVersion
 from waypost.guidance.segments import app_segment_rules
@@ -139,6 +140,12 @@ def check_references(session: Session, app_id: str, document: Any) -> None:
             wanted.add(audience.segment)
         if audience.rules is not None:
             wanted |= audience.rules.segments()
+    check_actions(
+        session,
+        app_id,
+        (name for rule in rules_in(document) for name in rule.actions()),
+        "audience",
+    )
     unknown = sorted(wanted - set(segments))
     if unknown:
         raise InvalidInput(

@@ -30,6 +30,7 @@ def preview(
     rules: Rule,
     segments: Mapping[str, Rule],
     released: Mapping[str, Released],
+    actions: Mapping[str, tuple[str, ...]],
     sample: int = 20,
     now: datetime | None = None,
 ) -> Preview:
@@ -42,7 +43,7 @@ def preview(
         profile = activity.profile
         key = (profile.user_ids or profile.anonymous_ids or (profile.person_id,))[0]
         person = Person(key=key, activity=activity, traits=profile.traits)
-        facts = person_facts(person, now, item_states(activity.content), released)
+        facts = person_facts(person, now, item_states(activity.content), released, actions)
         if not holds(rules, facts, segments):
             continue
         count += 1

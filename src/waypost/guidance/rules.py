@@ -138,6 +138,13 @@ class Rule(Strict):
         """The rule as a function of (facts, segments, segments being worked out)."""
         return _compile(self)
 
+    def actions(self) -> set[str]:
+        """The names of the actions this tree's `did` rules count."""
+        found = {self.did.action} if self.did is not None and self.did.action else set()
+        for child in [*(self.all or ()), *(self.any or ()), *([self.not_] if self.not_ else [])]:
+            found |= child.actions()
+        return found
+
     def segments(self) -> set[str]:
         """The keys of the saved segments this tree refers to."""
         found = {self.segment} if self.segment else set()

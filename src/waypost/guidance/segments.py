@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from waypost.db.base import new_id, utcnow
 from waypost.errors import InvalidInput, NotFound
+from waypost.guidance.actions import check_actions
 from waypost.guidance.conditions import Strict
 from waypost.guidance.documents import Key
 from waypost.guidance.models import Segment
@@ -67,6 +68,7 @@ def _check_references(session: Session, app_id: str, document: SegmentDocument) 
     missing = sorted(ref for ref in document.rules.segments() if ref not in rules)
     if missing:
         raise InvalidInput(f"rules refer to unknown segment {missing[0]!r}", field="rules")
+    check_actions(session, app_id, document.rules.actions(), "rules")
     # A segment that reaches itself through others could never be decided.
     seen: set[str] = set()
     frontier = set(document.rules.segments())
