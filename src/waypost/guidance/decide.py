@@ -300,7 +300,7 @@ def decide(
     holdouts: list[str] = []
     for item in catalogue.released:
         document = item.document
-        state = states.get(item.key, ItemState())
+        state = states.get(item.key, NO_STATE)
         number = item.number
         under_way = item.kind == "walkthrough" and state.in_progress
         if under_way and state.version is not None and state.version != item.number:
@@ -312,15 +312,16 @@ def decide(
             else:
                 under_way = False
         if not under_way:
-            if not _audience_holds(document, facts, catalogue.segments):
-                continue
-            if not schedule_allows(document.schedule, now, settings.timezone):
-                continue
-            if item.kind not in ("task", "resource", "shuttle", "menu"):
+            # The cheap tests first: all must hold, so their order changes no answer.
+            if item.kind not in PASSIVE:
                 if not page_matches(document.trigger, request.url, facts.path):
                     continue
                 if not frequency_allows(document, state, now):
                     continue
+            if not schedule_allows(document.schedule, now, settings.timezone):
+                continue
+            if not _audience_holds(document, facts, catalogue.segments):
+                continue
             if in_holdout(item.key, float(document.holdout), person.key, state):
                 holdouts.append(item.key)
                 continue
@@ -337,7 +338,7 @@ def decide(
             "priority": document.priority,
             "under_way": under_way,
             "definition": catalogue.definition(item.key, number, locale),
-            "state": _state_out(state),
+            "state": NO_STATE_OUT if state is NO_STATE else _state_out(state),
         }
         order = (not under_way, -document.priority, item.created_at, item.key)
         chosen.append((order, entry))
@@ -347,7 +348,7 @@ def decide(
         "locale": locale,
         "items": [entry for _, entry in chosen],
         "holdouts": [
-            {"key": key, "recorded": states.get(key, ItemState()).holdout} for key in holdouts
+            {"key": key, "recorded": states.get(key, NO_STATE).holdout} for key in holdouts
         ],
         "budget": {
             "remaining": budget.remaining,
@@ -355,6 +356,13 @@ def decide(
         },
         "checklist": _checklist(tasks, states),
     }
+
+
+# Kinds that never take the screen by themselves: listed for the menu and the checklist, with no
+# page trigger or frequency of their own.
+PASSIVE = frozenset({"task", "resource", "shuttle", "menu"})
+# The state of an item a person has never met (shared, never changed).
+NO_STATE = ItemState()
 
 
 def _audience_holds(document: Any, facts: Facts, segments: Mapping[str, Rule]) -> bool:
@@ -376,6 +384,9 @@ def _state_out(state: ItemState) -> dict[str, Any]:
         "step": state.step if state.in_progress else None,
         "last_shown": state.last_shown.isoformat() if state.last_shown else None,
     }
+
+
+NO_STATE_OUT = _state_out(NO_STATE)
 
 
 def _checklist(tasks: Mapping[str, Released], states: Mapping[str, ItemState]) -> dict[str, Any]:
