@@ -333,3 +333,42 @@ def test_rules_may_not_count_actions_profiles_cannot_count(bench: Bench) -> None
             bench.publish(_shoutout("x", f"audience: {{rules: {{did: {{action: {action}}}}}}}"))
         assert refused.value.field == "audience"
         bench.db.rollback()
+
+
+def test_a_menu_shows_each_person_only_the_sections_meant_for_them(bench: Bench) -> None:
+    bench.publish("kind: resource\nkey: guide\nname: Guide\ntitle: Guide\nurl: /help/guide")
+    bench.publish("kind: shuttle\nkey: call\nname: Call\nurl: /book\nlabel: Book a call")
+    bench.publish(
+        "kind: menu\nkey: help\nname: Help\ntitle: Help\nsections:\n"
+        "  - {items: [guide]}\n"
+        "  - {audience: {rules: {trait: {plan: {eq: trial}}}}, items: [call]}\n"
+    )
+    bench.send(MONDAY, {"type": "identify", "userId": "ann", "traits": {"plan": "trial"}})
+    bench.send(MONDAY, {"type": "identify", "userId": "bob", "traits": {"plan": "pro"}})
+
+    def sections(user: str) -> list[list[str]]:
+        answer = bench.decide(user, MONDAY + HOUR)
+        menu = next(i for i in answer["items"] if i["key"] == "help")["definition"]
+        assert all("audience" not in section for section in menu["sections"])
+        return [section["items"] for section in menu["sections"]]
+
+    assert sections("ann") == [["guide"], ["call"]]
+    assert sections("bob") == [["guide"]]
+
+
+def test_a_split_step_carries_whether_its_condition_holds_for_the_person(bench: Bench) -> None:
+    bench.publish(
+        "kind: walkthrough\nkey: tour\nname: Tour\nsteps:\n"
+        "  - {key: fork, kind: split, split: {when: {trait: {role: {eq: admin}}}, "
+        "then: invite, otherwise: done}}\n"
+        "  - {key: invite, kind: popup, title: Invite}\n"
+        "  - {key: done, kind: popup, title: Done}\n"
+    )
+    bench.send(MONDAY, {"type": "identify", "userId": "ann", "traits": {"role": "admin"}})
+
+    def split(user: str) -> dict[str, object]:
+        steps = bench.decide(user, MONDAY + HOUR)["items"][0]["definition"]["steps"]
+        return steps[0]["split"]
+
+    assert split("ann") == {"then": "invite", "otherwise": "done", "holds": True}
+    assert split("bob") == {"then": "invite", "otherwise": "done", "holds": False}

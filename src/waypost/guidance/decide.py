@@ -92,6 +92,13 @@ class Catalogue:
             data = canonical(document)
             for private in ("audience", "goal", "holdout", "schedule", "description"):
                 data.pop(private, None)
+            # Rules stay on the server: a menu's sections and a split's condition are decided
+            # per person (`personal`), the browser gets only the outcome.
+            for section in data.get("sections", ()):
+                section.pop("audience", None)
+            for step in data.get("steps", ()):
+                if step.get("split"):
+                    step["split"].pop("when", None)
             cached = _localized(data, locale, self.settings.fallback_locale)
             self._resolved[(key, number, locale)] = cached
         return cached
@@ -337,7 +344,12 @@ def decide(
             "version": number,
             "priority": document.priority,
             "under_way": under_way,
-            "definition": catalogue.definition(item.key, number, locale),
+            "definition": _personal(
+                catalogue.definition(item.key, number, locale),
+                catalogue.versions[(item.key, number)],
+                facts,
+                catalogue.segments,
+            ),
             "state": NO_STATE_OUT if state is NO_STATE else _state_out(state),
         }
         order = (not under_way, -document.priority, item.created_at, item.key)
@@ -363,6 +375,32 @@ def decide(
 PASSIVE = frozenset({"task", "resource", "shuttle", "menu"})
 # The state of an item a person has never met (shared, never changed).
 NO_STATE = ItemState()
+
+
+def _personal(
+    definition: dict[str, Any], document: Any, facts: Facts, segments: Mapping[str, Rule]
+) -> dict[str, Any]:
+    """The definition for this person: a menu with only the sections whose audience holds, a
+    walkthrough whose splits say whether their condition holds (`split.holds`). Others are the
+    shared definition as it is."""
+    sections = getattr(document, "sections", None)
+    if sections is not None:
+        kept = [
+            shown
+            for section, shown in zip(sections, definition["sections"], strict=True)
+            if section.audience is None or holds(section.audience.rule, facts, segments)
+        ]
+        return {**definition, "sections": kept}
+    steps = getattr(document, "steps", None)
+    if steps is not None and any(step.split is not None for step in steps):
+        personal = []
+        for step, shown in zip(steps, definition["steps"], strict=True):
+            if step.split is not None:
+                split = {**shown["split"], "holds": holds(step.split.when, facts, segments)}
+                shown = {**shown, "split": split}
+            personal.append(shown)
+        return {**definition, "steps": personal}
+    return definition
 
 
 def _audience_holds(document: Any, facts: Facts, segments: Mapping[str, Rule]) -> bool:
