@@ -345,11 +345,14 @@ def decide(
             "priority": document.priority,
             "under_way": under_way,
             "definition": _personal(
+                item.kind,
                 catalogue.definition(item.key, number, locale),
                 catalogue.versions[(item.key, number)],
                 facts,
                 catalogue.segments,
-            ),
+            )
+            if item.kind in PERSONAL
+            else catalogue.definition(item.key, number, locale),
             "state": NO_STATE_OUT if state is NO_STATE else _state_out(state),
         }
         order = (not under_way, -document.priority, item.created_at, item.key)
@@ -377,22 +380,28 @@ PASSIVE = frozenset({"task", "resource", "shuttle", "menu"})
 NO_STATE = ItemState()
 
 
+# Kinds whose definition may differ per person (a menu's sections, a walkthrough's splits).
+PERSONAL = frozenset({"menu", "walkthrough"})
+
+
 def _personal(
-    definition: dict[str, Any], document: Any, facts: Facts, segments: Mapping[str, Rule]
+    kind: str,
+    definition: dict[str, Any],
+    document: Any,
+    facts: Facts,
+    segments: Mapping[str, Rule],
 ) -> dict[str, Any]:
     """The definition for this person: a menu with only the sections whose audience holds, a
-    walkthrough whose splits say whether their condition holds (`split.holds`). Others are the
-    shared definition as it is."""
-    sections = getattr(document, "sections", None)
-    if sections is not None:
+    walkthrough whose splits say whether their condition holds (`split.holds`)."""
+    if kind == "menu":
         kept = [
             shown
-            for section, shown in zip(sections, definition["sections"], strict=True)
+            for section, shown in zip(document.sections, definition["sections"], strict=True)
             if section.audience is None or holds(section.audience.rule, facts, segments)
         ]
         return {**definition, "sections": kept}
-    steps = getattr(document, "steps", None)
-    if steps is not None and any(step.split is not None for step in steps):
+    steps = document.steps
+    if any(step.split is not None for step in steps):
         personal = []
         for step, shown in zip(steps, definition["steps"], strict=True):
             if step.split is not None:
