@@ -35,7 +35,7 @@ test: $(DEV) $(NODE_CLIENTS)
 
 ## The fast set: no browser, SQLite only, no scale tests (under 3 minutes)
 test-fast: $(DEV) $(NODE_CLIENTS)
-	WAYPOST_QUICK_PROPERTIES=1 $(BIN)/python -m pytest -m "not browser and not postgres and not slow"
+	WAYPOST_QUICK_PROPERTIES=1 $(BIN)/python -m pytest -n 2 -m "not browser and not postgres and not slow"
 
 ## Lint, formatting and types; then the docs' status check (quoted figures, links, anchors)
 lint: $(DEV)
