@@ -23,7 +23,7 @@ from waypost.guidance.catalogue import Catalogues
 from waypost.guidance.decide import DecideRequest, Person, decide, lookback
 from waypost.guidance.files import field_path
 from waypost.guidance.library import Environment
-from waypost.tracking.auth import key_from_basic_auth
+from waypost.tracking.auth import app_for_key, key_from_basic_auth
 from waypost.tracking.bodies import MalformedBody, PayloadTooLarge
 
 MAX_BODY_BYTES = 64 * 1024
@@ -74,12 +74,7 @@ async def _app_id(request: Request, wanted: DecideRequest) -> str:
             "send the write key as the Basic user name, writeKey in the body or ?key=",
             field="writeKey",
         )
-    write_keys = request.app.state.write_keys
-    known: str | None = write_keys.cached(key)
-    if known is not None:
-        return known
-    app_id: str = await run_in_threadpool(write_keys.app_id, key)
-    return app_id
+    return await app_for_key(request.app.state.write_keys, key, "writeKey")
 
 
 def _decide(request: Request, app_id: str, wanted: DecideRequest) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from waypost.db.base import utcnow
 from waypost.errors import InvalidInput, Unauthorized, WaypostError
-from waypost.tracking.auth import key_from_basic_auth
+from waypost.tracking.auth import app_for_key, key_from_basic_auth
 from waypost.tracking.bodies import MAX_BATCH_BYTES, MAX_EVENT_BYTES, PayloadTooLarge, decode_body
 from waypost.tracking.messages import Message, parse_time, validate_message
 from waypost.tracking.posthog import read_body, read_capture, validate_event
@@ -45,20 +45,9 @@ def _error_answer(exc: WaypostError, extra: dict[str, Any] | None = None) -> JSO
 
 
 async def _app_for_key(request: Request, key: str, field: str) -> str:
-    """The app of a write key, from memory when known; Unauthorized naming ``field`` otherwise.
-
-    Both tracking APIs resolve keys here; ``field`` is where their clients put the key.
-    """
-    write_keys = request.app.state.write_keys
-    # Known keys are answered from memory; only a miss waits on the metadata database.
-    known: str | None = write_keys.cached(key)
-    if known is not None:
-        return known
-    try:
-        app_id: str = await run_in_threadpool(write_keys.app_id, key)
-    except Unauthorized as exc:
-        raise Unauthorized(exc.message, field=field, code=exc.code) from None
-    return app_id
+    """The app of a write key; both tracking APIs resolve keys here (``field`` is where their
+    clients put the key)."""
+    return await app_for_key(request.app.state.write_keys, key, field)
 
 
 async def _app_id(request: Request, body: Any) -> str:

@@ -7,6 +7,7 @@ import threading
 import time
 
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from waypost.errors import Unauthorized
 from waypost.tenancy.keys import KeyKind, authenticate_key
@@ -55,6 +56,18 @@ class WriteKeys:
                 code="invalid_write_key",
             )
         return entry[0]
+
+
+async def app_for_key(write_keys: WriteKeys, key: str, field: str) -> str:
+    """The app of a write key, from memory when known (only a miss waits on the metadata
+    database, in a worker thread); Unauthorized naming ``field`` otherwise."""
+    known = write_keys.cached(key)
+    if known is not None:
+        return known
+    try:
+        return await run_in_threadpool(write_keys.app_id, key)
+    except Unauthorized as exc:
+        raise Unauthorized(exc.message, field=field, code=exc.code) from None
 
 
 def key_from_basic_auth(header: str | None) -> str | None:
