@@ -117,6 +117,11 @@ class IdentityGate:
             return False, None
         return True, entry[0]
 
+    @staticmethod
+    def matches(secret: str, user_id: str, given: str) -> bool:
+        """Whether `given` is the user id's hash under the secret (see `hash_matches`)."""
+        return hash_matches(secret, user_id, given)
+
     def forget(self, app_id: str) -> None:
         """Ask the database next time (after a change through this process)."""
         with self._lock:

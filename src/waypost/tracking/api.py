@@ -3,8 +3,7 @@ capture endpoints (/batch/, /capture/, /e/), sharing write keys, validation and 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -75,15 +74,16 @@ async def _store(
     """
     rows = []
     rejected: list[dict[str, Any]] = []
-    secret: str | bool | None = False  # not looked up yet
+    matches: Callable[[str, str], bool] | None = None
+    looked_up = False
     for index, raw in enumerate(raws):
         try:
             message = validate(raw)
             if _about_guidance(message):
-                if secret is False:
-                    secret = await _identity_secret(request, app_id)
-                if secret is not None:
-                    _check_user_hash(message, str(secret))
+                if not looked_up:
+                    matches, looked_up = await _identity_check(request, app_id), True
+                if matches is not None:
+                    _check_user_hash(message, matches)
         except InvalidInput as exc:
             head = "" if prefix is None else f"{prefix}[{index}]"
             field = ".".join(part for part in (head, exc.field or "") if part) or None
@@ -121,22 +121,21 @@ def _about_guidance(message: Message) -> bool:
     )
 
 
-async def _identity_secret(request: Request, app_id: str) -> str | None:
-    """The app's identity-verification secret when it verifies identities (the guidance
-    slice's gate, installed by the app; none: no app verifies)."""
+async def _identity_check(request: Request, app_id: str) -> Callable[[str, str], bool] | None:
+    """How to check a user's hash when the app verifies identities, else None (the guidance
+    slice's gate, installed by the app, knows; no gate: no app verifies)."""
     gate = getattr(request.app.state, "identity_gate", None)
     if gate is None:
         return None
     known, secret = gate.cached(app_id)
     if not known:
         secret = await run_in_threadpool(gate.secret, app_id)
-    return secret  # type: ignore[no-any-return]
+    return None if secret is None else functools.partial(gate.matches, secret)
 
 
-def _check_user_hash(message: Message, secret: str) -> None:
+def _check_user_hash(message: Message, matches: Callable[[str, str], bool]) -> None:
     given = message.context.get("userHash")
-    wanted = hmac.new(secret.encode(), (message.user_id or "").encode(), hashlib.sha256)
-    if not isinstance(given, str) or not hmac.compare_digest(wanted.hexdigest(), given.lower()):
+    if not isinstance(given, str) or not matches(message.user_id or "", given):
         raise InvalidInput(
             "this app verifies identities: a guidance event about a user needs "
             "context.userHash = HMAC-SHA256(secret, userId)",
