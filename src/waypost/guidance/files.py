@@ -52,17 +52,46 @@ def field_path(loc: tuple[Any, ...]) -> str:
     return path
 
 
-def _located_errors(error: ValidationError, node: yaml.Node | None, path: str) -> InvalidInput:
-    problems: list[dict[str, Any]] = []
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a validation error: where (without the discriminator's tag pydantic puts
+    first, such as `walkthrough`), that place as a readable path, and why."""
+
+    loc: tuple[Any, ...]
+    field: str | None
+    message: str
+
+
+def problems_of(error: ValidationError) -> list[Problem]:
+    """Every problem of a validation error, in a person's words."""
+    found = []
     for item in error.errors():
         loc = tuple(item["loc"])
         if loc and loc[0] in KINDS:
-            loc = loc[1:]  # the discriminator's tag, not a field
-        found = _node_at(node, loc)
-        line = found.start_mark.line + 1 if found is not None else 1
+            loc = loc[1:]
         message = str(item["msg"]).removeprefix("Value error, ")
+        found.append(Problem(loc, field_path(loc) or None, message))
+    return found
+
+
+def invalid_input(error: ValidationError) -> InvalidInput:
+    """A validation error as InvalidInput naming its first problem's field, listing all."""
+    problems = problems_of(error)
+    first = problems[0]
+    return InvalidInput(
+        f"{first.field}: {first.message}" if first.field else first.message,
+        field=first.field,
+        problems=[{"field": p.field, "message": p.message} for p in problems],
+    )
+
+
+def _located_errors(error: ValidationError, node: yaml.Node | None, path: str) -> InvalidInput:
+    problems: list[dict[str, Any]] = []
+    for problem in problems_of(error):
+        found = _node_at(node, problem.loc)
+        line = found.start_mark.line + 1 if found is not None else 1
         problems.append(
-            {"file": path, "line": line, "field": field_path(loc) or None, "message": message}
+            {"file": path, "line": line, "field": problem.field, "message": problem.message}
         )
     first = problems[0]
     where = f"{first['file']}, line {first['line']}"

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from waypost.db.base import new_id, utcnow
 from waypost.errors import Conflict, InvalidInput, NotFound
 from waypost.guidance.actions import check_actions
-from waypost.guidance.documents import DOCUMENT, KINDS, references, rules_in
-from waypost.guidance.files import canonical, dump_yaml, field_path
+from waypost.guidance.documents import DOCUMENT, references, rules_in
+from waypost.guidance.files import canonical, dump_yaml, invalid_input
 from waypost.guidance.models import ContentItem, ContentRelease, ContentVersion
 from waypost.guidance.segments import app_segment_rules
 
@@ -55,22 +55,7 @@ def parse_document(data: Any) -> Any:
     try:
         return DOCUMENT.validate_python(data)
     except ValidationError as exc:
-        problems: list[dict[str, Any]] = [
-            {
-                "field": field_path(_untagged(tuple(e["loc"]))) or None,
-                "message": str(e["msg"]).removeprefix("Value error, "),
-            }
-            for e in exc.errors()
-        ]
-        field, message = problems[0]["field"], str(problems[0]["message"])
-        raise InvalidInput(
-            f"{field}: {message}" if field else message, field=field, problems=problems
-        ) from None
-
-
-def _untagged(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A location without the discriminator's tag pydantic puts first (`walkthrough`)."""
-    return loc[1:] if loc and loc[0] in KINDS else loc
+        raise invalid_input(exc) from None
 
 
 def _stored(document: Any) -> str:

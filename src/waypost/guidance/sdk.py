@@ -21,7 +21,7 @@ from waypost.events import EventStore
 from waypost.guidance.app_settings import IdentityGate, hash_matches, identity_secret
 from waypost.guidance.catalogue import Catalogues
 from waypost.guidance.decide import DecideRequest, Person, decide, lookback
-from waypost.guidance.files import field_path
+from waypost.guidance.files import problems_of
 from waypost.guidance.library import Environment
 from waypost.tracking.auth import app_for_key, key_from_basic_auth
 from waypost.tracking.bodies import MalformedBody, PayloadTooLarge
@@ -54,10 +54,9 @@ async def _request_of(request: Request) -> DecideRequest:
     try:
         wanted = DecideRequest.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        path = field_path(tuple(error["loc"])) or None
-        message = str(error["msg"]).removeprefix("Value error, ")
-        raise InvalidInput(f"{path}: {message}" if path else message, field=path) from None
+        first = problems_of(exc)[0]
+        message = f"{first.field}: {first.message}" if first.field else first.message
+        raise InvalidInput(message, field=first.field) from None
     if wanted.userId is None and wanted.anonymousId is None:
         raise InvalidInput("give userId or anonymousId (or both)", field="userId")
     return wanted
