@@ -374,30 +374,7 @@ class DuckDBEventStore:
             person_id = self._person_id(cursor, app_id, any_id)
             if person_id is None:
                 return None
-            created_at, account_id = cursor.execute(
-                "SELECT created_at, account_id FROM persons WHERE app_id = ? AND person_id = ?",
-                [app_id, person_id],
-            ).fetchone() or (None, None)
-            ids = cursor.execute(
-                "SELECT distinct_id, is_user FROM person_ids WHERE app_id = ? AND person_id = ? "
-                "ORDER BY created_at, distinct_id",
-                [app_id, person_id],
-            ).fetchall()
-            counts = cursor.execute(_PROFILE, [app_id, person_id]).fetchall()
-            return PersonProfile(
-                person_id=str(person_id),
-                user_ids=tuple(i for i, is_user in ids if is_user),
-                anonymous_ids=tuple(i for i, is_user in ids if not is_user),
-                traits=_traits(cursor, "person_traits", "person_id", app_id, person_id),
-                account_id=account_id,
-                account_traits=(
-                    _traits(cursor, "account_traits", "account_id", app_id, account_id)
-                    if account_id
-                    else {}
-                ),
-                created_at=created_at,
-                event_counts=tuple(EventCount(*row) for row in counts),
-            )
+            return _profiles(cursor, app_id, [person_id]).get(person_id)
 
     def person_activity(self, app_id: str, any_id: str, since: date) -> PersonActivity | None:
         """The person's profile, daily counts from `since` on and guidance activity, from the
@@ -578,19 +555,6 @@ class DuckDBEventStore:
 
 
 # A person's counts: those folded so far plus the backlog's.
-_PROFILE = """
-SELECT event, sum(count)::BIGINT AS count, min(first_seen), max(last_seen)
-FROM (
-  SELECT event, count, first_seen, last_seen FROM person_event_stats
-  WHERE app_id = $1 AND person_id = $2
-  UNION ALL
-  SELECT event, count, first_seen, last_seen FROM activity_backlog
-  WHERE app_id = $1 AND person_id = $2
-)
-GROUP BY event ORDER BY count DESC, event
-"""
-
-
 # The background read of persons into memory: this many at a time, every day of their counts.
 WARM_BATCH = 2_000
 WARM_SINCE = date(1970, 1, 1)
@@ -651,17 +615,22 @@ GROUP BY person_id, content_id, event ORDER BY person_id, content_id, event
 """
 
 
-def _activities(
-    cursor: duckdb.DuckDBPyConnection, app_id: str, person_ids: list[int], since: date
-) -> list[PersonActivity]:
-    """The activity of each of the persons, in the order given (persons that do not exist are
-    left out), in seven statements whatever their number."""
-    one = len(person_ids) == 1
-    params: list[Any] = [app_id, person_ids[0] if one else person_ids]
-    where = _ONE_PERSON if one else _SOME_PERSONS
+def _where(person_ids: list[int]) -> tuple[str, Any]:
+    """The condition naming the persons, and its parameter."""
+    if len(person_ids) == 1:
+        return _ONE_PERSON, person_ids[0]
+    return _SOME_PERSONS, person_ids
 
-    def run(statement: str, extra: tuple[Any, ...] = ()) -> list[Any]:
-        return cursor.execute(statement.replace(_MANY, where), [*params, *extra]).fetchall()
+
+def _profiles(
+    cursor: duckdb.DuckDBPyConnection, app_id: str, person_ids: list[int]
+) -> dict[int, PersonProfile]:
+    """The profile of each of the persons that exists, in five statements whatever their
+    number."""
+    where, named = _where(person_ids)
+
+    def run(statement: str) -> list[Any]:
+        return cursor.execute(statement.replace(_MANY, where), [app_id, named]).fetchall()
 
     persons = {row[0]: row for row in run(_MANY_PERSONS)}
     ids: dict[int, list[tuple[str, bool]]] = {}
@@ -679,19 +648,10 @@ def _activities(
     counts: dict[int, list[EventCount]] = {}
     for person_id, *count in run(_MANY_COUNTS):
         counts.setdefault(person_id, []).append(EventCount(*count))
-    daily: dict[int, dict[tuple[str, date], int]] = {}
-    for person_id, event, day, count in run(_MANY_DAILY, (since,)):
-        daily.setdefault(person_id, {})[(event, day)] = int(count)
-    content: dict[int, list[ContentActivity]] = {}
-    for person_id, *row in run(_MANY_CONTENT):
-        content.setdefault(person_id, []).append(ContentActivity(*row))
-    found = []
-    for person_id in person_ids:
-        if person_id not in persons:
-            continue
-        _, created_at, account_id = persons[person_id]
+    profiles = {}
+    for person_id, created_at, account_id in persons.values():
         person_ids_of = ids.get(person_id, [])
-        profile = PersonProfile(
+        profiles[person_id] = PersonProfile(
             person_id=str(person_id),
             user_ids=tuple(i for i, is_user in person_ids_of if is_user),
             anonymous_ids=tuple(i for i, is_user in person_ids_of if not is_user),
@@ -701,10 +661,31 @@ def _activities(
             created_at=created_at,
             event_counts=tuple(counts.get(person_id, ())),
         )
-        found.append(
-            PersonActivity(profile, daily.get(person_id, {}), tuple(content.get(person_id, ())))
-        )
-    return found
+    return profiles
+
+
+def _activities(
+    cursor: duckdb.DuckDBPyConnection, app_id: str, person_ids: list[int], since: date
+) -> list[PersonActivity]:
+    """The activity of each of the persons, in the order given (persons that do not exist are
+    left out): their profiles, then two statements more whatever their number."""
+    profiles = _profiles(cursor, app_id, person_ids)
+    where, named = _where(person_ids)
+    daily: dict[int, dict[tuple[str, date], int]] = {}
+    statement = _MANY_DAILY.replace(_MANY, where)
+    for person_id, event, day, count in cursor.execute(
+        statement, [app_id, named, since]
+    ).fetchall():
+        daily.setdefault(person_id, {})[(event, day)] = int(count)
+    content: dict[int, list[ContentActivity]] = {}
+    statement = _MANY_CONTENT.replace(_MANY, where)
+    for person_id, *row in cursor.execute(statement, [app_id, named]).fetchall():
+        content.setdefault(person_id, []).append(ContentActivity(*row))
+    return [
+        PersonActivity(profiles[p], daily.get(p, {}), tuple(content.get(p, ())))
+        for p in person_ids
+        if p in profiles
+    ]
 
 
 _ERASE_STATEMENTS = (
@@ -719,16 +700,6 @@ _ERASE_STATEMENTS = (
     "DELETE FROM person_traits WHERE app_id = ? AND person_id = ?",
     "DELETE FROM trait_history WHERE app_id = ? AND entity = 'person' AND entity_id = ?::VARCHAR",
 )
-
-
-def _traits(
-    cursor: duckdb.DuckDBPyConnection, table: str, key: str, app_id: str, owner: int | str
-) -> dict[str, Any]:
-    rows = cursor.execute(
-        f"SELECT trait, value FROM {table} WHERE app_id = ? AND {key} = ? ORDER BY trait",
-        [app_id, owner],
-    ).fetchall()
-    return {trait: json.loads(value) for trait, value in rows}
 
 
 def _is_among(rows: pa.Table, keys: pa.Table) -> pa.BooleanArray:
