@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from waypost.events.store import PersonActivity
+from waypost.events.store import PersonActivity, PersonProfile
 
 # Persons remembered at most; the least recently read are forgotten first.
 CAPACITY = 100_000
@@ -37,6 +37,11 @@ class _Change:
     ids: frozenset[tuple[str, str]]
     accounts: frozenset[tuple[str, str]]
     known: bool
+
+
+def _names(profile: PersonProfile) -> tuple[str, ...]:
+    """Every id a read may name the person by: their ids and their person id."""
+    return (*profile.user_ids, *profile.anonymous_ids, profile.person_id)
 
 
 class ActivityCache:
@@ -113,13 +118,13 @@ class ActivityCache:
         """Remember a person read while the generation was `generation`."""
         profile = activity.profile
         person_id = int(profile.person_id)
-        ids = {*profile.user_ids, *profile.anonymous_ids, profile.person_id}
+        ids = set(_names(profile))
         with self._lock:
             if self._changed_since(generation, app_id, {person_id}, ids, profile.account_id):
                 return
             self._entries[(app_id, person_id)] = (since, activity)
             self._entries.move_to_end((app_id, person_id))
-            for distinct_id in (*profile.user_ids, *profile.anonymous_ids, profile.person_id):
+            for distinct_id in ids:
                 self._ids[(app_id, distinct_id)] = person_id
             while len(self._entries) > self._capacity:
                 (old_app, old_person), (_, old) = self._entries.popitem(last=False)
@@ -127,7 +132,7 @@ class ActivityCache:
 
     def _forget_ids(self, app_id: str, person_id: int, activity: PersonActivity) -> None:
         profile = activity.profile
-        for distinct_id in (*profile.user_ids, *profile.anonymous_ids, profile.person_id):
+        for distinct_id in _names(profile):
             if self._ids.get((app_id, distinct_id)) == person_id:
                 del self._ids[(app_id, distinct_id)]
 

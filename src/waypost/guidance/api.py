@@ -9,7 +9,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from waypost.errors import InvalidInput
+from waypost.errors import Forbidden, InvalidInput
 from waypost.guidance import library
 from waypost.guidance.actions import check_actions, countable_actions
 from waypost.guidance.app_settings import (
@@ -451,8 +451,6 @@ def rotate_secret(
 
 
 def _may_manage(db: DB, caller: Caller, app_id: str) -> bool:
-    from waypost.errors import Forbidden
-
     try:
         caller_app(db, caller, app_id, Permission.MANAGE_APPS)
     except Forbidden:
