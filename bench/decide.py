@@ -269,35 +269,54 @@ def prepare(shape: Shape, data_dir: Path) -> tuple[str, str]:
     return app_id, write_key
 
 
+@dataclass
+class Load:
+    """How the benchmark asks: for how long, over how many connections, and which share of
+    requests come from a snippet that already holds the definitions it was sent before (a
+    returning page view), sending them as `have`."""
+
+    seconds: float
+    clients: int
+    returning: float = 0.0
+
+
 async def _drive(
-    url: str, key: str, shape: Shape, clients: int, seconds: float
+    url: str, key: str, shape: Shape, load: Load, held: dict[str, set[str]]
 ) -> tuple[list[float], int]:
+    """Decisions for random people on random pages; `held` gathers, per locale, every
+    "key@version" answered with its definition (what snippets would hold by now)."""
     rng = random.Random(shape.seed + 2)
     latencies: list[float] = []
     failures = 0
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + load.seconds
 
     async def one() -> None:
         nonlocal failures
         connection = Connection(url, "/sdk/v1/decide", key)
         try:
             while time.monotonic() < deadline:
-                body = json.dumps(
-                    {
-                        "userId": f"u{rng.randrange(shape.persons)}",
-                        "url": rng.choice(PAGES),
-                        "locale": rng.choice(("en", "ja")),
-                    }
-                ).encode()
+                locale = rng.choice(("en", "ja"))
+                wanted: dict[str, object] = {
+                    "userId": f"u{rng.randrange(shape.persons)}",
+                    "url": rng.choice(PAGES),
+                    "locale": locale,
+                }
+                holds = held.setdefault(locale, set())
+                if holds and rng.random() < load.returning:
+                    wanted["have"] = sorted(holds)
+                body = json.dumps(wanted).encode()
                 started = time.perf_counter()
-                status, _, _ = await connection.post(body)
+                status, _, answer = await connection.post(body)
                 latencies.append(time.perf_counter() - started)
                 if status != 200:
                     failures += 1
+                elif "have" not in wanted:
+                    for item in json.loads(answer)["items"]:
+                        holds.add(f"{item['key']}@{item['version']}")
         finally:
             connection.close()
 
-    await asyncio.gather(*(one() for _ in range(clients)))
+    await asyncio.gather(*(one() for _ in range(load.clients)))
     return latencies, failures
 
 
@@ -328,6 +347,15 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds of load first, untimed, while the server reads people into memory",
     )
     parser.add_argument(
+        "--returning",
+        type=float,
+        default=0.0,
+        help="share of requests (0-1) from snippets holding every definition sent before",
+    )
+    parser.add_argument(
+        "--solo", type=float, default=5.0, help="seconds of one connection at a time, last"
+    )
+    parser.add_argument(
         "--data-dir", help="keep the generated data here and reuse it (default: temp)"
     )
     args = parser.parse_args(argv)
@@ -339,15 +367,19 @@ def main(argv: list[str] | None = None) -> int:
         _, key = prepare(shape, data_dir)
         server = Server(data_dir)
         try:
-            cpu_before = server.cpu_seconds()
-            asyncio.run(_drive(server.url, key, shape, args.clients, args.warmup))
+            held: dict[str, set[str]] = {}
+            asyncio.run(_drive(server.url, key, shape, Load(args.warmup, args.clients), held))
             cpu_before = server.cpu_seconds()
             started = time.monotonic()
-            latencies, failures = asyncio.run(
-                _drive(server.url, key, shape, args.clients, args.duration)
-            )
+            load = Load(args.duration, args.clients, args.returning)
+            latencies, failures = asyncio.run(_drive(server.url, key, shape, load, held))
             wall = time.monotonic() - started
             cpu = server.cpu_seconds() - cpu_before
+            # One request at a time: the server's own time per decision, with no queue.
+            solo, solo_failures = asyncio.run(
+                _drive(server.url, key, shape, Load(args.solo, 1, args.returning), held)
+            )
+            failures += solo_failures
             peak = _peak_mb(server.process.pid)
         finally:
             server.stop()
@@ -361,7 +393,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\ndata     {shape.persons:,} people, {shape.items} published items, "
         f"{shape.segments} segments (seed {shape.seed}); "
-        f"{args.clients} connections for {args.duration:.0f}s"
+        f"{args.clients} connections for {args.duration:.0f}s; "
+        f"{args.returning:.0%} of requests from returning snippets"
     )
     print(f"answers  {count:,} ({failures} not 200)")
     print(
@@ -370,6 +403,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"rate     {rate:,.0f} decisions/s  (target {TARGET_RATE:,.0f}: {rate / TARGET_RATE:.2f}x)"
+    )
+    print(
+        f"alone    p50 {_percentile(solo, 0.5) * 1000:.2f} ms, "
+        f"p99 {_percentile(solo, 0.99) * 1000:.2f} ms at one connection (no queue)"
     )
     print(
         f"server   {per_decision:,.0f} µs CPU per decision; peak memory {peak:,.0f} MB "

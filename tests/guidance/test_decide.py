@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from pydantic import ValidationError
+
 from tests.guidance.conftest import MONDAY, Bench
+from waypost.guidance.catalogue import build
+from waypost.guidance.decide import DecideRequest, Person, decide
 from waypost.guidance.library import Environment
 from waypost.guidance.segments import SegmentDocument, save_segment
 
@@ -372,3 +377,62 @@ def test_a_split_step_carries_whether_its_condition_holds_for_the_person(bench: 
 
     assert split("ann") == {"then": "invite", "otherwise": "done", "holds": True}
     assert split("bob") == {"then": "invite", "otherwise": "done", "holds": False}
+
+
+def test_one_catalogue_answers_each_page_by_its_own_trigger(bench: Bench) -> None:
+    bench.publish(_shoutout("projects", "trigger: {page: {path: {starts_with: /projects}}}"))
+    bench.publish(_shoutout("billing", "trigger: {page: {url: {contains: billing}}}"))
+    bench.publish(_shoutout("anywhere"))
+    with bench.db.begin():
+        catalogue = build(bench.db, bench.app_id, Environment.PRODUCTION)
+
+    def keys(url: str | None) -> list[str]:
+        wanted = DecideRequest(userId="ann", url=url)
+        answer = decide(catalogue, wanted, Person("ann", None, {}), MONDAY)
+        return sorted(item["key"] for item in answer["items"])
+
+    # Asked twice each, in turns: what one page remembers never answers for another.
+    for _ in range(2):
+        assert keys("https://app.example/projects/7") == ["anywhere", "projects"]
+        assert keys("https://app.example/settings/billing") == ["anywhere", "billing"]
+        assert keys(None) == ["anywhere"]
+
+
+def test_definitions_the_snippet_holds_are_not_sent_again(bench: Bench) -> None:
+    bench.publish(_shoutout("welcome"))
+    bench.publish(_shoutout("news"))
+    first = bench.decide("ann", MONDAY, locale="ja")
+    assert all("definition" in item for item in first["items"])
+    held = [f"{item['key']}@{item['version']}" for item in first["items"]]
+    again = bench.decide("ann", MONDAY, locale="ja", have=held)
+    assert [item["key"] for item in again["items"]] == [item["key"] for item in first["items"]]
+    assert all("definition" not in item for item in again["items"])
+    # Another version of an item is sent whole.
+    newer = bench.publish(_shoutout("news", "priority: 5"))
+    answer = {item["key"]: item for item in bench.decide("ann", MONDAY, have=held)["items"]}
+    assert "definition" not in answer["welcome"]
+    assert answer["news"]["version"] == newer
+    assert answer["news"]["definition"]["title"] == "Hello"
+
+
+def test_a_personal_definition_is_sent_even_when_the_snippet_holds_the_version(
+    bench: Bench,
+) -> None:
+    bench.publish("kind: resource\nkey: guide\nname: Guide\ntitle: Guide\nurl: /help/guide")
+    bench.publish(
+        "kind: menu\nkey: help\nname: Help\ntitle: Help\nsections:\n"
+        "  - {audience: {rules: {trait: {plan: {eq: trial}}}}, items: [guide]}\n"
+    )
+    bench.publish(
+        "kind: menu\nkey: plain\nname: Plain\ntitle: Plain\nsections:\n  - {items: [guide]}"
+    )
+    held = ["help@1", "plain@1", "guide@1"]
+    answer = {item["key"]: item for item in bench.decide("ann", MONDAY, have=held)["items"]}
+    assert answer["help"]["definition"]["sections"] == []  # ann is not on a trial
+    assert "definition" not in answer["plain"]
+    assert "definition" not in answer["guide"]
+
+
+def test_a_decide_request_holding_too_many_definitions_is_refused() -> None:
+    with pytest.raises(ValidationError, match="have"):
+        DecideRequest(userId="ann", have=[f"k{n}@1" for n in range(1001)])

@@ -376,14 +376,25 @@ class DuckDBEventStore:
                 return None
             return _profiles(cursor, app_id, [person_id]).get(person_id)
 
+    def remembered_activity(
+        self, app_id: str, any_id: str, since: date
+    ) -> tuple[bool, PersonActivity | None]:
+        """See `EventStore.remembered_activity`."""
+        known, remembered = self._activity.get(app_id, any_id, since)
+        if not known:
+            return False, None
+        ids = [any_id] if remembered is None else _ids_of(remembered.profile)
+        if self._ingestion.waits_for(app_id, ids):
+            return False, None
+        return True, remembered
+
     def person_activity(self, app_id: str, any_id: str, since: date) -> PersonActivity | None:
         """The person's profile, daily counts from `since` on and guidance activity, from the
         tables kept at ingest (plus the backlog not folded yet); None when unknown."""
-        known, remembered = self._activity.get(app_id, any_id, since)
+        known, remembered = self.remembered_activity(app_id, any_id, since)
         if known:
-            ids = [any_id] if remembered is None else _ids_of(remembered.profile)
-            if not self._ingestion.waits_for(app_id, ids):
-                return remembered
+            return remembered
+        if self._activity.get(app_id, any_id, since)[0]:
             # Events of theirs are acknowledged and about to load: read them as reads do.
             self.wait_for_journal()
             known, remembered = self._activity.get(app_id, any_id, since)

@@ -191,6 +191,13 @@ class EventStore(EventQueries, Protocol):
         """The person's profile, daily event counts from `since` on and guidance activity, kept
         current at ingest (no scan of raw events); None when nobody has the id."""
 
+    def remembered_activity(
+        self, app_id: str, any_id: str, since: date
+    ) -> tuple[bool, PersonActivity | None]:
+        """`(True, what person_activity would answer)` when that is known without reading or
+        waiting (the store remembers the person, and nothing of theirs is waiting to load);
+        `(False, None)` when only `person_activity` can tell. Never blocks."""
+
     def person_activities(
         self, app_id: str, since: date, batch: int = 5_000
     ) -> Iterator[PersonActivity]:

@@ -63,6 +63,14 @@ class Catalogues:
         self._entries = {}
         self._lock = threading.Lock()
 
+    def fresh(self, app_id: str, environment: Environment) -> Catalogue | None:
+        """The app's catalogue when it was checked within CHECK_SECONDS (no I/O), else None."""
+        with self._lock:
+            entry = self._entries.get((app_id, environment.value))
+        if entry is None or time.monotonic() - entry[2] >= CHECK_SECONDS:
+            return None
+        return entry[0]
+
     def get(self, app_id: str, environment: Environment) -> Catalogue:
         """The app's catalogue for the environment, rebuilt only after a change."""
         ident = (app_id, environment.value)

@@ -18,11 +18,11 @@ import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from waypost.events import PersonActivity
 from waypost.guidance.app_settings import AppSettings
@@ -43,6 +43,8 @@ TEXT_FIELDS = frozenset(
     {"title", "body", "label", "text", "summary", "low_label", "high_label", "checklist_title"}
 )
 WEEKDAYS = list(Weekday)
+# URLs whose page-trigger outcome a catalogue remembers (pages repeat across people).
+PAGES_REMEMBERED = 4096
 
 
 class DecideRequest(Strict):
@@ -58,6 +60,11 @@ class DecideRequest(Strict):
     device: str | None = Field(None, max_length=20)
     environment: str = Field("production", pattern=r"^(production|staging)$")
     writeKey: str | None = Field(None, max_length=200)
+    # Definitions the snippet already holds for this locale, as "key@version": their entries
+    # come without `definition` (unless it is personal: it differs per person).
+    have: list[Annotated[str, StringConstraints(max_length=200)]] = Field(
+        default_factory=list, max_length=1000
+    )
 
 
 @dataclass
@@ -72,6 +79,25 @@ class Catalogue:
     actions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Definitions resolved per (key, version, locale), built on first use.
     _resolved: dict[tuple[str, int, str], dict[str, Any]] = field(default_factory=dict)
+    # The keys of items whose page trigger does not match, per URL seen.
+    _off_page: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def off_page(self, url: str | None) -> frozenset[str]:
+        """The keys of released items whose page trigger does not match the URL (worked out
+        once per URL: many people load the same pages)."""
+        ident = url if url is not None else "\x00"  # no URL: a separate entry
+        found = self._off_page.get(ident)
+        if found is None:
+            path = _path(url) if url else None
+            found = frozenset(
+                item.key
+                for item in self.released
+                if not page_matches(item.document.trigger, url, path)
+            )
+            if len(self._off_page) >= PAGES_REMEMBERED:
+                self._off_page.clear()
+            self._off_page[ident] = found
+        return found
 
     @functools.cached_property
     def by_key(self) -> dict[str, Released]:
@@ -303,6 +329,8 @@ def decide(
         person, now, states, by_key, catalogue.actions, request.url, request.device, locale
     )
     budget = budget_of(settings, states, kinds, now)
+    off_page = catalogue.off_page(request.url)
+    held = frozenset(request.have)
     chosen: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     holdouts: list[str] = []
     for item in catalogue.released:
@@ -321,7 +349,7 @@ def decide(
         if not under_way:
             # The cheap tests first: all must hold, so their order changes no answer.
             if item.kind not in PASSIVE:
-                if not page_matches(document.trigger, request.url, facts.path):
+                if item.key in off_page:
                     continue
                 if not frequency_allows(document, state, now):
                     continue
@@ -338,23 +366,24 @@ def decide(
                 and not budget.allows_new(now)
             ):
                 continue
+        shared = catalogue.definition(item.key, number, locale)
+        definition = (
+            _personal(
+                item.kind, shared, catalogue.versions[(item.key, number)], facts, catalogue.segments
+            )
+            if item.kind in PERSONAL
+            else shared
+        )
         entry = {
             "key": item.key,
             "kind": item.kind,
             "version": number,
             "priority": document.priority,
             "under_way": under_way,
-            "definition": _personal(
-                item.kind,
-                catalogue.definition(item.key, number, locale),
-                catalogue.versions[(item.key, number)],
-                facts,
-                catalogue.segments,
-            )
-            if item.kind in PERSONAL
-            else catalogue.definition(item.key, number, locale),
             "state": NO_STATE_OUT if state is NO_STATE else _state_out(state),
         }
+        if definition is not shared or f"{item.key}@{number}" not in held:
+            entry["definition"] = definition
         order = (not under_way, -document.priority, item.created_at, item.key)
         chosen.append((order, entry))
     chosen.sort(key=lambda pair: pair[0])
@@ -392,13 +421,16 @@ def _personal(
     segments: Mapping[str, Rule],
 ) -> dict[str, Any]:
     """The definition for this person: a menu with only the sections whose audience holds, a
-    walkthrough whose splits say whether their condition holds (`split.holds`)."""
+    walkthrough whose splits say whether their condition holds (`split.holds`); the shared
+    definition itself when nothing in it differs for the person."""
     if kind == "menu":
         kept = [
             shown
             for section, shown in zip(document.sections, definition["sections"], strict=True)
             if section.audience is None or holds(section.audience.rule, facts, segments)
         ]
+        if len(kept) == len(definition["sections"]):
+            return definition  # the same for everyone: the snippet may hold it
         return {**definition, "sections": kept}
     steps = document.steps
     if any(step.split is not None for step in steps):
