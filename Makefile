@@ -24,12 +24,27 @@ $(NODE_CLIENTS): tests/node/package.json tests/node/package-lock.json
 	cd tests/node && npm ci --no-audit --no-fund
 	touch $@
 
+# The snippet's build tools (esbuild, TypeScript) and libraries; again only when its manifest changes.
+SDK_MODULES := sdk/node_modules/.installed
+$(SDK_MODULES): sdk/package.json sdk/package-lock.json
+	cd sdk && npm ci --no-audit --no-fund
+	touch $@
+
+.PHONY: sdk sdk-check
+## Build waypost.js from sdk/ into src/waypost/snippet/dist/ (commit the result) and print its sizes
+sdk: $(SDK_MODULES)
+	cd sdk && npm run --silent build
+
+## Fail when the committed snippet differs from a fresh build, or a file is over its size budget
+sdk-check: $(SDK_MODULES)
+	cd sdk && npm run --silent check
+
 ## Start Waypost on http://127.0.0.1:8000 (WAYPOST_HOST / WAYPOST_PORT change it) with data in ./.waypost
 run: $(RUNTIME)
 	$(BIN)/waypost serve --bootstrap
 
 ## The type check, then every test, on SQLite and PostgreSQL, with the browser tests in Debian's Chromium
-test: $(DEV) $(NODE_CLIENTS)
+test: $(DEV) $(NODE_CLIENTS) sdk-check
 	$(BIN)/mypy src
 	WAYPOST_TEST_POSTGRES_URL=$$(scripts/test-services.sh) $(BIN)/python -m pytest
 
@@ -54,7 +69,7 @@ docs: $(RUNTIME)
 	$(BIN)/python scripts/cli_reference.py > docs/cli.md
 
 clean:
-	rm -rf $(VENV) .pytest_cache tests/node/node_modules
+	rm -rf $(VENV) .pytest_cache tests/node/node_modules sdk/node_modules
 
 ## Ingest benchmark: /v1/batch on a real server beside the DuckDB ceiling (BENCH_ARGS="--clients 16")
 .PHONY: bench

@@ -21,6 +21,7 @@ from waypost.guidance.sdk import routes as guidance_routes
 from waypost.insights.api import router as insights_router
 from waypost.logs import stamp_request_ids
 from waypost.settings import Settings
+from waypost.snippet.routes import routes as snippet_routes
 from waypost.tenancy.api import router as tenancy_router
 from waypost.tracking.api import routes as tracking_routes
 from waypost.tracking.auth import WriteKeys
@@ -67,7 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
         # Matched first: nearly every request is one of them.
-        routes=[*tracking_routes, *guidance_routes],
+        routes=[*tracking_routes, *guidance_routes, *snippet_routes],
         # Our metrics and request-id logs are the server's observability. FastAPI's own
         # OpenTelemetry hooks looked for tracer, meter and logger providers on every request,
         # a measurable cost for one-event requests, and would find none.

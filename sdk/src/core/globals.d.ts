@@ -1,0 +1,2 @@
+// Module file names by content type, written in by the build.
+declare const __WAYPOST_MODULES__: Record<string, string>;

@@ -1,0 +1,1 @@
+"""The in-app snippet, waypost.js: built from sdk/ into dist/ (committed) and served here."""
