@@ -1,6 +1,7 @@
 // waypost.js, the core: read the install tag, start tracking, and expose the JS API. Everything
 // runs inside `guard`, so a failure in the snippet is reported and never thrown into the host page.
 
+import { Guide, type TargetApi } from "./guide";
 import { Outbox } from "./queue";
 import { Store } from "./store";
 import { Tracker, VERSION } from "./tracker";
@@ -87,23 +88,49 @@ function start(): void {
   }
   const store = new Store(`waypost:${where.key}:`);
   const outbox = new Outbox(store, `${where.origin}/v1/batch`, where.key, warn);
-  const current = new Tracker(store, outbox, null);
+  const current = new Tracker(store, outbox);
   tracker = current;
+  const guide = new Guide(current, where.origin, where.key, __WAYPOST_MODULES__, report);
+  // Modules follow the page: a page view (a route change too) and each event tracked.
+  current.listeners.push((name) =>
+    document.dispatchEvent(new CustomEvent("waypost:track", { detail: name })),
+  );
+  const refresh = () => void guide.refresh().catch((error) => report("decide", error));
+  const target = () => guide.load<TargetApi>("target");
   const earlier = Array.isArray(window.waypost) ? window.waypost : [];
 
   const api: Api = {
     version: VERSION,
-    identify: guard("identify", current.identify.bind(current)),
+    identify: guard("identify", (...args: Parameters<Tracker["identify"]>) => {
+      current.identify(...args);
+      refresh(); // another person may see other things
+    }),
     track: guard("track", current.track.bind(current)),
     page: guard("page", current.page.bind(current)),
     group: guard("group", current.group.bind(current)),
-    reset: guard("reset", current.reset.bind(current)),
+    reset: guard("reset", () => {
+      current.reset();
+      refresh();
+    }),
+    start: guard("start", (key: string) => guide.start(key)),
+    debug: {
+      fingerprint: (element: Element) => target().then((t) => t.fingerprint(element)),
+      resolve: (fingerprint: Record<string, unknown>) =>
+        target().then((t) => t.resolve(fingerprint)),
+    },
     flush: guard("flush", () => outbox.now()),
     user: () => ({ ...current.who }),
   };
   window.waypost = api;
 
-  onRouteChange(guard("route", () => current.routeChanged()));
+  onRouteChange(
+    guard("route", () => {
+      if (current.routeChanged()) {
+        document.dispatchEvent(new CustomEvent("waypost:page"));
+        refresh();
+      }
+    }),
+  );
   document.addEventListener("click", guard("autocapture", (e: Event) => current.click(e)), true);
   addEventListener("online", guard("online", () => outbox.now()));
   addEventListener("pagehide", guard("pagehide", () => outbox.beacon()));
@@ -122,6 +149,7 @@ function start(): void {
   }
   current.page();
   outbox.now(); // what earlier pages left waiting
+  refresh();
 }
 
 guard("start", start)();

@@ -25,12 +25,13 @@ type Session = { id: string; last: number };
 
 export class Tracker {
   who: Who;
+  // Told of every event tracked in this page (guidance triggers on events).
+  readonly listeners: ((name: string) => void)[] = [];
   private lastUrl = "";
 
   constructor(
     private readonly store: Store,
     readonly outbox: Outbox,
-    private readonly host: Element | null,
   ) {
     this.who = store.get<Who>("who", { anonymousId: uuid() });
     store.set("who", this.who);
@@ -91,6 +92,7 @@ export class Tracker {
 
   track(event: string, properties?: Props): void {
     this.send("track", { event, properties: properties ?? {} });
+    for (const listener of this.listeners) listener(event);
   }
 
   page(name?: string, properties?: Props): void {
@@ -127,10 +129,12 @@ export class Tracker {
   }
 
   click(event: Event): void {
-    const start = event.composedPath()[0];
+    const path = event.composedPath();
+    const start = path[0];
     if (!(start instanceof Element) || start.closest(TYPING)) return;
     const element = start.closest(ENGAGED);
-    if (!element || element.closest(IGNORE) || (this.host && this.host.contains(element))) return;
+    // The opt-out holds across shadow roots (Waypost's own layer carries it too).
+    if (!element || path.some((n) => n instanceof Element && n.matches(IGNORE))) return;
     const properties: Props = {
       $element_selector: selectorOf(element),
       $element_tag: element.tagName.toLowerCase(),

@@ -1,0 +1,191 @@
+// Targets are fingerprints, not one selector: candidate selectors, text, tag, role, attributes and
+// ancestors. `fingerprint` records an element; `resolve` finds it again by scoring the visible
+// candidates every clue brings (in the page, its open shadow roots and same-origin frames) and
+// answers "not found" or "ambiguous" rather than a doubtful element: a tooltip on the wrong
+// button is worse than none.
+
+import type { Props } from "./types";
+
+export interface Fingerprint {
+  selector?: string;
+  selectors?: string[];
+  text?: string;
+  tag?: string;
+  role?: string;
+  attributes?: Record<string, string>;
+  ancestors?: string[];
+  frame?: string;
+}
+
+export interface Resolved {
+  element: Element | null;
+  score: number;
+  result: "found" | "not_found" | "ambiguous";
+}
+
+export const KEPT_ATTRIBUTES = ["id", "name", "type", "href", "aria-label", "data-testid", "placeholder", "title", "alt", "for"];
+const ATTRIBUTE_WEIGHT: Record<string, number> = { id: 2, "data-testid": 2.5, name: 1.5, "aria-label": 1.5, href: 1.5 };
+const TEXT_TAGS = "a,button,summary,label,[role],input,select,textarea,h1,h2,h3,h4,h5,h6,li,td,th,span,p,div,img";
+const ENOUGH = 3; // the evidence an element needs
+const MARGIN = 1.5; // and by how much it must beat the runner-up
+const MAX_TEXT_CANDIDATES = 2000;
+
+const squash = (text: string | null | undefined) => (text ?? "").replace(/\s+/g, " ").trim().toLowerCase();
+
+function textOf(element: Element): string {
+  const label =
+    element instanceof HTMLInputElement || element instanceof HTMLTextAreaElement || element instanceof HTMLSelectElement
+      ? element.getAttribute("aria-label") || element.getAttribute("placeholder") || element.getAttribute("title")
+      : element instanceof HTMLImageElement
+        ? element.alt
+        : (element as HTMLElement).innerText ?? element.textContent;
+  return squash(label).slice(0, 200);
+}
+
+export function roleOf(element: Element): string {
+  const explicit = element.getAttribute("role");
+  if (explicit) return explicit;
+  const tag = element.tagName.toLowerCase();
+  if (tag === "a" && element.hasAttribute("href")) return "link";
+  if (tag === "button" || (tag === "input" && /^(submit|button|reset)$/.test((element as HTMLInputElement).type)))
+    return "button";
+  return "";
+}
+
+function visible(element: Element): boolean {
+  if (!element.isConnected || !element.getClientRects().length) return false;
+  const style = getComputedStyle(element);
+  return style.visibility !== "hidden" && style.display !== "none";
+}
+
+// The document (or the frame the fingerprint names) and every open shadow root in it, and the
+// documents of same-origin frames when no frame is named.
+function roots(frame?: string): (Document | ShadowRoot)[] {
+  let start: Document = document;
+  if (frame) {
+    const element = document.querySelector(frame);
+    try {
+      const inner = (element as HTMLIFrameElement | null)?.contentDocument;
+      if (!inner) return [];
+      start = inner;
+    } catch {
+      return [];
+    }
+  }
+  const found: (Document | ShadowRoot)[] = [];
+  const visit = (root: Document | ShadowRoot) => {
+    found.push(root);
+    for (const element of Array.from(root.querySelectorAll("*"))) {
+      if (element.shadowRoot) visit(element.shadowRoot);
+      if (!frame && element instanceof HTMLIFrameElement) {
+        try {
+          if (element.contentDocument) visit(element.contentDocument);
+        } catch {
+          // Another origin: out of reach, as it should be.
+        }
+      }
+    }
+  };
+  visit(start);
+  return found;
+}
+
+function all(root: Document | ShadowRoot, selector: string): Element[] {
+  try {
+    return Array.from(root.querySelectorAll(selector));
+  } catch {
+    return []; // a stored selector this browser cannot read
+  }
+}
+
+function score(element: Element, fp: Fingerprint, hits: Map<Element, number>): number {
+  let total = hits.get(element) ?? 0;
+  if (fp.text) {
+    const text = textOf(element);
+    const wanted = squash(fp.text);
+    if (text === wanted) total += 3;
+    else if (text && wanted && (text.includes(wanted) || wanted.includes(text)) && text.length < wanted.length * 3)
+      total += 1;
+  }
+  if (fp.tag && element.tagName.toLowerCase() === fp.tag.toLowerCase()) total += 1;
+  if (fp.role && roleOf(element) === fp.role) total += 0.5;
+  for (const [name, value] of Object.entries(fp.attributes ?? {}))
+    if (element.getAttribute(name) === value) total += ATTRIBUTE_WEIGHT[name] ?? 0.5;
+  for (const ancestor of fp.ancestors ?? []) {
+    try {
+      if (element.parentElement?.closest(ancestor)) total += 0.75;
+    } catch {
+      // Unreadable selector: no evidence.
+    }
+  }
+  return total;
+}
+
+export function resolve(input: Fingerprint | Props): Resolved {
+  const fp = input as Fingerprint;
+  const hits = new Map<Element, number>();
+  const add = (element: Element, weight: number) => hits.set(element, (hits.get(element) ?? 0) + weight);
+  const candidates = new Set<Element>();
+  for (const root of roots(fp.frame)) {
+    if (fp.selector) {
+      const found = all(root, fp.selector);
+      for (const element of found) add(element, found.length === 1 ? 3 : 1.5);
+    }
+    for (const selector of fp.selectors ?? []) {
+      const found = all(root, selector);
+      for (const element of found) add(element, found.length === 1 ? 1.5 : 0.5);
+    }
+    for (const [name, value] of Object.entries(fp.attributes ?? {}))
+      if (KEPT_ATTRIBUTES.includes(name) && (ATTRIBUTE_WEIGHT[name] ?? 0) >= 1.5)
+        for (const element of all(root, `[${name}="${CSS.escape(value)}"]`)) candidates.add(element);
+    if (fp.text) {
+      const wanted = squash(fp.text);
+      const pool = all(root, fp.tag ? fp.tag : TEXT_TAGS).slice(0, MAX_TEXT_CANDIDATES);
+      for (const element of pool) if (textOf(element) === wanted) candidates.add(element);
+    }
+  }
+  for (const element of hits.keys()) candidates.add(element);
+  const ranked = Array.from(candidates)
+    .filter(visible)
+    .map((element) => ({ element, score: score(element, fp, hits) }))
+    // An element and its own wrapper often share the text: keep the innermost.
+    .filter((c, _, list) => !list.some((o) => o.element !== c.element && c.element.contains(o.element) && o.score >= c.score))
+    .sort((a, b) => b.score - a.score);
+  const best = ranked[0];
+  if (!best || best.score < ENOUGH) return { element: null, score: best?.score ?? 0, result: "not_found" };
+  const second = ranked[1];
+  if (second && best.score - second.score < MARGIN)
+    return { element: null, score: best.score, result: "ambiguous" };
+  return { element: best.element, score: best.score, result: "found" };
+}
+
+// Resolve now, or as soon as the page changes so that it resolves, for at most `seconds`.
+export function waitFor(
+  fp: Fingerprint | Props,
+  seconds: number,
+  stop?: { stopped: boolean },
+): Promise<Resolved> {
+  return new Promise((done) => {
+    let last = resolve(fp);
+    if (last.element) return done(last);
+    let queued = false;
+    const observer = new MutationObserver(() => {
+      if (queued) return;
+      queued = true;
+      requestAnimationFrame(() => {
+        queued = false;
+        if (stop?.stopped) return finish();
+        last = resolve(fp);
+        if (last.element) finish();
+      });
+    });
+    const timer = window.setTimeout(() => finish(), seconds * 1000);
+    function finish() {
+      observer.disconnect();
+      window.clearTimeout(timer);
+      done(last);
+    }
+    observer.observe(document.documentElement, { childList: true, subtree: true, attributes: true, characterData: true });
+  });
+}
+

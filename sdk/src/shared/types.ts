@@ -1,0 +1,52 @@
+// What the core hands to the modules that render content, and what decide answers per item.
+
+export type Props = Record<string, unknown>;
+
+export interface ItemState {
+  shown: number;
+  completed: boolean;
+  dismissed: boolean;
+  step: number | null;
+  last_shown: string | null;
+}
+
+export interface Item {
+  key: string;
+  kind: string;
+  version: number;
+  priority: number;
+  under_way: boolean;
+  // Absent in decide's answer when the snippet held it; the core fills it in from its cache.
+  definition: Props;
+  state: ItemState;
+}
+
+// The words of the snippet's own controls, in the person's language.
+export interface Words {
+  next: string;
+  back: string;
+  close: string;
+  done: string;
+  step: string; // "{n} of {total}"
+  help: string;
+  search: string;
+  nothing: string;
+}
+
+export interface Host {
+  locale: string;
+  words: Words;
+  // Send a guidance event about the item (adds $content_id and $content_version).
+  emit(event: string, item: Item, props?: Props): void;
+  // The item is over (finished, dismissed or given up): another interruption may start.
+  release(item: Item): void;
+  // Start another item now (a button's `start`, a launcher, the menu).
+  start(key: string): void;
+  // What the person's session remembers for an item (a walkthrough's step across pages).
+  memory(item: Item): Props;
+  remember(item: Item, value: Props | null): void;
+  report(where: string, error: unknown): void;
+  items(): Item[];
+}
+
+export type Render = (host: Host, item: Item) => void | Promise<void>;

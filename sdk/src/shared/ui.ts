@@ -1,0 +1,194 @@
+// The snippet's layer: one element on the host page holding an open shadow root, styled by a
+// constructed stylesheet (no inline <style> in the host document, so a strict CSP allows it),
+// themable by CSS variables; and the card every content type is drawn in: a labelled dialog
+// with its buttons, keyboard use (Tab, Enter, Esc), focus moved in and given back, and step
+// changes announced.
+
+import type { Host, Item, Props } from "./types";
+
+const CSS = `
+:host{all:initial}
+*{box-sizing:border-box}
+.wp{--wp-accent:#4338ca;--wp-bg:#fff;--wp-text:#1f2937;--wp-muted:#4b5563;--wp-radius:10px;--wp-width:340px;
+font:14px/1.55 system-ui,-apple-system,"Segoe UI","Hiragino Sans","Noto Sans JP",Meiryo,sans-serif;color:var(--wp-text);
+overflow-wrap:anywhere;word-break:normal;line-break:strict}
+.card{position:fixed;z-index:2147483600;background:var(--wp-bg);color:var(--wp-text);border-radius:var(--wp-radius);
+box-shadow:0 12px 32px rgba(15,23,42,.28),0 0 0 1px rgba(15,23,42,.08);width:min(var(--wp-width),calc(100vw - 24px));padding:18px 18px 14px;
+animation:wp-in .16s ease-out}
+.card:focus{outline:none}
+.card h2{font-size:16px;line-height:1.4;margin:0 28px 6px 0;font-weight:650}
+.card .body{color:var(--wp-muted);margin:0 0 12px}
+.card .body p{margin:0 0 8px}.card .body a{color:var(--wp-accent)}
+.card img{max-width:100%;border-radius:6px;margin:0 0 10px;display:block}
+.row{display:flex;gap:8px;align-items:center;justify-content:flex-end;flex-wrap:wrap}
+.row .progress{margin-inline-end:auto;color:var(--wp-muted);font-size:12px}
+button{font:inherit;cursor:pointer;border-radius:7px;padding:7px 14px;border:1px solid rgba(15,23,42,.18);background:var(--wp-bg);color:var(--wp-text)}
+button.primary{background:var(--wp-accent);border-color:var(--wp-accent);color:#fff}
+button:focus-visible,a:focus-visible,input:focus-visible{outline:3px solid var(--wp-accent);outline-offset:2px}
+.close{position:absolute;top:8px;inset-inline-end:8px;border:0;background:transparent;width:30px;height:30px;padding:0;font-size:20px;line-height:1;color:var(--wp-muted)}
+.backdrop{position:fixed;inset:0;z-index:2147483500;background:rgba(15,23,42,.45)}
+.modal{top:50%;left:50%;transform:translate(-50%,-50%);width:min(calc(var(--wp-width) + 120px),calc(100vw - 24px))}
+.banner{top:0;left:0;right:0;width:auto;border-radius:0;display:flex;gap:16px;align-items:center;padding:12px 48px 12px 18px}
+.banner h2{margin:0}.banner .body{margin:0;flex:1}
+.slideout{bottom:20px;inset-inline-end:20px}
+.arrow{position:absolute;width:12px;height:12px;background:var(--wp-bg);transform:rotate(45deg)}
+.ring{position:fixed;z-index:2147483550;border-radius:6px;box-shadow:0 0 0 3px var(--wp-accent),0 0 0 9999px rgba(15,23,42,.18);pointer-events:none;transition:all .12s}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+@keyframes wp-in{from{opacity:0;translate:0 6px}to{opacity:1;translate:0 0}}
+@media (prefers-reduced-motion:reduce){.card,.ring{animation:none;transition:none}}
+`;
+
+let shadow: ShadowRoot | null = null;
+let layerElement: HTMLElement | null = null;
+let live: HTMLElement | null = null;
+
+export function layer(): ShadowRoot {
+  if (!shadow || !layerElement) {
+    layerElement = document.createElement("waypost-layer");
+    layerElement.setAttribute("data-waypost-ignore", "");
+    shadow = layerElement.attachShadow({ mode: "open" });
+    if ("adoptedStyleSheets" in Document.prototype && "replaceSync" in CSSStyleSheet.prototype) {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      shadow.adoptedStyleSheets = [sheet];
+    } else {
+      const style = document.createElement("style");
+      style.textContent = CSS;
+      shadow.appendChild(style);
+    }
+    live = el("div", { class: "sr", "aria-live": "polite" });
+    shadow.appendChild(live);
+  }
+  if (!layerElement.isConnected) document.documentElement.appendChild(layerElement);
+  return shadow;
+}
+
+export function layerHost(): HTMLElement | null {
+  return layerElement;
+}
+
+export function announce(text: string): void {
+  layer();
+  if (live) live.textContent = text;
+}
+
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Record<string, string> = {},
+  ...children: (Node | string | null | undefined)[]
+): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+  for (const child of children) if (child != null) element.append(child);
+  return element;
+}
+
+// Builders' rich text, already made safe by the server (an allow-list of Markdown's HTML).
+export function rich(html: unknown): HTMLElement | null {
+  if (typeof html !== "string" || !html) return null;
+  const body = el("div", { class: "body" });
+  body.innerHTML = html;
+  return body;
+}
+
+export function themed(container: HTMLElement, theme: Props | undefined): void {
+  const direction = document.documentElement.dir || getComputedStyle(document.documentElement).direction;
+  container.setAttribute("dir", direction === "rtl" ? "rtl" : "ltr");
+  if (!theme) return;
+  const names: Record<string, string> = { accent: "accent", background: "bg", text: "text" };
+  for (const [field, variable] of Object.entries(names))
+    if (typeof theme[field] === "string") container.style.setProperty(`--wp-${variable}`, theme[field] as string);
+  if (typeof theme.radius === "number") container.style.setProperty("--wp-radius", `${theme.radius}px`);
+  if (typeof theme.width === "number") container.style.setProperty("--wp-width", `${theme.width}px`);
+}
+
+export type ButtonSpec = { label: string; action: string; url?: string; start?: string };
+
+export interface CardOptions {
+  title?: unknown;
+  body?: unknown;
+  image?: unknown;
+  buttons: ButtonSpec[];
+  className: string;
+  modal: boolean;
+  progress?: string;
+  onButton: (button: ButtonSpec) => void;
+  onClose: () => void;
+}
+
+let cards = 0;
+
+// A dialog in the layer. Returns the wrapper (remove it to close) and the card (to position).
+export function card(host: Host, item: Item, options: CardOptions): { wrap: HTMLElement; card: HTMLElement } {
+  const root = layer();
+  const id = `wp-title-${++cards}`;
+  const wrap = el("div", { class: "wp", "data-key": item.key });
+  themed(wrap, item.definition.theme as Props | undefined);
+  const box = el("div", {
+    class: `card ${options.className}`,
+    role: options.modal ? "dialog" : "region",
+    tabindex: "-1",
+  });
+  if (options.modal) box.setAttribute("aria-modal", "true");
+  const title = typeof options.title === "string" && options.title ? el("h2", { id }, options.title) : null;
+  if (title) box.setAttribute("aria-labelledby", id);
+  else box.setAttribute("aria-label", item.definition.name as string ?? item.key);
+  const close = el("button", { class: "close", type: "button", "aria-label": host.words.close }, "×");
+  close.addEventListener("click", options.onClose);
+  const row = el("div", { class: "row" });
+  if (options.progress) row.append(el("span", { class: "progress" }, options.progress));
+  for (const [index, spec] of options.buttons.entries()) {
+    const last = index === options.buttons.length - 1;
+    const button = el("button", { type: "button", class: last ? "primary" : "" }, spec.label);
+    button.addEventListener("click", () => options.onButton(spec));
+    row.append(button);
+  }
+  const image = typeof options.image === "string" && options.image ? el("img", { src: options.image, alt: "" }) : null;
+  box.append(close, image ?? "", title ?? "", rich(options.body) ?? "", row);
+  if (options.modal) wrap.append(el("div", { class: "backdrop" }));
+  wrap.append(box);
+  const before = document.activeElement as HTMLElement | null;
+  wrap.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.stopPropagation();
+      options.onClose();
+    } else if (event.key === "Tab" && options.modal) {
+      const focusable = Array.from(box.querySelectorAll<HTMLElement>("button,a[href],input,select,textarea"));
+      const first = focusable[0];
+      const last = focusable[focusable.length - 1];
+      const active = root.activeElement;
+      if (event.shiftKey && active === first) {
+        event.preventDefault();
+        last?.focus();
+      } else if (!event.shiftKey && active === last) {
+        event.preventDefault();
+        first?.focus();
+      }
+    }
+  });
+  const observer = new MutationObserver(() => {
+    if (!wrap.isConnected) {
+      observer.disconnect();
+      if (before && before.isConnected && options.modal) before.focus();
+    }
+  });
+  observer.observe(root, { childList: true });
+  root.append(wrap);
+  const primary = row.querySelector<HTMLElement>("button.primary");
+  (primary ?? box).focus({ preventScroll: true });
+  return { wrap, card: box };
+}
+
+// Follow a button's action that leads elsewhere (a URL: this tab for the app's own pages, a new
+// one for others) or starts another item; each counts as a call to action.
+export function follow(host: Host, item: Item, button: ButtonSpec): void {
+  if (button.action === "url" && button.url) {
+    host.emit("$guide_cta_clicked", item, { $cta: button.label, $url: button.url });
+    const target = new URL(button.url, location.href);
+    if (target.origin === location.origin) location.assign(target.href);
+    else window.open(target.href, "_blank", "noopener");
+  } else if (button.action === "start" && button.start) {
+    host.emit("$guide_cta_clicked", item, { $cta: button.label, $start: button.start });
+    host.start(button.start);
+  }
+}

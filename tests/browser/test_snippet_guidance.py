@@ -1,0 +1,178 @@
+"""Guidance rendered by waypost.js in real Chromium, on a cross-origin fixture site, with content
+published through the admin API: a shoutout used with the keyboard, a walkthrough followed with
+the mouse (a tooltip advanced by clicking its element, a popup, "n of total"), resumed after a
+reload, and the guidance events stored on the server; decide then stops offering what is done."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.sites import serve_sites
+from tests.conftest import Tenant
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path("/tmp/waypost-screenshots")
+
+
+@pytest.fixture
+def tenant(make_tenant: Callable[[str], Tenant]) -> Tenant:
+    return make_tenant("Shop")
+
+
+@pytest.fixture
+def site(live_server: str, tenant: Tenant) -> Iterator[str]:
+    with serve_sites({"__WAYPOST__": live_server, "__KEY__": tenant.app.write_key}) as url:
+        yield url
+
+
+def _publish(live_server: str, tenant: Tenant, document: dict[str, Any]) -> None:
+    saved = httpx.post(f"{live_server}/api/v1/content", json=document, headers=tenant.bearer())
+    assert saved.status_code == 201, saved.text
+    published = httpx.post(
+        f"{live_server}/api/v1/content/{document['key']}/publish", headers=tenant.bearer()
+    )
+    assert published.status_code == 200, published.text
+
+
+def _guidance(live_server: str, tenant: Tenant, wanted: int) -> list[tuple[str, Any]]:
+    """(event, $content_step) of the stored guidance events, oldest first, once there are
+    `wanted` of them (or after 10 s)."""
+    deadline = time.monotonic() + 10
+    while True:
+        answer = httpx.get(
+            f"{live_server}/api/v1/events", params={"limit": 1000}, headers=tenant.bearer()
+        )
+        assert answer.status_code == 200, answer.text
+        found = [
+            (e["event"], e["content_step"])
+            for e in sorted(answer.json()["events"], key=lambda e: e["timestamp"])
+            if e["event"].startswith("$guide")
+        ]
+        if len(found) >= wanted or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+def _shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), animations="disabled")
+
+
+WALKTHROUGH = {
+    "kind": "walkthrough",
+    "key": "first-project",
+    "name": "Create your first project",
+    "steps": [
+        {
+            "kind": "tooltip",
+            "target": {"selector": "#new-project", "text": "New project"},
+            "title": {"en": "Start here", "ja": "ここから始めましょう"},
+            "body": {"en": "Create a project to hold your **contacts**."},
+            "advance": "click",
+        },
+        {
+            "kind": "tooltip",
+            "target": {"selector": "#hash-link"},
+            "title": {"en": "Billing lives here"},
+            "placement": "right",
+        },
+        {"kind": "popup", "title": {"en": "Done!", "ja": "完了です"}},
+    ],
+}
+
+
+def test_a_walkthrough_is_followed_with_the_mouse_and_resumes_after_a_reload(
+    browser_page: Page, site: str, live_server: str, tenant: Tenant
+) -> None:
+    _publish(live_server, tenant, WALKTHROUGH)
+    page = browser_page
+    page.goto(f"{site}/shop/index.html")
+    layer = page.locator("waypost-layer")
+    first = layer.get_by_role("region", name="Start here")
+    expect(first).to_be_visible()
+    expect(first).to_contain_text("1 of 3")
+    expect(first.locator("strong")).to_have_text("contacts")  # Markdown, made safe
+    expect(first.get_by_role("button", name="Next")).to_have_count(0)  # advanced by a click
+    _shot(page, "walkthrough-tooltip")
+    box = first.bounding_box()
+    target = page.locator("#new-project").bounding_box()
+    assert box and target and box["y"] >= target["y"] + target["height"]  # below its element
+    page.click("#new-project")
+    second = layer.get_by_role("region", name="Billing lives here")
+    expect(second).to_contain_text("2 of 3")
+    page.evaluate("() => waypost.flush()")
+    _guidance(live_server, tenant, 3)
+    page.reload()  # resumes at the step it was on
+    second = page.locator("waypost-layer").get_by_role("region", name="Billing lives here")
+    expect(second).to_be_visible()
+    second.get_by_role("button", name="Next").click()
+    last = page.locator("waypost-layer").get_by_role("dialog", name="Done!")
+    expect(last).to_contain_text("3 of 3")
+    _shot(page, "walkthrough-popup")
+    last.get_by_role("button", name="Done").click()
+    expect(page.locator("waypost-layer").get_by_role("dialog")).to_have_count(0)
+    page.evaluate("() => waypost.flush()")
+    events = _guidance(live_server, tenant, 6)
+    assert events[0] == ("$guide_shown", None)
+    viewed = [step for name, step in events if name == "$guide_step_viewed"]
+    assert viewed[:2] == [0, 1] and viewed[-1] == 2
+    assert events[-1][0] == "$guide_completed"
+    assert [name for name, _ in events].count("$guide_shown") == 1  # the reload resumed it
+    # Completed: the next page view shows nothing.
+    page.reload()
+    page.wait_for_function("() => window.waypost && window.waypost.version")
+    page.wait_for_timeout(1000)
+    expect(page.locator("waypost-layer").get_by_role("region")).to_have_count(0)
+
+
+def test_a_shoutout_is_used_with_the_keyboard_in_japanese(
+    chromium: Any, site: str, live_server: str, tenant: Tenant
+) -> None:
+    _publish(
+        live_server,
+        tenant,
+        {
+            "kind": "shoutout",
+            "key": "welcome",
+            "name": "Welcome",
+            "title": {"en": "Welcome aboard", "ja": "ようこそ"},
+            "body": {
+                "en": "Three steps get you started.",
+                "ja": (
+                    "三つのステップで始められます。長い日本語の文章でも単語の途中で"
+                    "不自然に折り返さず、枠からはみ出さないことを確かめます。"
+                ),
+            },
+            "buttons": [
+                {"label": {"en": "Later", "ja": "あとで"}, "action": "dismiss"},
+                {"label": {"en": "Show me", "ja": "見てみる"}, "action": "complete"},
+            ],
+        },
+    )
+    context = chromium.new_context(locale="ja-JP")
+    try:
+        page = context.new_page()
+        page.goto(f"{site}/shop/ja.html")  # the page's language picks the texts
+        dialog = page.locator("waypost-layer").get_by_role("dialog", name="ようこそ")
+        expect(dialog).to_be_visible()
+        expect(dialog.get_by_role("button", name="見てみる")).to_be_focused()  # focus moved in
+        box = dialog.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"]
+        _shot(page, "shoutout-modal-ja")
+        page.keyboard.press("Shift+Tab")
+        expect(dialog.get_by_role("button", name="あとで")).to_be_focused()
+        page.keyboard.press("Escape")
+        expect(dialog).to_have_count(0)
+        page.evaluate("() => waypost.flush()")
+        events = _guidance(live_server, tenant, 2)
+        assert [name for name, _ in events] == ["$guide_shown", "$guide_dismissed"]
+    finally:
+        context.close()
