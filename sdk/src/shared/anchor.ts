@@ -15,7 +15,7 @@ const OPPOSITE: Record<Side, Side> = { top: "bottom", bottom: "top", left: "righ
 const reduced = () => matchMedia("(prefers-reduced-motion: reduce)").matches;
 
 export function bringIntoView(target: Element): void {
-  const rect = target.getBoundingClientRect();
+  const rect = rectOf(target);
   if (rect.top >= stickyBottom() && rect.bottom <= innerHeight && rect.left >= 0 && rect.right <= innerWidth) return;
   target.scrollIntoView({ block: "center", inline: "nearest", behavior: reduced() ? "auto" : "smooth" });
 }
@@ -29,6 +29,21 @@ function stickyBottom(): number {
     if (position === "fixed" || position === "sticky") bottom = Math.max(bottom, element.getBoundingClientRect().bottom);
   }
   return bottom;
+}
+
+// The element's box in this window's viewport (an element in a same-origin frame is offset by
+// the frame's position).
+export function rectOf(target: Element): DOMRect {
+  const rect = target.getBoundingClientRect();
+  let x = rect.x;
+  let y = rect.y;
+  for (let view = target.ownerDocument.defaultView; view && view !== window && view.frameElement; view = view.parent as Window & typeof globalThis) {
+    const frame = view.frameElement;
+    const box = frame.getBoundingClientRect();
+    x += box.x + frame.clientLeft;
+    y += box.y + frame.clientTop;
+  }
+  return new DOMRect(x, y, rect.width, rect.height);
 }
 
 const clamp = (value: number, low: number, high: number) => Math.max(low, Math.min(value, Math.max(low, high)));
@@ -69,7 +84,7 @@ export function anchor(target: Element, box: HTMLElement, wrap: HTMLElement, pla
   let last = "";
   const update = () => {
     frame = requestAnimationFrame(update);
-    const rect = target.getBoundingClientRect();
+    const rect = rectOf(target);
     const key = `${rect.top},${rect.left},${rect.width},${rect.height},${innerWidth},${innerHeight},${box.offsetWidth},${box.offsetHeight}`;
     if (key === last) return;
     last = key;

@@ -38,7 +38,17 @@ export function fingerprint(element: Element): Fingerprint {
   if (selector) found.selector = selector;
   selectors.delete(selector ?? "");
   if (selectors.size) found.selectors = Array.from(selectors);
-  const text = (element as HTMLElement).innerText?.replace(/\s+/g, " ").trim();
+  const field = element instanceof HTMLInputElement || element instanceof HTMLTextAreaElement || element instanceof HTMLSelectElement;
+  // A field's text is its label as resolve reads it (never its value).
+  const text = (
+    field
+      ? element.getAttribute("aria-label") || element.getAttribute("placeholder") || element.getAttribute("title")
+      : element instanceof HTMLImageElement
+        ? element.alt
+        : (element as HTMLElement).innerText
+  )
+    ?.replace(/\s+/g, " ")
+    .trim();
   if (text && text.length <= 200) found.text = text;
   const role = roleOf(element);
   if (role) found.role = role;
