@@ -2,7 +2,7 @@
 // pages (and tell decide which it need not send), wait for each item's browser-side trigger, and
 // hand one interruption at a time to the module that renders its kind (loaded when first needed).
 
-import type { Host, Item, Props, Render } from "../shared/types";
+import type { Checklist, Host, Item, Props, Render } from "../shared/types";
 import { Store } from "./store";
 import type { Tracker } from "./tracker";
 import { wordsFor } from "./words";
@@ -19,7 +19,12 @@ const INTERRUPTING = new Set(["walkthrough", "shoutout", "survey"]);
 const KEPT_DEFINITIONS = 400;
 const LOCK_MS = 5000; // another tab's interruption counts while it says so this recently
 
-type Answer = { locale: string; items: Item[]; holdouts: { key: string; recorded: boolean }[] };
+type Answer = {
+  locale: string;
+  items: Item[];
+  holdouts: { key: string; recorded: boolean }[];
+  checklist: Checklist;
+};
 type Trigger = {
   element?: { target: Props; on?: "present" | "click" };
   event?: { name?: string; action?: string };
@@ -31,6 +36,7 @@ type Trigger = {
 
 export class Guide {
   private items: Item[] = [];
+  private checklist: Checklist = { done: 0, total: 0, tasks: [] };
   private showing: Item | null = null;
   private ended = new Set<string>(); // finished or dismissed on this page: not again until decide says
   private passive = new Set<string>(); // tips, launchers, the hub: drawn once per page
@@ -80,7 +86,10 @@ export class Guide {
       if (!holdout.recorded)
         this.tracker.track("$holdout_assigned", { $content_id: holdout.key });
     this.items = items;
+    this.checklist = answer.checklist;
+    this.completeTasks();
     this.stage();
+    document.dispatchEvent(new CustomEvent("waypost:decided"));
   }
 
   private async decide(useCache: boolean): Promise<Answer | null> {
@@ -219,7 +228,33 @@ export class Guide {
 
   private waitingFor = new Map<string, { name: string; resolve: () => void }>();
 
+  // Tasks done by an event seen in this page, or by finishing a walkthrough, are reported as done.
+  private completeTasks(finished?: string, event?: string): void {
+    let any = false;
+    for (const item of this.items) {
+      if (item.kind !== "task" || item.state.completed) continue;
+      const when = (item.definition.complete_when ?? {}) as Props;
+      if ((event && when.event === event) || (finished && when.walkthrough === finished)) {
+        item.state.completed = any = true;
+        this.tracker.track("$task_completed", { $content_id: item.key, $content_version: item.version });
+      }
+    }
+    if (!any || !event) return;
+    // Tick it off at once (and unlock what waited for it); decide confirms once it is stored.
+    const done = new Set(this.items.filter((i) => i.kind === "task" && i.state.completed).map((i) => i.key));
+    const list = this.checklist;
+    for (const task of list.tasks) {
+      task.done = done.has(task.key);
+      const after = (this.items.find((i) => i.key === task.key)?.definition.after as string[] | undefined) ?? [];
+      task.unlocked = after.every((k) => done.has(k));
+    }
+    list.done = list.tasks.filter((t) => t.done).length;
+    document.dispatchEvent(new CustomEvent("waypost:decided"));
+    void this.tracker.outbox.flush().then(() => this.refresh());
+  }
+
   private tracked(name: string): void {
+    if (!name.startsWith("$")) this.completeTasks(undefined, name);
     for (const [key, waiting] of this.waitingFor)
       if (waiting.name === name) {
         this.waitingFor.delete(key);
@@ -292,12 +327,14 @@ export class Guide {
   }
 
   private host(): Host {
-    const emit = (event: string, item: Item, props?: Props) =>
+    const emit = (event: string, item: Item, props?: Props) => {
       this.tracker.track(event, {
         $content_id: item.key,
         $content_version: item.version,
         ...props,
       });
+      if (event === "$guide_completed" && item.kind === "walkthrough") this.completeTasks(item.key);
+    };
     return {
       locale: this.locale,
       words: wordsFor(this.locale),
@@ -321,6 +358,7 @@ export class Guide {
           : this.session.remove(`item:${item.key}@${item.version}`),
       report: this.report,
       items: () => this.items,
+      checklist: () => this.checklist,
     };
   }
 }

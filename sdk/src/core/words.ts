@@ -11,6 +11,7 @@ const WORDS: Record<string, Words> = {
     help: "Help",
     search: "Search",
     nothing: "Nothing found",
+    other: "Other",
   },
   ja: {
     next: "次へ",
@@ -21,6 +22,7 @@ const WORDS: Record<string, Words> = {
     help: "ヘルプ",
     search: "検索",
     nothing: "見つかりませんでした",
+    other: "その他",
   },
 };
 

@@ -74,10 +74,16 @@ export function place(
   return { x, y, side };
 }
 
-export function anchor(target: Element, box: HTMLElement, wrap: HTMLElement, placement: string): () => void {
+export function anchor(
+  target: Element,
+  box: HTMLElement,
+  wrap: HTMLElement,
+  placement: string,
+  spotlight = true,
+): () => void {
   const tip = el("div", { class: "arrow" });
   box.append(tip);
-  const ring = el("div", { class: "ring" });
+  const ring = el("div", { class: spotlight ? "ring" : "" });
   wrap.prepend(ring);
   const wanted = (["top", "bottom", "left", "right"].includes(placement) ? placement : "bottom") as Side;
   let frame = 0;

@@ -7,9 +7,23 @@ function wildcard(pattern: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
-export function matches(match: Props | undefined, value: string | null): boolean {
+const number = (v: unknown) => (typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN);
+
+export function matches(match: Props | undefined, given: unknown): boolean {
   if (!match) return true;
-  if (value == null) return match.exists === false;
+  if (given == null) return match.exists === false;
+  if (Array.isArray(given)) return given.some((one) => matches(match, one)); // any chosen option
+  const value = String(given);
+  for (const [name, test] of [
+    ["gt", (a: number, b: number) => a > b],
+    ["gte", (a: number, b: number) => a >= b],
+    ["lt", (a: number, b: number) => a < b],
+    ["lte", (a: number, b: number) => a <= b],
+  ] as const) {
+    if (match[name] === undefined) continue;
+    const a = number(given);
+    if (Number.isNaN(a) || !test(a, Number(match[name]))) return false;
+  }
   const m = match as Record<string, string | string[] | undefined>;
   if (m.eq !== undefined && value !== String(m.eq)) return false;
   if (m.neq !== undefined && value === String(m.neq)) return false;
@@ -17,7 +31,7 @@ export function matches(match: Props | undefined, value: string | null): boolean
   if (m.starts_with !== undefined && !value.startsWith(m.starts_with as string)) return false;
   if (m.ends_with !== undefined && !value.endsWith(m.ends_with as string)) return false;
   if (m.in_ !== undefined || m.in !== undefined) {
-    const options = ((m.in ?? m.in_) as string[]).map(String);
+    const options = ((m.in ?? m.in_) as unknown as unknown[]).map(String);
     if (!options.includes(value)) return false;
   }
   if (m.wildcard !== undefined && !wildcard(m.wildcard as string).test(value)) return false;

@@ -31,6 +31,7 @@ export interface Words {
   help: string;
   search: string;
   nothing: string;
+  other: string;
 }
 
 export interface Host {
@@ -47,6 +48,14 @@ export interface Host {
   remember(item: Item, value: Props | null): void;
   report(where: string, error: unknown): void;
   items(): Item[];
+  // The person's onboarding checklist as decide counted it.
+  checklist(): Checklist;
+}
+
+export interface Checklist {
+  done: number;
+  total: number;
+  tasks: { key: string; done: boolean; unlocked: boolean }[];
 }
 
 export type Render = (host: Host, item: Item) => void | Promise<void>;

@@ -33,9 +33,30 @@ button:focus-visible,a:focus-visible,input:focus-visible{outline:3px solid var(-
 .slideout{bottom:20px;inset-inline-end:20px}
 .arrow{position:absolute;width:12px;height:12px;background:var(--wp-bg);transform:rotate(45deg)}
 .ring{position:fixed;z-index:2147483550;border-radius:6px;box-shadow:0 0 0 3px var(--wp-accent),0 0 0 9999px rgba(15,23,42,.18);pointer-events:none;transition:all .12s}
+.tip{width:min(280px,calc(100vw - 24px));padding:12px 14px}.tip h2{font-size:14px}.tip .body{margin:0}
+.pin{position:fixed;z-index:2147483580;border:0;padding:0;cursor:pointer}
+.beacon{width:14px;height:14px;border-radius:50%;background:var(--wp-accent);box-shadow:0 0 0 4px color-mix(in srgb,var(--wp-accent) 30%,transparent);animation:wp-pulse 1.6s infinite}
+.icon{width:22px;height:22px;border-radius:50%;background:var(--wp-accent);color:#fff;font-weight:700;font-size:13px;line-height:22px;text-align:center}
+.label{background:var(--wp-accent);color:#fff;border-radius:999px;padding:5px 12px}
+.hub-button{position:fixed;z-index:2147483580;bottom:20px;inset-inline-end:20px;border-radius:999px;background:var(--wp-accent);color:#fff;border:0;padding:10px 18px;box-shadow:0 6px 18px rgba(15,23,42,.3)}
+.hub{bottom:76px;inset-inline-end:20px;max-height:min(560px,calc(100vh - 100px));overflow:auto;width:min(360px,calc(100vw - 24px))}
+.hub input[type=search]{width:100%;font:inherit;padding:8px 10px;border:1px solid rgba(15,23,42,.2);border-radius:7px;margin:0 0 12px}
+.hub h3{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--wp-muted);margin:12px 0 6px}
+.hub ul{list-style:none;margin:0;padding:0}.hub li{margin:0 0 4px}
+.entry{display:flex;width:100%;text-align:start;gap:8px;align-items:center;border:0;background:transparent;padding:7px 8px;border-radius:7px;color:var(--wp-text);text-decoration:none}
+.entry:hover{background:color-mix(in srgb,var(--wp-accent) 8%,transparent)}.entry[aria-disabled=true]{opacity:.5;cursor:default}
+.check{width:18px;height:18px;border-radius:50%;border:2px solid var(--wp-accent);flex:none;display:inline-flex;align-items:center;justify-content:center;font-size:11px}
+.check.done{background:var(--wp-accent);color:#fff}
+.bar{height:6px;border-radius:3px;background:rgba(15,23,42,.1);margin:4px 0 10px}.bar>div{height:100%;border-radius:3px;background:var(--wp-accent)}
+.scale{display:flex;gap:3px;margin:0 0 6px}.scale button{flex:1 1 0;min-width:0;padding:7px 0}
+.scale button[aria-pressed=true]{background:var(--wp-accent);color:#fff;border-color:var(--wp-accent)}
+.ends{display:flex;justify-content:space-between;font-size:12px;color:var(--wp-muted);margin:0 0 10px}
+.choices label{display:flex;gap:8px;align-items:center;margin:0 0 6px}
+textarea,.other{width:100%;font:inherit;padding:8px;border:1px solid rgba(15,23,42,.2);border-radius:7px;margin:0 0 10px}
+@keyframes wp-pulse{50%{box-shadow:0 0 0 8px color-mix(in srgb,var(--wp-accent) 10%,transparent)}}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 @keyframes wp-in{from{opacity:0;translate:0 6px}to{opacity:1;translate:0 0}}
-@media (prefers-reduced-motion:reduce){.card,.ring{animation:none;transition:none}}
+@media (prefers-reduced-motion:reduce){.card,.ring,.beacon{animation:none;transition:none}}
 `;
 
 let shadow: ShadowRoot | null = null;
