@@ -17,7 +17,7 @@ const modules = existsSync("src/modules")
 
 const common = {
   bundle: true,
-  minify: true,
+  minify: !process.env.WAYPOST_DEBUG_BUILD,
   target: "es2020",
   legalComments: "none",
   logLevel: "warning",

@@ -121,7 +121,8 @@ def test_a_walkthrough_is_followed_with_the_mouse_and_resumes_after_a_reload(
     expect(page.locator("waypost-layer").get_by_role("dialog")).to_have_count(0)
     page.evaluate("() => waypost.flush()")
     events = _guidance(live_server, tenant, 6)
-    assert events[0] == ("$guide_shown", None)
+    # Shown and its first step are sent in the same millisecond: either may be stored first.
+    assert ("$guide_shown", None) in events[:2]
     viewed = [step for name, step in events if name == "$guide_step_viewed"]
     assert viewed[:2] == [0, 1] and viewed[-1] == 2
     assert events[-1][0] == "$guide_completed"

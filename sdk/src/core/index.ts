@@ -147,9 +147,16 @@ function start(): void {
     if (typeof fn === "function") fn(...args);
     else warn(`unknown call ${method}`);
   }
-  current.page();
-  outbox.now(); // what earlier pages left waiting
-  refresh();
+  // The first page view, what earlier pages left waiting, and decide: in a task of their own,
+  // after the one that evaluated this script.
+  setTimeout(
+    guard("first page", () => {
+      current.page();
+      outbox.now();
+      refresh();
+    }),
+    0,
+  );
 }
 
 guard("start", start)();

@@ -3,13 +3,11 @@
 
 const memory = new Map<string, string>();
 
+// The storage area, or null where reading it throws (sandboxed frames, some private modes). No
+// probe write: every use is guarded anyway, and a failed write falls back to memory.
 function area(kind: "localStorage" | "sessionStorage"): Storage | null {
   try {
-    const storage = window[kind];
-    const probe = "__waypost__";
-    storage.setItem(probe, probe);
-    storage.removeItem(probe);
-    return storage;
+    return window[kind];
   } catch {
     return null;
   }

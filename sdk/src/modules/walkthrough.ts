@@ -111,7 +111,8 @@ const render = (host: Host, item: Item): void => {
       } else target = found.element;
     }
     if (step.kind === "auto") return autoStep(step, target);
-    draw(step, target);
+    await new Promise((next) => setTimeout(next, 0)); // finding and drawing: two short tasks
+    if (still()) draw(step, target);
   }
 
   function waitStep(step: Step, still: () => boolean): void {
@@ -189,7 +190,8 @@ const render = (host: Host, item: Item): void => {
     cleanup.push(() => shown.wrap.remove());
     announce(step.title ?? "");
     if (target) {
-      bringIntoView(target);
+      const element = target;
+      requestAnimationFrame(() => bringIntoView(element));
       cleanup.push(anchor(target, shown.card, shown.wrap, step.placement ?? "auto"));
       if (advance === "click") listen(target, "click", () => go(index + 1));
       if (advance === "input") {

@@ -116,6 +116,8 @@ export function anchor(
       bottom: vertical && side === "top" ? "-6px" : "",
     });
   };
-  update();
+  // First placed in the next frame: the card's styles and the page's layout are worked out by
+  // the browser's own rendering step, not forced in the middle of our script.
+  frame = requestAnimationFrame(update);
   return () => cancelAnimationFrame(frame);
 }

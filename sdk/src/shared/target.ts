@@ -141,7 +141,12 @@ export function resolve(input: Fingerprint | Props): Resolved {
     if (fp.text) {
       const wanted = squash(fp.text);
       const pool = all(root, fp.tag ? fp.tag : TEXT_TAGS).slice(0, MAX_TEXT_CANDIDATES);
-      for (const element of pool) if (textOf(element) === wanted) candidates.add(element);
+      // textContent first (no layout), innerText only for the few that could match.
+      for (const element of pool) {
+        const raw = element instanceof HTMLElement && !(element instanceof HTMLInputElement) ? squash(element.textContent) : "";
+        if ((raw.includes(wanted) || element instanceof HTMLInputElement || element instanceof HTMLImageElement) && textOf(element) === wanted)
+          candidates.add(element);
+      }
     }
   }
   for (const element of hits.keys()) candidates.add(element);
