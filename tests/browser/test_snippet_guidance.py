@@ -177,3 +177,68 @@ def test_a_shoutout_is_used_with_the_keyboard_in_japanese(
         assert [name for name, _ in events] == ["$guide_shown", "$guide_dismissed"]
     finally:
         context.close()
+
+
+def test_one_interruption_at_a_time_across_the_persons_tabs(
+    chromium: Any, site: str, live_server: str, tenant: Tenant
+) -> None:
+    for key, priority in (("first", 10), ("second", 0)):
+        _publish(
+            live_server,
+            tenant,
+            {
+                "kind": "shoutout",
+                "key": key,
+                "name": key,
+                "priority": priority,
+                "title": {"en": f"The {key} news"},
+            },
+        )
+    context = chromium.new_context()  # one browser: two tabs share its storage
+    try:
+        one = context.new_page()
+        one.goto(f"{site}/shop/index.html")
+        first = one.locator("waypost-layer").get_by_role("dialog", name="The first news")
+        expect(first).to_be_visible()
+        two = context.new_page()
+        two.goto(f"{site}/shop/index.html")
+        two.wait_for_function("() => window.waypost && window.waypost.version")
+        two.wait_for_timeout(1500)
+        expect(two.locator("waypost-layer").get_by_role("dialog")).to_have_count(0)
+        first.get_by_role("button", name="Done").click()
+        # Finished in the first tab: the second tab shows the next one, never the first again.
+        expect(
+            two.locator("waypost-layer").get_by_role("dialog", name="The second news")
+        ).to_be_visible()
+        expect(
+            one.locator("waypost-layer").get_by_role("dialog", name="The first news")
+        ).to_have_count(0)
+        expect(
+            two.locator("waypost-layer").get_by_role("dialog", name="The first news")
+        ).to_have_count(0)
+        one.wait_for_timeout(1500)  # the first tab asked decide again meanwhile
+        shown = [
+            tab.locator("waypost-layer").get_by_role("dialog", name="The second news").count()
+            for tab in (one, two)
+        ]
+        assert shown == [0, 1]
+    finally:
+        context.close()
+
+
+def test_cards_follow_a_right_to_left_page(
+    browser_page: Page, site: str, live_server: str, tenant: Tenant
+) -> None:
+    _publish(
+        live_server,
+        tenant,
+        {"kind": "shoutout", "key": "hello", "name": "Hello", "title": {"en": "Hello"}},
+    )
+    page = browser_page
+    page.goto(f"{site}/shop/rtl.html")
+    dialog = page.locator("waypost-layer").get_by_role("dialog", name="Hello")
+    expect(dialog).to_be_visible()
+    box = dialog.bounding_box()
+    close = dialog.get_by_role("button", name="Close").bounding_box()
+    assert box and close
+    assert close["x"] < box["x"] + box["width"] / 2  # the close button sits at the start: left

@@ -67,6 +67,8 @@ export class Guide {
     tracker.listeners.push((name) => this.tracked(name));
     addEventListener("storage", (event) => {
       if (event.key?.endsWith(":ended")) this.endedElsewhere();
+      // Another tab's interruption is over: what waits here may show now.
+      if (event.key?.endsWith(":stage") && event.newValue === null && !this.showing) this.stage();
     });
   }
 
@@ -284,9 +286,10 @@ export class Guide {
     }, LOCK_MS / 2);
   }
 
+  // The item another tab just ended (the last in the shared list) is over here too.
   private endedElsewhere(): void {
-    const ended = this.shared.get<string[]>("ended", []);
-    for (const key of ended) this.ended.add(key);
+    const key = this.shared.get<string[]>("ended", []).slice(-1)[0];
+    if (key) this.ended.add(key);
     if (this.showing && this.ended.has(this.showing.key)) {
       document.dispatchEvent(new CustomEvent("waypost:close", { detail: this.showing.key }));
       this.showing = null;
@@ -340,13 +343,14 @@ export class Guide {
       words: wordsFor(this.locale),
       emit,
       release: (item) => {
+        // Other tabs learn that it ended before they learn the stage is free.
+        this.ended.add(item.key);
+        const ended = this.shared.get<string[]>("ended", []).filter((k) => k !== item.key);
+        this.shared.set("ended", [...ended.slice(-50), item.key]);
         if (this.showing?.key === item.key) {
           this.showing = null;
           this.shared.remove("stage");
         }
-        this.ended.add(item.key);
-        const ended = this.shared.get<string[]>("ended", []).filter((k) => k !== item.key);
-        this.shared.set("ended", [...ended.slice(-50), item.key]);
         // Once the events are stored, decide knows: ask again (the next item may show).
         void this.tracker.outbox.flush().then(() => this.refresh());
       },

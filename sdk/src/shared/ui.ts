@@ -16,7 +16,7 @@ overflow-wrap:anywhere;word-break:normal;line-break:strict}
 box-shadow:0 12px 32px rgba(15,23,42,.28),0 0 0 1px rgba(15,23,42,.08);width:min(var(--wp-width),calc(100vw - 24px));padding:18px 18px 14px;
 animation:wp-in .16s ease-out}
 .card:focus{outline:none}
-.card h2{font-size:16px;line-height:1.4;margin:0 28px 6px 0;font-weight:650}
+.card h2{font-size:16px;line-height:1.4;margin-block:0 6px;margin-inline:0 28px;font-weight:650}
 .card .body{color:var(--wp-muted);margin:0 0 12px}
 .card .body p{margin:0 0 8px}.card .body a{color:var(--wp-accent)}
 .card img{max-width:100%;border-radius:6px;margin:0 0 10px;display:block}
