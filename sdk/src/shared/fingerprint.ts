@@ -2,7 +2,7 @@
 // builders store and `resolve` reads. Kept apart so that rendering modules do not carry finder.
 
 import { finder } from "@medv/finder";
-import { KEPT_ATTRIBUTES, roleOf, type Fingerprint } from "./target";
+import { KEPT_ATTRIBUTES, regionOf, roleOf, sameText, textOf, type Fingerprint } from "./target";
 
 function safeFinder(element: Element, options: Parameters<typeof finder>[1] = {}): string | null {
   try {
@@ -49,7 +49,14 @@ export function fingerprint(element: Element): Fingerprint {
   )
     ?.replace(/\s+/g, " ")
     .trim();
-  if (text && text.length <= 200) found.text = text;
+  if (text && text.length <= 200) {
+    found.text = text;
+    const visible = Array.from(element.ownerDocument.querySelectorAll(tag)).filter((e) => e.getClientRects().length);
+    const same = sameText(visible, textOf(element), tag);
+    if (same.length > 1) found.rank = same.indexOf(element);
+  }
+  const region = regionOf(element);
+  if (region) found.region = region;
   const role = roleOf(element);
   if (role) found.role = role;
   if (Object.keys(attributes).length) found.attributes = attributes;

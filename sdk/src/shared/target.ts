@@ -15,6 +15,10 @@ export interface Fingerprint {
   attributes?: Record<string, string>;
   ancestors?: string[];
   frame?: string;
+  // The page region it sits in (banner, navigation, complementary, contentinfo, main, dialog).
+  region?: string;
+  // Among visible elements of its tag saying the same text, which one it is (document order).
+  rank?: number;
 }
 
 export interface Resolved {
@@ -29,10 +33,31 @@ const TEXT_TAGS = "a,button,summary,label,[role],input,select,textarea,h1,h2,h3,
 const ENOUGH = 3; // the evidence an element needs
 const MARGIN = 1.5; // and by how much it must beat the runner-up
 const MAX_TEXT_CANDIDATES = 2000;
+const POSITIONAL = /:nth-|:first-|:last-/;
 
 const squash = (text: string | null | undefined) => (text ?? "").replace(/\s+/g, " ").trim().toLowerCase();
 
-function textOf(element: Element): string {
+const REGIONS: Record<string, string> = {
+  header: "banner",
+  nav: "navigation",
+  aside: "complementary",
+  footer: "contentinfo",
+  main: "main",
+  dialog: "dialog",
+};
+
+// The outermost landmark around the element: where on the page it is, whatever its classes.
+export function regionOf(element: Element): string | null {
+  let found: string | null = null;
+  for (let node = element.parentElement; node; node = node.parentElement) {
+    const role = node.getAttribute("role");
+    const region = role && Object.values(REGIONS).includes(role) ? role : REGIONS[node.tagName.toLowerCase()];
+    if (region) found = region;
+  }
+  return found;
+}
+
+export function textOf(element: Element): string {
   const label =
     element instanceof HTMLInputElement || element instanceof HTMLTextAreaElement || element instanceof HTMLSelectElement
       ? element.getAttribute("aria-label") || element.getAttribute("placeholder") || element.getAttribute("title")
@@ -98,6 +123,8 @@ function all(root: Document | ShadowRoot, selector: string): Element[] {
   }
 }
 
+// Evidence for an element and against it: what it says that the fingerprint says otherwise, or a
+// place on the page none of the recorded ancestors fits, counts against it.
 function score(element: Element, fp: Fingerprint, hits: Map<Element, number>): number {
   let total = hits.get(element) ?? 0;
   if (fp.text) {
@@ -106,18 +133,21 @@ function score(element: Element, fp: Fingerprint, hits: Map<Element, number>): n
     if (text === wanted) total += 3;
     else if (text && wanted && (text.includes(wanted) || wanted.includes(text)) && text.length < wanted.length * 3)
       total += 1;
+    else total -= text ? 2.5 : 1;
   }
   if (fp.tag && element.tagName.toLowerCase() === fp.tag.toLowerCase()) total += 1;
   if (fp.role && roleOf(element) === fp.role) total += 0.5;
   for (const [name, value] of Object.entries(fp.attributes ?? {}))
     if (element.getAttribute(name) === value) total += ATTRIBUTE_WEIGHT[name] ?? 0.5;
+  let placed = 0;
   for (const ancestor of fp.ancestors ?? []) {
     try {
-      if (element.parentElement?.closest(ancestor)) total += 0.75;
+      if (element.parentElement?.closest(ancestor)) placed += 1;
     } catch {
       // Unreadable selector: no evidence.
     }
   }
+  if (fp.ancestors?.length) total += placed ? placed * 0.75 : -1;
   return total;
 }
 
@@ -127,13 +157,17 @@ export function resolve(input: Fingerprint | Props): Resolved {
   const add = (element: Element, weight: number) => hits.set(element, (hits.get(element) ?? 0) + weight);
   const candidates = new Set<Element>();
   for (const root of roots(fp.frame)) {
+    // A selector that counts positions (`:nth-of-type`) breaks when anything is added before the
+    // element: it weighs half as much as one naming the element.
     if (fp.selector) {
       const found = all(root, fp.selector);
-      for (const element of found) add(element, found.length === 1 ? 3 : 1.5);
+      const weight = POSITIONAL.test(fp.selector) ? 0.5 : 1;
+      for (const element of found) add(element, (found.length === 1 ? 3 : 1.5) * weight);
     }
     for (const selector of fp.selectors ?? []) {
       const found = all(root, selector);
-      for (const element of found) add(element, found.length === 1 ? 1.5 : 0.5);
+      const weight = POSITIONAL.test(selector) ? 0.5 : 1;
+      for (const element of found) add(element, (found.length === 1 ? 1.5 : 0.5) * weight);
     }
     for (const [name, value] of Object.entries(fp.attributes ?? {}))
       if (KEPT_ATTRIBUTES.includes(name) && (ATTRIBUTE_WEIGHT[name] ?? 0) >= 1.5)
@@ -150,8 +184,17 @@ export function resolve(input: Fingerprint | Props): Resolved {
     }
   }
   for (const element of hits.keys()) candidates.add(element);
-  const ranked = Array.from(candidates)
+  const shown = Array.from(candidates)
     .filter(visible)
+    // A control does not move to another region of the page and stay the same control.
+    .filter((element) => !fp.region || regionOf(element) === fp.region);
+  // Several saying the same text: the one in the same place among them is likelier.
+  if (fp.rank !== undefined && fp.text) {
+    const wanted = squash(fp.text);
+    const same = sameText(shown, wanted, fp.tag);
+    if (same.length > 1 && same[fp.rank]) add(same[fp.rank], 1.5);
+  }
+  const ranked = shown
     .map((element) => ({ element, score: score(element, fp, hits) }))
     // An element and its own wrapper often share the text: keep the innermost.
     .filter((c, _, list) => !list.some((o) => o.element !== c.element && c.element.contains(o.element) && o.score >= c.score))
@@ -162,6 +205,13 @@ export function resolve(input: Fingerprint | Props): Resolved {
   if (second && best.score - second.score < MARGIN)
     return { element: null, score: best.score, result: "ambiguous" };
   return { element: best.element, score: best.score, result: "found" };
+}
+
+// The elements of the tag whose text is `wanted`, in document order.
+export function sameText(elements: Element[], wanted: string, tag?: string): Element[] {
+  return elements
+    .filter((e) => (!tag || e.tagName.toLowerCase() === tag) && textOf(e) === wanted)
+    .sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
 }
 
 // Resolve now, or as soon as the page changes so that it resolves, for at most `seconds`.
