@@ -58,7 +58,8 @@ TARGET_WRONG = 0.01
 LIST_CONTROLS = """() => {
   const selector = 'a[href], button, input:not([type=hidden]), select, textarea, summary,' +
     '[role=button], [role=tab], [role=menuitem], [role=checkbox], [role=switch]';
-  const seen = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+  const seen = (el) =>
+    el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
   window.__controls = Array.from(document.querySelectorAll(selector)).filter(seen);
   const squash = (t) => (t || '').replace(/\\s+/g, ' ').trim();
   return window.__controls.map((el) => ({
@@ -121,7 +122,7 @@ def _serve() -> tuple[ThreadingHTTPServer, str]:
             self.send_response(204)
             self.end_headers()
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -154,7 +155,7 @@ DESCRIBED = (
 def _pass(
     before: list[dict[str, Any]],
     after: list[dict[str, Any]],
-    paired: list[int | None | str],
+    paired: list[int | str | None],
     fields: tuple[str, ...],
     unique: bool,
 ) -> None:
@@ -181,11 +182,11 @@ def _pass(
             paired[i] = j
 
 
-def _pair(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[int | None | str]:
+def _pair(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[int | str | None]:
     """The rule, in passes from strict to loose: alike in every described way; then the only
-    control with the same tag and id; the same field label; the same tag and text; then the only one with the same tag and link; then the
-    only one with the same tag and icon. What is left needs a person ("?")."""
-    paired: list[int | None | str] = ["?"] * len(before)
+    control with the same tag and id; the same field label; the same tag and text; the same tag
+    and link; the same tag and icon. What is left needs a person ("?")."""
+    paired: list[int | str | None] = ["?"] * len(before)
     _pass(before, after, paired, DESCRIBED, unique=False)
     _pass(before, after, paired, ("tag", "id"), unique=True)
     _pass(before, after, paired, ("tag", "type", "labelled"), unique=True)
@@ -271,8 +272,8 @@ def run(verbose: bool = False) -> int:
             )
             for name in PAGES:
                 ident = f"{later}/{name}"
-                expected: list[int | None | str] = mapping[ident]["later"]
-                before = _open(page, f"{base}/{FIRST}/{name}")
+                expected: list[int | str | None] = mapping[ident]["later"]
+                _open(page, f"{base}/{FIRST}/{name}")
                 prints = page.evaluate(FINGERPRINTS)
                 assert len(prints) == len(expected), (
                     f"{ident}: the page no longer matches the mapping"
