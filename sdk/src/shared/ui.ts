@@ -29,7 +29,7 @@ button:focus-visible,a:focus-visible,input:focus-visible{outline:3px solid var(-
 .backdrop{position:fixed;inset:0;z-index:2147483500;background:rgba(15,23,42,.45)}
 .modal{top:50%;left:50%;transform:translate(-50%,-50%);width:min(calc(var(--wp-width) + 120px),calc(100vw - 24px))}
 .banner{top:0;left:0;right:0;width:auto;border-radius:0;display:flex;gap:16px;align-items:center;padding:12px 48px 12px 18px}
-.banner h2{margin:0}.banner .body{margin:0;flex:1}
+.banner h2{margin:0}.banner .body{margin:0;flex:1}.banner .body p{margin:0}
 .slideout{bottom:20px;inset-inline-end:20px}
 .arrow{position:absolute;width:12px;height:12px;background:var(--wp-bg);transform:rotate(45deg)}
 .ring{position:fixed;z-index:2147483550;border-radius:6px;box-shadow:0 0 0 3px var(--wp-accent),0 0 0 9999px rgba(15,23,42,.18);pointer-events:none;transition:all .12s}
