@@ -295,6 +295,41 @@ def test_the_checklist_counts_done_tasks_and_unlocks_them_in_order(bench: Bench)
     ]
 
 
+def test_a_task_is_done_by_its_event_from_anywhere_or_by_finishing_its_walkthrough(
+    bench: Bench,
+) -> None:
+    bench.publish(
+        "kind: task\nkey: import\nname: Import\ntitle: Import contacts\n"
+        "complete_when: {event: Contacts Imported}"
+    )
+    bench.publish(
+        "kind: task\nkey: filtered\nname: Filtered\ntitle: Import a big file\n"
+        "complete_when: {event: Contacts Imported, where: {rows: {gte: 1000}}}"
+    )
+    bench.publish("kind: walkthrough\nkey: tour\nname: Tour\nsteps:\n  - {kind: popup, title: Hi}")
+    bench.publish(
+        "kind: task\nkey: toured\nname: Toured\ntitle: Take the tour\n"
+        "complete_when: {walkthrough: tour}"
+    )
+
+    def done() -> dict[str, bool]:
+        answer = bench.decide("ann", MONDAY + DAY)
+        states = {i["key"]: i["state"]["completed"] for i in answer["items"] if i["kind"] == "task"}
+        ticked = {t["key"]: t["done"] for t in answer["checklist"]["tasks"]}
+        assert states == ticked  # the item's state and the checklist agree
+        return ticked
+
+    assert done() == {"import": False, "filtered": False, "toured": False}
+    # Sent by the customer's backend, never seen by the snippet.
+    bench.send(
+        MONDAY,
+        {"type": "track", "event": "Contacts Imported", "userId": "ann", "properties": {"rows": 5}},
+    )
+    bench.guide(MONDAY, "ann", "$guide_completed", "tour")
+    # The property filter cannot be told from counts: only a report completes that one.
+    assert done() == {"import": True, "filtered": False, "toured": True}
+
+
 def test_did_counts_an_action_as_the_sum_of_its_events(bench: Bench) -> None:
     from waypost.insights.actions import ActionIn, create_action
 

@@ -172,8 +172,33 @@ def _counter(
     return count
 
 
+def task_done(
+    item: Released, states: Mapping[str, ItemState], count: Callable[[str, str, int | None], int]
+) -> bool:
+    """Whether the person has done the task: reported done (`$task_completed`), or its
+    `complete_when` holds: the event (or action) happened, from the page or from anywhere else
+    (a backend's events count too), or the walkthrough was completed. A condition with `where`
+    property filters, or `goal_of`, is known only from the report."""
+    state = states.get(item.key)
+    if state is not None and state.completed_at is not None:
+        return True
+    when = item.document.complete_when
+    if when.where:
+        return False
+    if when.event is not None:
+        return count("event", when.event, None) > 0
+    if when.action is not None:
+        return count("action", when.action, None) > 0
+    if when.walkthrough is not None:
+        done = states.get(when.walkthrough)
+        return done is not None and done.completed_at is not None
+    return False
+
+
 def _tasks_done(
-    states: Mapping[str, ItemState], released: Mapping[str, Released]
+    states: Mapping[str, ItemState],
+    released: Mapping[str, Released],
+    count: Callable[[str, str, int | None], int],
 ) -> Callable[[str | None], int]:
     """How many tasks the person completed: of a menu's entries, or of every released task."""
 
@@ -184,7 +209,7 @@ def _tasks_done(
             if listed is None or listed.kind != "menu":
                 return 0
             keys &= {entry for section in listed.document.sections for entry in section.items}
-        return sum(1 for key in keys if key in states and states[key].completed_at is not None)
+        return sum(1 for key in keys if task_done(released[key], states, count))
 
     return done
 
@@ -201,15 +226,16 @@ def person_facts(
 ) -> Facts:
     """What audience rules are tested against for the person now (on a page, when given)."""
     profile = person.activity.profile if person.activity else None
+    count = _counter(person.activity, now, actions)
     return Facts(
         person_key=person.key,
         now=now,
         traits=person.traits,
         account_traits=profile.account_traits if profile else {},
         first_seen=_aware_or_none(profile.first_seen if profile else None),
-        count=_counter(person.activity, now, actions),
+        count=count,
         content_states={key: state.states() for key, state in states.items()},
-        tasks_completed=_tasks_done(states, released),
+        tasks_completed=_tasks_done(states, released, count),
         url=url,
         path=_path(url) if url else None,
         device=device,
@@ -388,6 +414,10 @@ def decide(
         chosen.append((order, entry))
     chosen.sort(key=lambda pair: pair[0])
     tasks = {e["key"]: by_key[e["key"]] for _, e in chosen if e["kind"] == "task"}
+    done_tasks = {key for key, item in tasks.items() if task_done(item, states, facts.count)}
+    for _, entry in chosen:
+        if entry["key"] in done_tasks and not entry["state"]["completed"]:
+            entry["state"] = {**entry["state"], "completed": True}
     return {
         "locale": locale,
         "items": [entry for _, entry in chosen],
@@ -398,7 +428,7 @@ def decide(
             "remaining": budget.remaining,
             "cooldown_until": budget.cooldown_until.isoformat() if budget.cooldown_until else None,
         },
-        "checklist": _checklist(tasks, states),
+        "checklist": _checklist(tasks, done_tasks),
     }
 
 
@@ -468,10 +498,9 @@ def _state_out(state: ItemState) -> dict[str, Any]:
 NO_STATE_OUT = _state_out(NO_STATE)
 
 
-def _checklist(tasks: Mapping[str, Released], states: Mapping[str, ItemState]) -> dict[str, Any]:
+def _checklist(tasks: Mapping[str, Released], done: set[str]) -> dict[str, Any]:
     """Every released task with whether it is done, and whether it is unlocked (the tasks it
     waits for are done)."""
-    done = {key for key in tasks if key in states and states[key].completed_at is not None}
     entries = [
         {
             "key": key,
