@@ -149,6 +149,19 @@ def test_nesting_past_the_limit_is_refused_with_the_path() -> None:
     assert f"more than {MAX_NESTING} levels" in error.message
 
 
+def test_nesting_deeper_than_the_json_writer_goes_is_still_the_nesting_rule() -> None:
+    # The body reader takes up to 1,024 levels; the JSON writer stops at 255.
+    deep: dict[str, object] = {}
+    cursor = deep
+    for _ in range(300):
+        cursor["k"] = {}
+        cursor = cursor["k"]  # type: ignore[assignment]
+    error = _refusal({"type": "track", "event": "E", "userId": "u", "properties": deep})
+    assert error.code == "invalid"
+    assert error.field is not None and error.field.startswith("properties.k.k")
+    assert f"more than {MAX_NESTING} levels" in error.message
+
+
 def test_explicit_timestamp_is_trusted_even_years_old() -> None:
     raw = {"timestamp": "2021-03-04T05:06:07.123456Z"}
     assert event_time(raw, RECEIVED, None) == datetime(2021, 3, 4, 5, 6, 7, 123456, tzinfo=UTC)

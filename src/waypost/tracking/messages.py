@@ -237,6 +237,10 @@ def validate_message(
         # JSON escapes like "\ud800" decode to lone surrogates, which no text column can hold.
         if "surrogates" in str(exc):
             raise UNICODE.broken() from None
+        # orjson stops at 255 levels, which the body reader allows: deeper than that is the
+        # nesting rule's to refuse, with its path.
+        if "Recursion" in str(exc):
+            _check_depth(raw, "", 0)
         raise STORABLE.broken(detail=exc) from None
     if len(text) > MAX_EVENT_BYTES:
         raise MESSAGE_SIZE.broken(size=len(text))
