@@ -10,6 +10,7 @@ import threading
 import time
 
 from pydantic import Field, field_validator
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from waypost.db.base import utcnow
@@ -54,15 +55,25 @@ class AppSettings(Strict):
 
 
 def _row(session: Session, app_id: str) -> GuidanceSettings:
+    """The app's settings row, made with the defaults the first time it is asked for. Two
+    requests may ask at once (a new app's first page views): the one that loses the race
+    reads the row the other made."""
     row = session.get(GuidanceSettings, app_id)
     if row is None:
-        row = GuidanceSettings(
+        fresh = GuidanceSettings(
             app_id=app_id,
             settings=AppSettings().model_dump_json(),
             identity_secret="ivs_" + secrets.token_hex(24),
         )
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(fresh)
+        except IntegrityError:
+            found = session.get(GuidanceSettings, app_id, populate_existing=True)
+            if found is None:
+                raise
+            return found
+        row = fresh
     return row
 
 
