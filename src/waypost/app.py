@@ -12,6 +12,7 @@ from waypost import __version__
 from waypost.console.routes import router as console_router
 from waypost.console.routes import static_files
 from waypost.db import check_database, create_engine_for, session_factory, upgrade
+from waypost.demo.site import routes as demo_routes
 from waypost.events import open_event_store
 from waypost.events.ingest import register_ingest_metrics
 from waypost.guidance.api import router as guidance_router
@@ -68,7 +69,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
         # Matched first: nearly every request is one of them.
-        routes=[*tracking_routes, *guidance_routes, *snippet_routes],
+        routes=[*tracking_routes, *guidance_routes, *snippet_routes, *demo_routes],
         # Our metrics and request-id logs are the server's observability. FastAPI's own
         # OpenTelemetry hooks looked for tracer, meter and logger providers on every request,
         # a measurable cost for one-event requests, and would find none.

@@ -58,6 +58,11 @@ content_cli = typer.Typer(
     help="Guidance content as code: export to files, import from them.", no_args_is_help=True
 )
 app.add_typer(content_cli, name="content")
+demo_cli = typer.Typer(
+    help="The demo: Acme CRM at /demo/, its guidance and simulated customers.",
+    no_args_is_help=True,
+)
+app.add_typer(demo_cli, name="demo")
 
 DataDir = Annotated[
     Path | None,
@@ -176,6 +181,10 @@ def _bootstrap(settings: Settings) -> None:
             workspace = create_workspace(session, "Demo")
             add_member(session, workspace.id, user.id, Role.OWNER)
             new = create_app(session, workspace.id, "Demo app")
+            if settings.demo:
+                from waypost.demo.seed import seed_content
+
+                seed_content(session, new.app_id)
             created = (
                 f"Console:       {settings.base_url}/console/\n"
                 f"Email:         {user.email}\n"
@@ -189,6 +198,11 @@ def _bootstrap(settings: Settings) -> None:
             fd = os.open(notes, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(created)
+            if settings.demo:
+                from waypost.demo.seed import mark_seeded
+
+                mark_seeded(settings, new.app_id)
+                created += f"Demo app:      {settings.base_url}/demo/\n"
     if created:
         rule = "=" * 72
         typer.echo(f"\n{typer.style(rule, bold=True)}")
@@ -199,6 +213,30 @@ def _bootstrap(settings: Settings) -> None:
     else:
         where = f" (first-run login and keys: {notes})" if notes.exists() else ""
         typer.echo(f"Console: {settings.base_url}/console/{where}")
+
+
+@demo_cli.command("reset")
+def demo_reset(
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask first.")] = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Start the demo over: delete the demo install's data directory (its metadata database,
+    events, keys and first-run notes), so that the next `make run` seeds everything afresh.
+    Only for a demo install on the embedded stores; stop the server first."""
+    import shutil
+
+    from waypost.demo.seed import demo_app_id
+
+    settings = _settings(config, data_dir=data_dir)
+    if demo_app_id(settings) is None:
+        raise _fail(f"{settings.data_dir} holds no demo (it was not seeded by `make run`)")
+    if settings.database_url or settings.events_url:
+        raise _fail("the demo reset only clears the embedded stores; this install uses others")
+    if not yes and not typer.confirm(f"Delete everything in {settings.data_dir}?"):
+        raise typer.Exit(1)
+    shutil.rmtree(settings.data_dir)
+    typer.echo(f"deleted {settings.data_dir}; `make run` seeds the demo again")
 
 
 @app.command()

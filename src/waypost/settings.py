@@ -98,6 +98,15 @@ class Settings(BaseSettings):
     default_locale: Literal["en", "ja"] = Field(
         "en", description="Console language when neither the user nor the browser picks one."
     )
+    demo: bool = Field(
+        True,
+        description=(
+            "With `waypost serve --bootstrap` (what `make run` does), seed the demo on the first "
+            "start: the Acme CRM demo app at `/demo/`, its guidance content and simulated "
+            "customers. Set it to false for production installs; `/demo/` is served only where "
+            "the demo was seeded."
+        ),
+    )
     max_waiting_events: int = Field(
         200_000,
         ge=1,

@@ -76,6 +76,8 @@ export class Guide {
 
   async refresh(): Promise<void> {
     const asked = ++this.asking;
+    // What this page reported first, so that decide counts it (a task just done, a step seen).
+    if (this.tracker.outbox.waiting().length) await this.tracker.outbox.flush();
     const answer = await this.decide(true);
     if (!answer || asked !== this.asking) return; // a newer page asked meanwhile
     let items = answer.items;
@@ -103,6 +105,7 @@ export class Guide {
       ...(who.userId ? { userId: who.userId } : {}),
       ...(who.userHash ? { userHash: who.userHash } : {}),
       ...(who.groupId ? { groupId: who.groupId } : {}),
+      ...(who.traits ? { traits: who.traits } : {}),
       locale: this.locale,
       url: location.href,
       have: useCache ? Object.keys(cached).slice(-1000) : [],
@@ -325,8 +328,14 @@ export class Guide {
     const item = this.items.find((i) => i.key === key);
     if (!item) return;
     this.ended.delete(key);
-    if (INTERRUPTING.has(item.kind)) this.offer(item);
-    else void this.render(item);
+    const d = item.definition;
+    if (item.kind === "shuttle") {
+      this.tracker.track("$guide_cta_clicked", { $content_id: key, $content_version: item.version, $url: d.url });
+      if (d.new_tab === false) location.assign(d.url as string);
+      else window.open(d.url as string, "_blank", "noopener");
+    } else if (item.kind === "task" && typeof d.start === "string") this.start(d.start);
+    else if (INTERRUPTING.has(item.kind)) this.offer(item);
+    else if (MODULE_OF[item.kind]) void this.render(item);
   }
 
   private host(): Host {

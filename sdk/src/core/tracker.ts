@@ -20,7 +20,14 @@ const TYPING =
   ":not([type=radio]),textarea,[contenteditable]:not([contenteditable=false])";
 
 type Props = Record<string, unknown>;
-type Who = { userId?: string; anonymousId: string; userHash?: string; groupId?: string };
+type Who = {
+  userId?: string;
+  anonymousId: string;
+  userHash?: string;
+  groupId?: string;
+  // The traits identify gave (decide reads them before the server has stored them).
+  traits?: Props;
+};
 type Session = { id: string; last: number };
 
 export class Tracker {
@@ -85,7 +92,9 @@ export class Tracker {
     if (userId != null && String(userId) !== this.who.userId) {
       this.who.userId = String(userId);
       delete this.who.userHash;
+      delete this.who.traits;
     }
+    if (traits) this.who.traits = { ...this.who.traits, ...traits };
     if (options?.userHash) this.who.userHash = options.userHash;
     this.store.set("who", this.who);
     this.send("identify", { traits: traits ?? {} });

@@ -24,8 +24,9 @@ const render = (host: Host, item: Item): void => {
     className: style,
     modal: style === "modal",
     onButton: (button) => {
-      follow(host, item, button);
+      // Ended first: what the button starts may take the stage at once.
       end(button.action === "dismiss" ? "$guide_dismissed" : "$guide_completed");
+      follow(host, item, button);
     },
     onClose: () => end("$guide_dismissed"),
   });

@@ -173,15 +173,19 @@ const render = (host: Host, item: Item): void => {
       buttons,
       className: modal ? "modal" : "tooltip",
       modal,
+      focus: advance === "next",
       progress: total > 1 ? host.words.step.replace("{n}", String(n)).replace("{total}", String(total)) : undefined,
       onButton: (button) => {
         if (button.action === "back") return previous();
         if (button.action === "dismiss") return end("$guide_dismissed");
         if (button.action === "complete") return end("$guide_completed");
-        if (button.action === "url" || button.action === "start") {
+        if (button.action === "start") {
+          end("$guide_completed"); // first, so that what it starts may take the stage
+          return follow(host, item, button);
+        }
+        if (button.action === "url") {
           host.remember(item, { step: index + 1 });
           follow(host, item, button);
-          if (button.action === "start") return end("$guide_completed");
         }
         go(index + 1);
       },

@@ -20,13 +20,16 @@ export function bringIntoView(target: Element): void {
   target.scrollIntoView({ block: "center", inline: "nearest", behavior: reduced() ? "auto" : "smooth" });
 }
 
-// How far down the viewport fixed or sticky headers reach (the host's, not ours).
+// How far down the viewport fixed or sticky headers reach (the host's, not ours). An overlay
+// covering much of the screen (a modal's backdrop) is not a header.
 function stickyBottom(): number {
   let bottom = 0;
   for (const element of document.elementsFromPoint(innerWidth / 2, 1)) {
     if (element.tagName === "WAYPOST-LAYER") continue;
     const position = getComputedStyle(element).position;
-    if (position === "fixed" || position === "sticky") bottom = Math.max(bottom, element.getBoundingClientRect().bottom);
+    const box = element.getBoundingClientRect();
+    if ((position === "fixed" || position === "sticky") && box.height < innerHeight / 3)
+      bottom = Math.max(bottom, box.bottom);
   }
   return bottom;
 }

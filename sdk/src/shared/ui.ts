@@ -133,6 +133,9 @@ export interface CardOptions {
   className: string;
   modal: boolean;
   progress?: string;
+  // Move focus into the card (modals always; a tooltip only when its buttons are how it goes
+  // on, never when the person is to click or type in the page).
+  focus?: boolean;
   onButton: (button: ButtonSpec) => void;
   onClose: () => void;
 }
@@ -195,8 +198,10 @@ export function card(host: Host, item: Item, options: CardOptions): { wrap: HTML
   });
   observer.observe(root, { childList: true });
   root.append(wrap);
-  const primary = row.querySelector<HTMLElement>("button.primary");
-  (primary ?? box).focus({ preventScroll: true });
+  if (options.modal || options.focus) {
+    const primary = row.querySelector<HTMLElement>("button.primary");
+    (primary ?? box).focus({ preventScroll: true });
+  }
   return { wrap, card: box };
 }
 
