@@ -169,7 +169,7 @@ def test_a_tooltip_follows_its_element_and_stays_above_the_hosts_layers(
     card.get_by_role("button", name="Next").click()
     page.click("#open-modal")  # the host's own modal, z-index 99999
     over = page.locator("waypost-layer").get_by_role("region", name="Over the modal")
-    expect(over).to_be_visible()
+    expect(over).to_be_in_viewport()
     box = over.bounding_box()
     assert box
     on_top = page.evaluate(

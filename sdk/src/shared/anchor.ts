@@ -120,7 +120,9 @@ export function anchor(
     });
   };
   // First placed in the next frame: the card's styles and the page's layout are worked out by
-  // the browser's own rendering step, not forced in the middle of our script.
+  // the browser's own rendering step, not forced in the middle of our script. Hidden until then,
+  // so it never shows where it does not belong.
+  box.style.visibility = ring.style.visibility = "hidden";
   frame = requestAnimationFrame(update);
   return () => cancelAnimationFrame(frame);
 }
