@@ -191,3 +191,25 @@ def test_a_funnel_whose_steps_never_overlap_is_walked_without_the_sql_form(
     query = FunnelQuery(steps=[{"event": "Signed Up"}, {"event": "Activated"}])
     assert _counts(_answer(loaded(world), world, query)["steps"]) == [1, 1]
     assert compiled == []
+
+
+def test_a_breakdown_breaks_ties_in_the_same_microsecond_by_message_id(loaded: Loaded) -> None:
+    # Each person visits twice in the same microsecond, once from each source; the first by
+    # message id ("a-…" before "b-…") is the first touch. Half the persons get "ads" first in
+    # message-id order and "blog" first in the order they were stored, the others the reverse,
+    # so an order that ignored message ids would attribute some of them to the other source.
+    events = []
+    for person in range(1, 41):
+        first, second = ("ads", "blog") if person % 2 else ("blog", "ads")
+        events += [
+            Ev(person, "Visit", at(0), f"b-{person}", {"source": second}),
+            Ev(person, "Visit", at(0), f"a-{person}", {"source": first}),
+            Ev(person, "Signup", at(1), f"c-{person}", {"source": first}),
+        ]
+    world = World(events)
+    query = FunnelQuery(
+        steps=[{"event": "Visit"}, {"event": "Signup"}], breakdown={"property": "source"}
+    )
+    assert steps_never_overlap(query)
+    answer = _answer(loaded(world), world, query)
+    assert _by_value(answer) == {"ads": [20, 20], "blog": [20, 20]}
