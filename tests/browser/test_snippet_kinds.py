@@ -281,3 +281,35 @@ def test_an_nps_survey_jumps_thanks_and_follows_up(
         ("why", "Too slow to import"),
     ]
     assert _events(live_server, tenant, "$survey_shown")[0]["content_id"] == "nps"
+
+
+def test_a_walkthrough_for_another_page_waits_in_the_menu_until_started(
+    browser_page: Page, site: str, live_server: str, tenant: Tenant
+) -> None:
+    _publish(
+        live_server,
+        tenant,
+        {
+            "kind": "walkthrough",
+            "key": "billing-tour",
+            "name": "Billing tour",
+            "trigger": {"page": {"path": {"eq": "/shop/billing"}}},
+            "steps": [{"kind": "popup", "title": {"en": "Your invoices"}}],
+        },
+        {
+            "kind": "menu",
+            "key": "help",
+            "name": "Help",
+            "title": {"en": "Help"},
+            "sections": [{"title": {"en": "Guides"}, "items": ["billing-tour"]}],
+        },
+    )
+    page = browser_page
+    page.goto(f"{site}/shop/index.html")
+    layer = page.locator("waypost-layer")
+    layer.get_by_role("button", name="Help").click()
+    entry = layer.get_by_role("dialog", name="Help").get_by_role("button", name="Billing tour")
+    expect(entry).to_be_visible()
+    expect(layer.get_by_role("dialog", name="Your invoices")).to_have_count(0)  # not by itself
+    entry.click()
+    expect(layer.get_by_role("dialog", name="Your invoices")).to_be_visible()

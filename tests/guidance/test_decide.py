@@ -5,6 +5,7 @@ texts for the locale."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -471,3 +472,35 @@ def test_a_personal_definition_is_sent_even_when_the_snippet_holds_the_version(
 def test_a_decide_request_holding_too_many_definitions_is_refused() -> None:
     with pytest.raises(ValidationError, match="have"):
         DecideRequest(userId="ann", have=[f"k{n}@1" for n in range(1001)])
+
+
+def test_items_a_person_can_start_are_answered_as_listed_where_they_would_not_show(
+    bench: Bench,
+) -> None:
+    bench.publish(
+        "kind: walkthrough\nkey: import-tour\nname: Import tour\n"
+        "trigger: {page: {path: {eq: /import}}}\nsteps:\n  - {kind: popup, title: Import}"
+    )
+    bench.publish(
+        "kind: walkthrough\nkey: unlisted\nname: Unlisted\n"
+        "trigger: {page: {path: {eq: /import}}}\nsteps:\n  - {kind: popup, title: Other}"
+    )
+    bench.publish(
+        "kind: walkthrough\nkey: report-tour\nname: Report tour\ntrigger: {manual: true}\n"
+        "steps:\n  - {kind: popup, title: Reports}"
+    )
+    bench.publish(
+        "kind: menu\nkey: help\nname: Help\ntitle: Help\nsections:\n  - {items: [import-tour]}"
+    )
+
+    def answered(url: str, at: Any = MONDAY) -> dict[str, bool]:
+        answer = bench.decide("ann", at, url=f"https://app.example{url}")
+        return {item["key"]: item["listed"] for item in answer["items"] if item["kind"] != "menu"}
+
+    # On its page the tour shows by itself; elsewhere the menu can still start it. A manual
+    # item is always startable; an item nothing points to is answered only on its page.
+    assert answered("/import") == {"import-tour": False, "unlisted": False, "report-tour": False}
+    assert answered("/home") == {"import-tour": True, "report-tour": False}
+    # The attention budget spent: new interruptions wait, but a person may still start them.
+    bench.settings(budget={"max_new": 0, "period_hours": 24, "cooldown_hours": 0})
+    assert answered("/import", MONDAY + HOUR) == {"import-tour": True, "report-tour": True}

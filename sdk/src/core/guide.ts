@@ -150,7 +150,7 @@ export class Guide {
         continue;
       }
       if (item.under_way) this.offer(item);
-      else this.arm(item, () => this.offer(item));
+      else if (!item.listed) this.arm(item, () => this.offer(item));
     }
   }
 

@@ -16,6 +16,8 @@ export interface Item {
   version: number;
   priority: number;
   under_way: boolean;
+  // Answered only so the person can start it (from the menu, a launcher, a button).
+  listed?: boolean;
   // Absent in decide's answer when the snippet held it; the core fills it in from its cache.
   definition: Props;
   state: ItemState;

@@ -27,7 +27,14 @@ from pydantic import Field, StringConstraints
 from waypost.events import PersonActivity
 from waypost.guidance.app_settings import AppSettings
 from waypost.guidance.conditions import Strict
-from waypost.guidance.documents import INTERRUPTING, Schedule, Show, Trigger, Weekday
+from waypost.guidance.documents import (
+    INTERRUPTING,
+    Schedule,
+    Show,
+    Trigger,
+    Weekday,
+    references,
+)
 from waypost.guidance.files import canonical
 from waypost.guidance.library import Released
 from waypost.guidance.rules import Facts, Rule, holds, stable_percent
@@ -103,6 +110,20 @@ class Catalogue:
     def by_key(self) -> dict[str, Released]:
         """The released items by key."""
         return {item.key: item for item in self.released}
+
+    @functools.cached_property
+    def on_call(self) -> frozenset[str]:
+        """Items a person can start by their own action: listed in a menu, started by a
+        launcher, a button, a task, a step or a follow-up, or triggered only manually. They are
+        answered even where their page, frequency or the attention budget would keep them from
+        showing by themselves (as `listed`: shown only when started)."""
+        found: set[str] = set()
+        for item in self.released:
+            found |= references(item.document)
+            trigger = item.document.trigger
+            if trigger is not None and trigger.manual:
+                found.add(item.key)
+        return frozenset(found)
 
     @functools.cached_property
     def kinds(self) -> dict[str, str]:
@@ -372,13 +393,16 @@ def decide(
                 number = state.version  # finish the version they started
             else:
                 under_way = False
+        listed = False  # answered only to be started by the person (menu, launcher, button)
         if not under_way:
+            on_call = item.key in catalogue.on_call
             # The cheap tests first: all must hold, so their order changes no answer.
-            if item.kind not in PASSIVE:
-                if item.key in off_page:
+            if item.kind not in PASSIVE and (
+                item.key in off_page or not frequency_allows(document, state, now)
+            ):
+                if not on_call:
                     continue
-                if not frequency_allows(document, state, now):
-                    continue
+                listed = True
             if not schedule_allows(document.schedule, now, settings.timezone):
                 continue
             if not _audience_holds(document, facts, catalogue.segments):
@@ -391,7 +415,9 @@ def decide(
                 and state.last_shown is None
                 and not budget.allows_new(now)
             ):
-                continue
+                if not on_call:
+                    continue
+                listed = True
         shared = catalogue.definition(item.key, number, locale)
         definition = (
             _personal(
@@ -406,6 +432,7 @@ def decide(
             "version": number,
             "priority": document.priority,
             "under_way": under_way,
+            "listed": listed,
             "state": NO_STATE_OUT if state is NO_STATE else _state_out(state),
         }
         if definition is not shared or f"{item.key}@{number}" not in held:
