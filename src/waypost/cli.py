@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -173,6 +174,7 @@ def _bootstrap(settings: Settings) -> None:
     in, password included; later starts print only where those first-run notes are kept."""
     notes = settings.data_dir / FIRST_RUN_FILE
     created = ""
+    demo_app: str | None = None
     with _metadata(settings) as session:
         has_users = bool(session.scalar(select(func.count()).select_from(User)))
         if not has_users:
@@ -203,6 +205,9 @@ def _bootstrap(settings: Settings) -> None:
 
                 mark_seeded(settings, new.app_id)
                 created += f"Demo app:      {settings.base_url}/demo/\n"
+                demo_app = new.app_id
+    if demo_app is not None:
+        _simulate_first_customers(settings, demo_app)
     if created:
         rule = "=" * 72
         typer.echo(f"\n{typer.style(rule, bold=True)}")
@@ -213,6 +218,157 @@ def _bootstrap(settings: Settings) -> None:
     else:
         where = f" (first-run login and keys: {notes})" if notes.exists() else ""
         typer.echo(f"Console: {settings.base_url}/console/{where}")
+
+
+# The customers the first start simulates: enough for every insight to tell the story, few
+# enough to take seconds.
+FIRST_CUSTOMERS = 250
+FIRST_DAYS = 60
+FIRST_SEED = 1
+
+
+def _simulate_first_customers(settings: Settings, app_id: str) -> None:
+    """Give the new demo a history: simulated customers of its app, in one line of output."""
+    from waypost.demo.simulate import Simulation, SimulationError, simulate
+
+    simulation = Simulation(FIRST_CUSTOMERS, FIRST_DAYS, FIRST_SEED, datetime.now(UTC).date())
+    try:
+        store = open_event_store(settings)
+    except EventStoreError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        done = simulate(store, app_id, simulation, base_url=settings.base_url)
+    except (SimulationError, EventStoreError) as exc:
+        raise _fail(f"simulating the demo's customers: {exc}") from None
+    finally:
+        store.close()
+    typer.echo(
+        f"Demo customers: {done.customers} accounts, {done.users:,} users and {done.events:,} "
+        f"events over the last {FIRST_DAYS} days, simulated in {done.seconds:.1f} s "
+        "(`waypost demo simulate` makes more)"
+    )
+
+
+@demo_cli.command("simulate")
+def demo_simulate(
+    customers: Annotated[
+        int,
+        typer.Option(
+            min=1, metavar="N", help="Accounts (companies) that sign up; each has 1-10 users."
+        ),
+    ] = FIRST_CUSTOMERS,
+    days: Annotated[
+        int, typer.Option(min=1, max=3650, metavar="DAYS", help="Days the simulated period spans.")
+    ] = FIRST_DAYS,
+    seed: Annotated[
+        int, typer.Option(help="Seed of every draw: the same seed and end make the same events.")
+    ] = FIRST_SEED,
+    end: Annotated[
+        str | None,
+        typer.Option(
+            metavar="YYYY-MM-DD",
+            help="The period ends as this day starts (UTC) [default: today].",
+        ),
+    ] = None,
+    app_id: Annotated[
+        str | None, typer.Option("--app", help="App id [default: the demo's app].")
+    ] = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Simulate customers of the demo app and store their events as the tracking API would:
+    accounts signing up over the period, their users' sessions, onboarding steps, guidance,
+    survey answers, support tickets, renewals and cancellations (see src/waypost/demo/simulate.py).
+
+    Needs the event store, so run it while the server is stopped. Running it again with the
+    same seed and end stores nothing twice; more customers with the same seed add only the new
+    ones."""
+    from waypost.demo.seed import demo_app_id
+    from waypost.demo.simulate import (
+        Simulation,
+        SimulationError,
+        check,
+        default_workers,
+        simulate,
+    )
+
+    settings = _settings(config, data_dir=data_dir)
+    try:
+        last = date.fromisoformat(end) if end is not None else datetime.now(UTC).date()
+    except ValueError:
+        raise _fail(f"--end must be a day as YYYY-MM-DD, not {end!r}") from None
+    simulation = Simulation(customers, days, seed, last)
+    try:
+        check(simulation, datetime.now(UTC))
+    except SimulationError as exc:
+        raise _fail(str(exc)) from None
+    app_id = app_id or demo_app_id(settings)
+    if app_id is None:
+        raise _fail(f"{settings.data_dir} holds no demo: name the app with --app")
+    with _metadata(settings) as session:
+        get_app(session, app_id)
+    try:
+        store = open_event_store(settings)
+    except EventStoreError as exc:
+        raise _fail(f"{exc}\nStop the server to simulate customers into its event store.") from None
+    try:
+        with _simulation_progress(not as_json, customers) as on_progress:
+            done = simulate(
+                store,
+                app_id,
+                simulation,
+                base_url=settings.base_url,
+                workers=default_workers(customers),
+                on_progress=on_progress,
+            )
+    except (SimulationError, EventStoreError) as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.close()
+    if as_json:
+        _print({"app_id": app_id, **done.as_dict()}, as_json)
+        return
+    typer.echo(
+        f"simulated {done.customers:,} accounts and {done.users:,} users from "
+        f"{done.since:%Y-%m-%d} to {done.until:%Y-%m-%d}: {done.events:,} events, "
+        f"{done.stored:,} stored ({done.events - done.stored:,} were already), "
+        f"in {done.seconds:.1f} s"
+    )
+
+
+@contextmanager
+def _simulation_progress(wanted: bool, total: int) -> Iterator[Any]:
+    """A progress bar on a terminal's stderr: accounts simulated and events stored."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from waypost.demo.simulate import SimulationProgress
+
+    console = Console(stderr=True)
+    if not wanted or not console.is_terminal:
+        yield None
+        return
+    columns = (
+        TextColumn("accounts"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[events]:>12,} events"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("simulate", total=total, events=0)
+
+        def update(step: SimulationProgress) -> None:
+            progress.update(task, completed=step.accounts, events=step.events)
+
+        yield update
 
 
 @demo_cli.command("reset")
