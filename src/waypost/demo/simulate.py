@@ -203,8 +203,7 @@ def simulate(
         if stored_before:
             table = _without_stored(store, app_id, table)
         if table.num_rows:
-            result = store.append(table, received_at)
-            stored += int(pc.sum(result.stored.cast(pa.int64())).as_py() or 0)
+            stored += store.append(table, received_at).stored_count
         if on_progress is not None:
             on_progress(SimulationProgress(done, simulation.customers, events, stored))
     fold = getattr(store, "fold_activity", None)
