@@ -228,20 +228,25 @@ FIRST_SEED = 1
 
 
 def _simulate_first_customers(settings: Settings, app_id: str) -> None:
-    """Give the new demo a history: simulated customers of its app, in one line of output."""
+    """Give the new demo a history: simulated customers of its app, in one line of output.
+    A failure leaves the demo without them (and says so) rather than hide the first-run
+    login that follows."""
     from waypost.demo.simulate import Simulation, SimulationError, simulate
 
     simulation = Simulation(FIRST_CUSTOMERS, FIRST_DAYS, FIRST_SEED, datetime.now(UTC).date())
     try:
         store = open_event_store(settings)
-    except EventStoreError as exc:
-        raise _fail(str(exc)) from None
-    try:
-        done = simulate(store, app_id, simulation, base_url=settings.base_url)
+        try:
+            done = simulate(store, app_id, simulation, base_url=settings.base_url)
+        finally:
+            store.close()
     except (SimulationError, EventStoreError) as exc:
-        raise _fail(f"simulating the demo's customers: {exc}") from None
-    finally:
-        store.close()
+        typer.echo(
+            f"Demo customers: none simulated ({exc}); with the server stopped, "
+            "`waypost demo simulate` makes them",
+            err=True,
+        )
+        return
     typer.echo(
         f"Demo customers: {done.customers} accounts, {done.users:,} users and {done.events:,} "
         f"events over the last {FIRST_DAYS} days, simulated in {done.seconds:.1f} s "

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from tests.conftest import Tenant
 from waypost.cli import app as cli
 from waypost.demo.seed import demo_app_id, mark_seeded
+from waypost.demo.simulate import SimulationError
 from waypost.events import DuckDBEventStore
 from waypost.settings import Settings
 
@@ -143,3 +144,22 @@ def test_the_first_start_simulates_the_demos_customers(
     assert later.exit_code == 0, later.output
     assert "Demo customers" not in later.stdout
     assert _events(settings, app_id) == counts
+
+
+def test_a_first_start_whose_simulation_fails_still_shows_the_login(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise SimulationError("the disk is full")
+
+    monkeypatch.setattr("waypost.demo.simulate.simulate", broken)
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: None)
+    monkeypatch.setattr("waypost.logs.configure_logging", lambda *args, **kwargs: None)
+    result = runner.invoke(
+        cli,
+        ["serve", "--bootstrap", "--data-dir", str(settings.data_dir)],
+        env={"WAYPOST_DATABASE_URL": settings.metadata_url},
+    )
+    assert result.exit_code == 0, result.output
+    assert "Password:" in result.stdout and "Demo app:" in result.stdout
+    assert "Demo customers: none simulated (the disk is full)" in result.stderr
