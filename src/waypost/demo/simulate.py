@@ -363,19 +363,18 @@ class _Content:
     """What the simulation takes from the demo's guidance content."""
 
     holdout: float
-    goal_days: int
     # The main walkthrough's steps: those shown before the split, the split, and the
     # popup shown after it to admins and to members.
     lead_steps: tuple[int, ...]
     split_step: int
     admin_step: int
     member_step: int
-    import_steps: int
+    import_last_step: int
 
 
 @cache
 def demo_content() -> _Content:
-    """The demo content's holdout, goal and walkthrough steps; SimulationError when an item the
+    """The demo content's holdout and walkthrough steps; SimulationError when an item the
     simulation sends events for is not in it."""
     from waypost.demo.seed import CONTENT
     from waypost.guidance.files import read_path
@@ -392,12 +391,11 @@ def demo_content() -> _Content:
     then, otherwise = steps[split].split.then, steps[split].split.otherwise
     return _Content(
         holdout=float(main.holdout),
-        goal_days=main.goal.within_days if main.goal is not None else 7,
         lead_steps=tuple(range(split)),
         split_step=split,
         admin_step=keys[then],
         member_step=keys[otherwise],
-        import_steps=len(documents[IMPORT_WALKTHROUGH].steps),
+        import_last_step=len(documents[IMPORT_WALKTHROUGH].steps) - 1,
     )
 
 
@@ -1135,8 +1133,9 @@ class _User:
         file, rows = rng.choice(FILES)
         rows = rows or int(math.exp(rng.uniform(math.log(20), math.log(8_000))))
         at = self.track(at + self._step(5, 40), "Import Started", {"file": file})
+        last = self.world.content.import_last_step  # its last step: "Start import"
         if guided:
-            at = self.guide(at + 0.2, "$guide_step_viewed", IMPORT_WALKTHROUGH, **_step(1))
+            at = self.guide(at + 0.2, "$guide_step_viewed", IMPORT_WALKTHROUGH, **_step(last))
         success = _sigmoid(0.1 + 0.5 * self.skill + 0.8 * min(self.abandoned, 2) + 0.3 * done)
         if rng.random() < success:
             at = self.track(
@@ -1145,7 +1144,7 @@ class _User:
             self.abandoned = 0
             self.last_progress = at
             if guided:
-                at = self.guide(at + 0.3, "$guide_completed", IMPORT_WALKTHROUGH, **_step(1))
+                at = self.guide(at + 0.3, "$guide_completed", IMPORT_WALKTHROUGH, **_step(last))
                 self.import_guided = True
             return at
         # Leaving the page with a file chosen and not imported: abandoned.
