@@ -251,10 +251,13 @@ def test_decide_holds_out_and_no_longer_offers_what_the_simulation_says(
         wanted = DecideRequest(userId=user, url="http://127.0.0.1:8000/demo/projects")
         return decide(catalogue, wanted, Person(user, activity, activity.profile.traits), at)
 
+    # Held out and still in the walkthrough's audience (no project yet): decide lists them.
     held = story.rows(
         "SELECT user_id FROM events WHERE app_id = $app AND event = '$holdout_assigned' "
-        "ORDER BY user_id LIMIT 3"
+        "AND user_id NOT IN (SELECT user_id FROM events WHERE app_id = $app "
+        "AND event = 'Project Created' AND user_id IS NOT NULL) ORDER BY user_id LIMIT 3"
     )
+    assert held
     finished = story.rows(
         "SELECT user_id FROM events WHERE app_id = $app AND event = '$guide_completed' "
         "AND content_id = 'first-project' ORDER BY user_id LIMIT 3"
