@@ -26,8 +26,8 @@ Every command that touches a data directory takes `--data-dir` (default `./.wayp
 [configuration reference](configuration.md). `waypost COMMAND --help` prints the same help on
 a terminal. Commands that change metadata (apps, users, keys) work while the server runs on the
 same data directory; commands that read or change events (`persons`, `insights`, `import`,
-`events`, `demo simulate`) need the event store to themselves, so run them with the server stopped or use the
-admin API named in their error message.
+`events`, `demo simulate`) need the event store to themselves, so run them with the server
+stopped or use the admin API named in their error message.
 """
 
 
