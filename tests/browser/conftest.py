@@ -7,11 +7,14 @@ Chromium run would only make the suite slower.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.browser.sites import serve_sites
+from tests.conftest import Tenant
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -60,3 +63,24 @@ def browser_page(chromium: Browser) -> Iterator[Page]:
         yield context.new_page()
     finally:
         context.close()
+
+
+@pytest.fixture
+def tenant(make_tenant: Callable[[str], Tenant]) -> Tenant:
+    """The app the fixture sites install the snippet for."""
+    return make_tenant("Shop")
+
+
+@pytest.fixture
+def site(live_server: str, tenant: Tenant) -> Iterator[str]:
+    """The fixture sites (another origin than the server), with the server's URL and the app's
+    write key in their pages; /shop/strict.html under a strict Content-Security-Policy."""
+    strict = (
+        f"default-src 'self'; script-src 'self' {live_server}; connect-src {live_server}; "
+        "style-src 'self'; img-src 'self'"
+    )
+    with serve_sites(
+        {"__WAYPOST__": live_server, "__KEY__": tenant.app.write_key},
+        {"/shop/strict.html": {"Content-Security-Policy": strict}},
+    ) as url:
+        yield url

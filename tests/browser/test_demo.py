@@ -4,38 +4,20 @@ the person's checklist show it."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
+from tests.browser.snippet import screenshot, stored_named
 from tests.conftest import Tenant
 from waypost.demo.seed import mark_seeded, seed_content
 from waypost.guidance.rules import stable_percent
 from waypost.settings import Settings
 
 pytestmark = pytest.mark.browser
-
-SCREENSHOTS = Path("/tmp/waypost-screenshots")
-
-
-def _events(live_server: str, tenant: Tenant, name: str) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + 10
-    while True:
-        answer = httpx.get(
-            f"{live_server}/api/v1/events",
-            params={"limit": 1000, "event": name},
-            headers=tenant.bearer(),
-        )
-        found: list[dict[str, Any]] = answer.json()["events"]
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.2)
 
 
 def test_a_new_visitor_is_welcomed_guided_and_ticks_off_a_task(
@@ -68,12 +50,11 @@ def test_a_new_visitor_is_welcomed_guided_and_ticks_off_a_task(
     layer = page.locator("waypost-layer")
     welcome = layer.get_by_role("dialog", name="Welcome to Acme CRM!")
     expect(welcome).to_be_visible()
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "demo-welcome.png"), animations="disabled")
+    screenshot(page, "demo-welcome")
     welcome.get_by_role("button", name="Show me around").click()
     start = layer.get_by_role("region", name="Start here")
     expect(start).to_be_visible()
-    page.screenshot(path=str(SCREENSHOTS / "demo-walkthrough.png"), animations="disabled")
+    screenshot(page, "demo-walkthrough")
     page.click("#new-project")
     expect(layer.get_by_role("region", name="Name it")).to_be_visible()
     expect(page.locator("#project-name")).to_be_focused()  # the auto-step focused it
@@ -85,9 +66,9 @@ def test_a_new_visitor_is_welcomed_guided_and_ticks_off_a_task(
     expect(ready).to_contain_text("invite your team")  # the split: an admin's next step
     page.evaluate("() => waypost.flush()")
 
-    created = _events(live_server, tenant, "Project Created")
+    created = stored_named(live_server, tenant, "Project Created")
     assert created and created[0]["user_id"] == f"demo-{email}"
-    ticked = _events(live_server, tenant, "$task_completed")
+    ticked = stored_named(live_server, tenant, "$task_completed")
     assert sorted(e["content_id"] for e in ticked) == ["create-project", "verify-email"]
     answer = httpx.post(
         f"{live_server}/sdk/v1/decide",

@@ -7,14 +7,12 @@ must not hold the page back)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.sites import serve_sites
 from tests.conftest import Tenant
 
 pytestmark = pytest.mark.browser
@@ -28,17 +26,6 @@ new PerformanceObserver((list) => {
 }).observe({type: 'long-animation-frame', buffered: true});
 """
 ROUNDS = 5
-
-
-@pytest.fixture
-def tenant(make_tenant: Callable[[str], Tenant]) -> Tenant:
-    return make_tenant("Cost")
-
-
-@pytest.fixture
-def site(live_server: str, tenant: Tenant) -> Iterator[str]:
-    with serve_sites({"__WAYPOST__": live_server, "__KEY__": tenant.app.write_key}) as url:
-        yield url
 
 
 def _load(browser: Browser, url: str, block_snippet: bool) -> tuple[float, list[Any]]:

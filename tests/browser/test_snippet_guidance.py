@@ -5,65 +5,25 @@ reload, and the guidance events stored on the server; decide then stops offering
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.sites import serve_sites
+from tests.browser.snippet import Events, publish, screenshot, stored
 from tests.conftest import Tenant
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path("/tmp/waypost-screenshots")
-
-
-@pytest.fixture
-def tenant(make_tenant: Callable[[str], Tenant]) -> Tenant:
-    return make_tenant("Shop")
-
-
-@pytest.fixture
-def site(live_server: str, tenant: Tenant) -> Iterator[str]:
-    with serve_sites({"__WAYPOST__": live_server, "__KEY__": tenant.app.write_key}) as url:
-        yield url
-
-
-def _publish(live_server: str, tenant: Tenant, document: dict[str, Any]) -> None:
-    saved = httpx.post(f"{live_server}/api/v1/content", json=document, headers=tenant.bearer())
-    assert saved.status_code == 201, saved.text
-    published = httpx.post(
-        f"{live_server}/api/v1/content/{document['key']}/publish", headers=tenant.bearer()
-    )
-    assert published.status_code == 200, published.text
-
 
 def _guidance(live_server: str, tenant: Tenant, wanted: int) -> list[tuple[str, Any]]:
     """(event, $content_step) of the stored guidance events, oldest first, once there are
-    `wanted` of them (or after 10 s)."""
-    deadline = time.monotonic() + 10
-    while True:
-        answer = httpx.get(
-            f"{live_server}/api/v1/events", params={"limit": 1000}, headers=tenant.bearer()
-        )
-        assert answer.status_code == 200, answer.text
-        found = [
-            (e["event"], e["content_step"])
-            for e in sorted(answer.json()["events"], key=lambda e: e["timestamp"])
-            if e["event"].startswith("$guide")
-        ]
-        if len(found) >= wanted or time.monotonic() > deadline:
-            return found
-        time.sleep(0.2)
+    `wanted` of them."""
 
+    def guide(events: Events) -> list[tuple[str, Any]]:
+        return [(e["event"], e["content_step"]) for e in events if e["event"].startswith("$guide")]
 
-def _shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), animations="disabled")
+    return guide(stored(live_server, tenant, lambda events: len(guide(events)) >= wanted))
 
 
 WALKTHROUGH = {
@@ -92,7 +52,7 @@ WALKTHROUGH = {
 def test_a_walkthrough_is_followed_with_the_mouse_and_resumes_after_a_reload(
     browser_page: Page, site: str, live_server: str, tenant: Tenant
 ) -> None:
-    _publish(live_server, tenant, WALKTHROUGH)
+    publish(live_server, tenant, WALKTHROUGH)
     page = browser_page
     page.goto(f"{site}/shop/index.html")
     layer = page.locator("waypost-layer")
@@ -101,7 +61,7 @@ def test_a_walkthrough_is_followed_with_the_mouse_and_resumes_after_a_reload(
     expect(first).to_contain_text("1 of 3")
     expect(first.locator("strong")).to_have_text("contacts")  # Markdown, made safe
     expect(first.get_by_role("button", name="Next")).to_have_count(0)  # advanced by a click
-    _shot(page, "walkthrough-tooltip")
+    screenshot(page, "walkthrough-tooltip")
     box = first.bounding_box()
     target = page.locator("#new-project").bounding_box()
     assert box and target and box["y"] >= target["y"] + target["height"]  # below its element
@@ -116,7 +76,7 @@ def test_a_walkthrough_is_followed_with_the_mouse_and_resumes_after_a_reload(
     second.get_by_role("button", name="Next").click()
     last = page.locator("waypost-layer").get_by_role("dialog", name="Done!")
     expect(last).to_contain_text("3 of 3")
-    _shot(page, "walkthrough-popup")
+    screenshot(page, "walkthrough-popup")
     last.get_by_role("button", name="Done").click()
     expect(page.locator("waypost-layer").get_by_role("dialog")).to_have_count(0)
     page.evaluate("() => waypost.flush()")
@@ -137,7 +97,7 @@ def test_a_walkthrough_is_followed_with_the_mouse_and_resumes_after_a_reload(
 def test_a_shoutout_is_used_with_the_keyboard_in_japanese(
     chromium: Any, site: str, live_server: str, tenant: Tenant
 ) -> None:
-    _publish(
+    publish(
         live_server,
         tenant,
         {
@@ -167,7 +127,7 @@ def test_a_shoutout_is_used_with_the_keyboard_in_japanese(
         expect(dialog.get_by_role("button", name="見てみる")).to_be_focused()  # focus moved in
         box = dialog.bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"]
-        _shot(page, "shoutout-modal-ja")
+        screenshot(page, "shoutout-modal-ja")
         page.keyboard.press("Shift+Tab")
         expect(dialog.get_by_role("button", name="あとで")).to_be_focused()
         page.keyboard.press("Escape")
@@ -183,7 +143,7 @@ def test_one_interruption_at_a_time_across_the_persons_tabs(
     chromium: Any, site: str, live_server: str, tenant: Tenant
 ) -> None:
     for key, priority in (("first", 10), ("second", 0)):
-        _publish(
+        publish(
             live_server,
             tenant,
             {
@@ -229,7 +189,7 @@ def test_one_interruption_at_a_time_across_the_persons_tabs(
 def test_cards_follow_a_right_to_left_page(
     browser_page: Page, site: str, live_server: str, tenant: Tenant
 ) -> None:
-    _publish(
+    publish(
         live_server,
         tenant,
         {"kind": "shoutout", "key": "hello", "name": "Hello", "title": {"en": "Hello"}},

@@ -5,69 +5,21 @@ follow-up; each checked by what the person sees and the events stored."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.sites import serve_sites
+from tests.browser.snippet import publish, screenshot, stored_named
 from tests.conftest import Tenant
 
 pytestmark = pytest.mark.browser
-
-SCREENSHOTS = Path("/tmp/waypost-screenshots")
-
-
-@pytest.fixture
-def tenant(make_tenant: Callable[[str], Tenant]) -> Tenant:
-    return make_tenant("Kinds")
-
-
-@pytest.fixture
-def site(live_server: str, tenant: Tenant) -> Iterator[str]:
-    with serve_sites({"__WAYPOST__": live_server, "__KEY__": tenant.app.write_key}) as url:
-        yield url
-
-
-def _publish(live_server: str, tenant: Tenant, *documents: dict[str, Any]) -> None:
-    for document in documents:
-        saved = httpx.post(f"{live_server}/api/v1/content", json=document, headers=tenant.bearer())
-        assert saved.status_code == 201, saved.text
-    for document in documents:
-        published = httpx.post(
-            f"{live_server}/api/v1/content/{document['key']}/publish", headers=tenant.bearer()
-        )
-        assert published.status_code == 200, published.text
-
-
-def _events(live_server: str, tenant: Tenant, name: str, wanted: int = 1) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + 10
-    while True:
-        answer = httpx.get(
-            f"{live_server}/api/v1/events",
-            params={"limit": 1000, "event": name},
-            headers=tenant.bearer(),
-        )
-        assert answer.status_code == 200, answer.text
-        found: list[dict[str, Any]] = answer.json()["events"][::-1]
-        if len(found) >= wanted or time.monotonic() > deadline:
-            return found
-        time.sleep(0.2)
-
-
-def _shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), animations="disabled")
 
 
 def test_a_smart_tip_shows_on_hover_and_focus(
     browser_page: Page, site: str, live_server: str, tenant: Tenant
 ) -> None:
-    _publish(
+    publish(
         live_server,
         tenant,
         {
@@ -88,19 +40,19 @@ def test_a_smart_tip_shows_on_hover_and_focus(
     expect(tip).to_have_count(0)
     page.hover("#email")
     expect(tip).to_contain_text("Use the address your team knows.")
-    _shot(page, "smart-tip")
+    screenshot(page, "smart-tip")
     page.mouse.move(600, 600)
     expect(tip).to_have_count(0)
     page.focus("#email")  # keyboard users get it too
     expect(tip).to_be_visible()
     page.evaluate("() => waypost.flush()")
-    assert len(_events(live_server, tenant, "$guide_shown")) == 1  # once per page
+    assert len(stored_named(live_server, tenant, "$guide_shown")) == 1  # once per page
 
 
 def test_a_launcher_starts_its_walkthrough(
     browser_page: Page, site: str, live_server: str, tenant: Tenant
 ) -> None:
-    _publish(
+    publish(
         live_server,
         tenant,
         {
@@ -129,18 +81,18 @@ def test_a_launcher_starts_its_walkthrough(
     box = launcher.bounding_box()
     target = page.locator("#new-project").bounding_box()
     assert box and target and box["x"] >= target["x"] + target["width"]  # to its right
-    _shot(page, "launcher")
+    screenshot(page, "launcher")
     launcher.click()
     expect(page.locator("waypost-layer").get_by_role("dialog", name="A short tour")).to_be_visible()
     page.evaluate("() => waypost.flush()")
-    clicked = _events(live_server, tenant, "$guide_cta_clicked")
+    clicked = stored_named(live_server, tenant, "$guide_cta_clicked")
     assert clicked[0]["content_id"] == "tour-launcher"
 
 
 def test_the_help_menu_lists_searches_and_ticks_off_the_checklist(
     chromium: Any, site: str, live_server: str, tenant: Tenant
 ) -> None:
-    _publish(
+    publish(
         live_server,
         tenant,
         {
@@ -202,7 +154,7 @@ def test_the_help_menu_lists_searches_and_ticks_off_the_checklist(
         expect(menu.get_by_role("link", name="相談を予約する")).to_have_attribute(
             "href", "https://cal.example/acme"
         )
-        _shot(page, "help-menu-ja")
+        screenshot(page, "help-menu-ja")
         page.evaluate("() => waypost.track('Project Created')")
         expect(menu.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "50")
         expect(invite).not_to_have_attribute("aria-disabled", "true")
@@ -214,7 +166,7 @@ def test_the_help_menu_lists_searches_and_ticks_off_the_checklist(
         expect(menu).to_contain_text("見つかりませんでした")
         page.keyboard.press("Escape")
         expect(menu).to_have_count(0)
-        done = _events(live_server, tenant, "$task_completed")
+        done = stored_named(live_server, tenant, "$task_completed")
         assert [e["content_id"] for e in done] == ["create-project"]
     finally:
         context.close()
@@ -223,7 +175,7 @@ def test_the_help_menu_lists_searches_and_ticks_off_the_checklist(
 def test_an_nps_survey_jumps_thanks_and_follows_up(
     browser_page: Page, site: str, live_server: str, tenant: Tenant
 ) -> None:
-    _publish(
+    publish(
         live_server,
         tenant,
         {
@@ -265,7 +217,7 @@ def test_an_nps_survey_jumps_thanks_and_follows_up(
     expect(survey.get_by_role("button", name="3", exact=True)).to_have_attribute(
         "aria-pressed", "true"
     )
-    _shot(page, "survey-nps")
+    screenshot(page, "survey-nps")
     survey.get_by_role("button", name="Next").click()
     why = page.locator("waypost-layer").get_by_role("region", name="What is the main reason?")
     why.get_by_role("textbox").fill("Too slow to import")
@@ -275,18 +227,18 @@ def test_an_nps_survey_jumps_thanks_and_follows_up(
     # The detractor's follow-up: the shoutout, started by the survey.
     expect(page.locator("waypost-layer").get_by_role("dialog", name="Can we help?")).to_be_visible()
     page.evaluate("() => waypost.flush()")
-    answers = _events(live_server, tenant, "$survey_answered", 2)
+    answers = stored_named(live_server, tenant, "$survey_answered", 2)
     assert [(a["properties"]["$question"], a["properties"]["$answer"]) for a in answers] == [
         ("score", 3),
         ("why", "Too slow to import"),
     ]
-    assert _events(live_server, tenant, "$survey_shown")[0]["content_id"] == "nps"
+    assert stored_named(live_server, tenant, "$survey_shown")[0]["content_id"] == "nps"
 
 
 def test_a_walkthrough_for_another_page_waits_in_the_menu_until_started(
     browser_page: Page, site: str, live_server: str, tenant: Tenant
 ) -> None:
-    _publish(
+    publish(
         live_server,
         tenant,
         {

@@ -6,64 +6,15 @@ Content-Security-Policy."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.sites import serve_sites
+from tests.browser.snippet import publish, screenshot, stored_named
 from tests.conftest import Tenant
 
 pytestmark = pytest.mark.browser
-
-SCREENSHOTS = Path("/tmp/waypost-screenshots")
-
-
-@pytest.fixture
-def tenant(make_tenant: Callable[[str], Tenant]) -> Tenant:
-    return make_tenant("Steps")
-
-
-@pytest.fixture
-def site(live_server: str, tenant: Tenant) -> Iterator[str]:
-    strict = (
-        f"default-src 'self'; script-src 'self' {live_server}; connect-src {live_server}; "
-        "style-src 'self'; img-src 'self'"
-    )
-    with serve_sites(
-        {"__WAYPOST__": live_server, "__KEY__": tenant.app.write_key},
-        {"/shop/strict.html": {"Content-Security-Policy": strict}},
-    ) as url:
-        yield url
-
-
-def _publish(live_server: str, tenant: Tenant, *documents: dict[str, Any]) -> None:
-    for document in documents:
-        saved = httpx.post(f"{live_server}/api/v1/content", json=document, headers=tenant.bearer())
-        assert saved.status_code == 201, saved.text
-        published = httpx.post(
-            f"{live_server}/api/v1/content/{document['key']}/publish", headers=tenant.bearer()
-        )
-        assert published.status_code == 200, published.text
-
-
-def _events(live_server: str, tenant: Tenant, name: str, wanted: int = 1) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + 10
-    while True:
-        answer = httpx.get(
-            f"{live_server}/api/v1/events",
-            params={"limit": 1000, "event": name},
-            headers=tenant.bearer(),
-        )
-        assert answer.status_code == 200, answer.text
-        found: list[dict[str, Any]] = answer.json()["events"][::-1]
-        if len(found) >= wanted or time.monotonic() > deadline:
-            return found
-        time.sleep(0.2)
 
 
 def _layer(page: Page) -> Any:
@@ -73,7 +24,7 @@ def _layer(page: Page) -> Any:
 def test_auto_split_wait_and_action_steps(
     browser_page: Page, site: str, live_server: str, tenant: Tenant
 ) -> None:
-    _publish(
+    publish(
         live_server,
         tenant,
         {
@@ -122,13 +73,13 @@ def test_auto_split_wait_and_action_steps(
     expect(done).to_be_visible()
     expect(_layer(page).get_by_role("dialog", name="For pro plans")).to_have_count(0)
     page.evaluate("() => waypost.flush()")
-    assert _events(live_server, tenant, "Setup Nudged")[0]["content_id"] == "setup"
+    assert stored_named(live_server, tenant, "Setup Nudged")[0]["content_id"] == "setup"
 
 
 def test_a_missing_target_is_skipped_and_a_step_waits_for_its_page(
     browser_page: Page, site: str, live_server: str, tenant: Tenant
 ) -> None:
-    _publish(
+    publish(
         live_server,
         tenant,
         {
@@ -169,7 +120,7 @@ def test_a_missing_target_is_skipped_and_a_step_waits_for_its_page(
     expect(arrived).to_be_visible()
     expect(arrived).to_contain_text("3 of 3")  # counted as written, the skipped one too
     page.evaluate("() => waypost.flush()")
-    missing = _events(live_server, tenant, "$guide_target_missing")
+    missing = stored_named(live_server, tenant, "$guide_target_missing")
     assert missing[0]["content_step"] == 0
     assert missing[0]["properties"]["$target_result"] == "not_found"
 
@@ -186,7 +137,7 @@ def test_triggers_watched_in_the_browser(
             "trigger": trigger,
         }
 
-    _publish(
+    publish(
         live_server,
         tenant,
         shoutout("after a while", {"delay_seconds": 1.5}),
@@ -219,7 +170,7 @@ def test_triggers_watched_in_the_browser(
 def test_a_scroll_depth_trigger(
     browser_page: Page, site: str, live_server: str, tenant: Tenant
 ) -> None:
-    _publish(
+    publish(
         live_server,
         tenant,
         {
@@ -249,7 +200,7 @@ def test_a_scroll_depth_trigger(
 def test_choice_questions_with_other_and_a_banner(
     browser_page: Page, site: str, live_server: str, tenant: Tenant
 ) -> None:
-    _publish(
+    publish(
         live_server,
         tenant,
         {
@@ -311,10 +262,9 @@ def test_choice_questions_with_other_and_a_banner(
     banner.evaluate("(el) => Promise.all(el.getAnimations().map((a) => a.finished))")
     box = banner.bounding_box()
     assert box and box["y"] == 0 and box["width"] == page.viewport_size["width"]
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "shoutout-banner.png"), animations="disabled")
+    screenshot(page, "shoutout-banner")
     page.evaluate("() => waypost.flush()")
-    answers = _events(live_server, tenant, "$survey_answered", 3)
+    answers = stored_named(live_server, tenant, "$survey_answered", 3)
     assert [(a["properties"]["$question"], a["properties"]["$answer"]) for a in answers] == [
         ("reason", "other:The file was too big"),
         ("wanted", ["video", "docs"]),
@@ -325,7 +275,7 @@ def test_choice_questions_with_other_and_a_banner(
 def test_guidance_under_a_strict_content_security_policy(
     browser_page: Page, site: str, live_server: str, tenant: Tenant
 ) -> None:
-    _publish(
+    publish(
         live_server,
         tenant,
         {

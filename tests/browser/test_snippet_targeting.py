@@ -6,14 +6,12 @@ host's sticky header and its high z-index modal."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.sites import serve_sites
+from tests.browser.snippet import publish, ready
 from tests.conftest import Tenant
 
 pytestmark = pytest.mark.browser
@@ -36,32 +34,17 @@ RESOLVE_ALL = """async (prints) => {
 }"""
 
 
-@pytest.fixture
-def tenant(make_tenant: Callable[[str], Tenant]) -> Tenant:
-    return make_tenant("Targets")
-
-
-@pytest.fixture
-def site(live_server: str, tenant: Tenant) -> Iterator[str]:
-    with serve_sites({"__WAYPOST__": live_server, "__KEY__": tenant.app.write_key}) as url:
-        yield url
-
-
-def _ready(page: Page) -> None:
-    page.wait_for_function("() => window.waypost && window.waypost.version")
-
-
 def test_fingerprints_from_one_release_find_the_same_elements_on_the_next(
     browser_page: Page, site: str
 ) -> None:
     page = browser_page
     page.goto(f"{site}/targets/release1.html")
-    _ready(page)
+    ready(page)
     prints: dict[str, Any] = page.evaluate(FINGERPRINT_ALL)
     assert len(prints) == 28
     assert all("truth" not in repr(p) for p in prints.values())  # the oracle stays hidden
     page.goto(f"{site}/targets/release2.html")
-    _ready(page)
+    ready(page)
     found: dict[str, dict[str, Any]] = page.evaluate(RESOLVE_ALL, prints)
     removed = {"export"}
     wrong = {t: f for t, f in found.items() if f["truth"] is not None and f["truth"] != t}
@@ -75,7 +58,7 @@ def test_fingerprints_from_one_release_find_the_same_elements_on_the_next(
 def test_nothing_rather_than_a_doubtful_element(browser_page: Page, site: str) -> None:
     page = browser_page
     page.goto(f"{site}/targets/release2.html")
-    _ready(page)
+    ready(page)
     # Two "Edit" buttons and nothing else to tell them apart.
     ambiguous = page.evaluate("async () => (await waypost.debug.resolve({text: 'Edit'})).result")
     assert ambiguous == "ambiguous"
@@ -87,7 +70,7 @@ def test_nothing_rather_than_a_doubtful_element(browser_page: Page, site: str) -
 def test_targets_inside_shadow_roots_and_same_origin_frames(browser_page: Page, site: str) -> None:
     page = browser_page
     page.goto(f"{site}/targets/widgets.html")
-    _ready(page)
+    ready(page)
     page.wait_for_function(
         "() => document.getElementById('frame').contentDocument?.getElementById('frame-save')"
     )
@@ -110,19 +93,10 @@ def test_targets_inside_shadow_roots_and_same_origin_frames(browser_page: Page, 
     assert framed == ["#frame", "frame-save"]
 
 
-def _publish(live_server: str, tenant: Tenant, document: dict[str, Any]) -> None:
-    saved = httpx.post(f"{live_server}/api/v1/content", json=document, headers=tenant.bearer())
-    assert saved.status_code == 201, saved.text
-    published = httpx.post(
-        f"{live_server}/api/v1/content/{document['key']}/publish", headers=tenant.bearer()
-    )
-    assert published.status_code == 200, published.text
-
-
 def test_a_tooltip_follows_its_element_and_stays_above_the_hosts_layers(
     browser_page: Page, site: str, live_server: str, tenant: Tenant
 ) -> None:
-    _publish(
+    publish(
         live_server,
         tenant,
         {

@@ -6,60 +6,15 @@ when a request is dropped and stored exactly once, a beacon when the page goes a
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.sites import serve_sites
+from tests.browser.snippet import named, ready, stored
 from tests.conftest import Tenant
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def tenant(make_tenant: Callable[[str], Tenant]) -> Tenant:
-    return make_tenant("Shop")
-
-
-@pytest.fixture
-def site(live_server: str, tenant: Tenant) -> Iterator[str]:
-    strict = (
-        f"default-src 'self'; script-src 'self' {live_server}; connect-src {live_server}; "
-        "style-src 'self'; img-src 'self'"
-    )
-    with serve_sites(
-        {"__WAYPOST__": live_server, "__KEY__": tenant.app.write_key},
-        {"/shop/strict.html": {"Content-Security-Policy": strict}},
-    ) as url:
-        yield url
-
-
-def _events(
-    live_server: str, tenant: Tenant, wanted: Callable[[list[dict[str, Any]]], bool]
-) -> list[dict[str, Any]]:
-    """The app's stored events, oldest first, once `wanted` holds for them (or after 10 s)."""
-    deadline = time.monotonic() + 10
-    while True:
-        answer = httpx.get(
-            f"{live_server}/api/v1/events", params={"limit": 1000}, headers=tenant.bearer()
-        )
-        assert answer.status_code == 200, answer.text
-        events: list[dict[str, Any]] = answer.json()["events"][::-1]
-        if wanted(events) or time.monotonic() > deadline:
-            return events
-        time.sleep(0.2)
-
-
-def _named(events: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
-    return [e for e in events if e["event"] == name]
-
-
-def _ready(page: Page) -> None:
-    page.wait_for_function("() => window.waypost && window.waypost.version")
 
 
 def test_page_views_on_load_and_on_every_route_change(
@@ -67,14 +22,14 @@ def test_page_views_on_load_and_on_every_route_change(
 ) -> None:
     page = browser_page
     page.goto(f"{site}/shop/index.html")
-    _ready(page)
+    ready(page)
     page.click("#spa-projects")  # history.pushState
     page.click("#hash-link")  # hashchange
     page.go_back()  # popstate (back to /shop/projects)
     page.evaluate("() => history.replaceState({}, '', '/shop/projects?tab=2')")
     page.evaluate("() => waypost.flush()")
-    events = _events(live_server, tenant, lambda es: len(_named(es, "$page")) >= 5)
-    pages = _named(events, "$page")
+    events = stored(live_server, tenant, lambda es: len(named(es, "$page")) >= 5)
+    pages = named(events, "$page")
     assert [p["path"] for p in pages] == [
         "/shop/index.html",
         "/shop/projects",
@@ -102,7 +57,7 @@ def test_identify_track_and_group_carry_the_user_and_their_hash(
 ) -> None:
     page = browser_page
     page.goto(f"{site}/shop/index.html")
-    _ready(page)
+    ready(page)
     page.evaluate(
         """() => {
           waypost.identify('user-7', {plan: 'trial'}, {userHash: 'abc123'});
@@ -111,19 +66,19 @@ def test_identify_track_and_group_carry_the_user_and_their_hash(
           waypost.flush();
         }"""
     )
-    events = _events(live_server, tenant, lambda es: bool(_named(es, "Project Created")))
-    identify = _named(events, "$identify")[0]
+    events = stored(live_server, tenant, lambda es: bool(named(es, "Project Created")))
+    identify = named(events, "$identify")[0]
     assert identify["user_id"] == "user-7"
     assert identify["properties"] == {"plan": "trial"}
     assert identify["context"]["userHash"] == "abc123"
-    created = _named(events, "Project Created")[0]
+    created = named(events, "Project Created")[0]
     assert created["user_id"] == "user-7"
     assert created["properties"] == {"size": 3}
     assert created["account_id"] == "acct-1"
     assert created["anonymous_id"] == identify["anonymous_id"]
     page.evaluate("() => { waypost.reset(); waypost.track('After Reset'); waypost.flush(); }")
-    after = _named(
-        _events(live_server, tenant, lambda es: bool(_named(es, "After Reset"))), "After Reset"
+    after = named(
+        stored(live_server, tenant, lambda es: bool(named(es, "After Reset"))), "After Reset"
     )
     assert after[0]["user_id"] is None
     assert after[0]["anonymous_id"] != identify["anonymous_id"]
@@ -134,7 +89,7 @@ def test_clicks_on_engaged_elements_are_captured_but_never_what_was_typed(
 ) -> None:
     page = browser_page
     page.goto(f"{site}/shop/index.html")
-    _ready(page)
+    ready(page)
     page.fill("#email", "secret@example.com")
     page.click("#password")
     page.fill("#password", "hunter2")
@@ -143,12 +98,12 @@ def test_clicks_on_engaged_elements_are_captured_but_never_what_was_typed(
     page.click("h1")  # not an engaged element
     page.click("#new-project")
     page.evaluate("() => waypost.flush()")
-    events = _events(
+    events = stored(
         live_server,
         tenant,
-        lambda es: any(e["element_text"] == "New project" for e in _named(es, "$autocapture")),
+        lambda es: any(e["element_text"] == "New project" for e in named(es, "$autocapture")),
     )
-    clicks = _named(events, "$autocapture")
+    clicks = named(events, "$autocapture")
     # Typing fields (and their labels' clicks into them) are not actions; the opt-out holds.
     assert [(c["element_selector"], c["element_text"]) for c in clicks] == [
         ("#agree", "I agree"),
@@ -167,9 +122,9 @@ def test_events_made_offline_survive_a_reload_and_are_stored_once(
 ) -> None:
     page = browser_page
     page.goto(f"{site}/shop/index.html")
-    _ready(page)
+    ready(page)
     page.evaluate("() => waypost.flush()")
-    _events(live_server, tenant, lambda es: bool(_named(es, "$page")))
+    stored(live_server, tenant, lambda es: bool(named(es, "$page")))
     page.context.set_offline(True)
     page.evaluate("() => { for (let i = 0; i < 5; i++) waypost.track('Offline ' + i); }")
     page.wait_for_timeout(1500)  # the first attempt fails and is kept
@@ -180,12 +135,12 @@ def test_events_made_offline_survive_a_reload_and_are_stored_once(
     assert waiting >= 5
     page.context.set_offline(False)
     page.reload()  # the next page sends what the last one left
-    _ready(page)
-    events = _events(
+    ready(page)
+    events = stored(
         live_server, tenant, lambda es: sum(e["event"].startswith("Offline ") for e in es) >= 5
     )
     page.wait_for_timeout(1000)  # a late duplicate would have arrived by now
-    events = _events(live_server, tenant, lambda es: True)
+    events = stored(live_server, tenant, lambda es: True)
     offline = [e["event"] for e in events if e["event"].startswith("Offline ")]
     # Each once (the five share a millisecond, so their stored order is by message id).
     assert sorted(offline) == [f"Offline {i}" for i in range(5)]
@@ -206,14 +161,14 @@ def test_a_dropped_request_is_retried_and_stored_once(
 
     page.route(f"{live_server}/v1/batch", drop_first)
     page.goto(f"{site}/shop/index.html")
-    _ready(page)
+    ready(page)
     page.evaluate("() => { waypost.track('Kept Through A Drop'); waypost.flush(); }")
-    events = _events(live_server, tenant, lambda es: bool(_named(es, "Kept Through A Drop")))
+    events = stored(live_server, tenant, lambda es: bool(named(es, "Kept Through A Drop")))
     assert dropped, "the first request was not dropped"
     page.wait_for_timeout(1000)
-    events = _events(live_server, tenant, lambda es: True)
-    assert len(_named(events, "Kept Through A Drop")) == 1
-    assert len(_named(events, "$page")) == 1
+    events = stored(live_server, tenant, lambda es: True)
+    assert len(named(events, "Kept Through A Drop")) == 1
+    assert len(named(events, "$page")) == 1
 
 
 def test_events_of_a_page_left_at_once_are_sent_as_it_goes(
@@ -221,13 +176,13 @@ def test_events_of_a_page_left_at_once_are_sent_as_it_goes(
 ) -> None:
     page = browser_page
     page.goto(f"{site}/shop/index.html")
-    _ready(page)
+    ready(page)
     # Tracked and left for another site in the same moment: no later page of this site will
     # send it, so only the beacon on page hide can.
     page.evaluate("() => waypost.track('Left At Once')")
     page.goto("about:blank")
-    events = _events(live_server, tenant, lambda es: bool(_named(es, "Left At Once")))
-    assert len(_named(events, "Left At Once")) == 1
+    events = stored(live_server, tenant, lambda es: bool(named(es, "Left At Once")))
+    assert len(named(events, "Left At Once")) == 1
 
 
 def test_the_key_can_come_from_the_script_url(
@@ -235,10 +190,10 @@ def test_the_key_can_come_from_the_script_url(
 ) -> None:
     page = browser_page
     page.goto(f"{site}/shop/other.html")
-    _ready(page)
+    ready(page)
     page.evaluate("() => waypost.flush()")
-    events = _events(live_server, tenant, lambda es: bool(_named(es, "$page")))
-    assert _named(events, "$page")[0]["path"] == "/shop/other.html"
+    events = stored(live_server, tenant, lambda es: bool(named(es, "$page")))
+    assert named(events, "$page")[0]["path"] == "/shop/other.html"
 
 
 def test_it_works_under_a_strict_content_security_policy(
@@ -246,11 +201,11 @@ def test_it_works_under_a_strict_content_security_policy(
 ) -> None:
     page = browser_page
     page.goto(f"{site}/shop/strict.html")
-    _ready(page)
+    ready(page)
     page.click("#buy")
     page.evaluate("() => waypost.flush()")
-    events = _events(live_server, tenant, lambda es: bool(_named(es, "$autocapture")))
-    assert _named(events, "$autocapture")[0]["element_text"] == "Buy"
+    events = stored(live_server, tenant, lambda es: bool(named(es, "$autocapture")))
+    assert named(events, "$autocapture")[0]["element_text"] == "Buy"
     assert page.evaluate("() => window.violations") == []
 
 
@@ -261,14 +216,14 @@ def test_a_failure_inside_the_snippet_is_reported_not_thrown_into_the_page(
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{site}/shop/index.html")
-    _ready(page)
+    ready(page)
     returned = page.evaluate(
         "() => { const loop = {}; loop.self = loop; waypost.track('Bad', loop); return 'went on'; }"
     )
     assert returned == "went on"
     page.evaluate("() => waypost.flush()")
-    events = _events(live_server, tenant, lambda es: bool(_named(es, "$waypost_error")))
-    report = _named(events, "$waypost_error")[0]["properties"]
+    events = stored(live_server, tenant, lambda es: bool(named(es, "$waypost_error")))
+    report = named(events, "$waypost_error")[0]["properties"]
     assert report["where"] == "track"
     assert "circular" in report["message"].lower()
     assert errors == []
