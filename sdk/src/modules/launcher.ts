@@ -26,13 +26,7 @@ const render = async (host: Host, item: Item): Promise<void> => {
   layer().append(wrap);
   pin.addEventListener("click", () => {
     host.emit("$guide_cta_clicked", item);
-    if (d.start) host.start(d.start as string);
-    else if (shuttle) {
-      const s = shuttle.definition;
-      host.emit("$guide_cta_clicked", shuttle, { $url: s.url });
-      if (s.new_tab === false) location.assign(s.url as string);
-      else window.open(s.url as string, "_blank", "noopener");
-    }
+    host.start((d.start ?? d.shuttle) as string); // a shuttle opens its link (Guide.start)
   });
   host.emit("$guide_shown", item);
   const side = (d.placement as string) || "right";
