@@ -21,8 +21,8 @@ from waypost.db import DatabaseError, check_database, create_engine_for, session
 from waypost.errors import InvalidInput, WaypostError
 from waypost.events import EventStore, EventStoreError, open_event_store
 from waypost.events.duckdb_store import compact
-from waypost.insights import read_query, run_query
-from waypost.insights.actions import action_steps
+from waypost.insights import read_query
+from waypost.insights.answer import answer
 from waypost.insights.dropoff import DropOffResult, dropoff_csv
 from waypost.insights.queries import DropOffQuery
 from waypost.integrations import ImportFormat, ImportProgress, Rejection, import_events
@@ -656,12 +656,11 @@ def insights_query(
             if len(apps) != 1:
                 raise _fail(f"there are {len(apps)} apps; name one with --app")
             app_id = apps[0]
-        actions = action_steps(session, app_id)
-    with _event_store(settings, app_id, api="POST /api/v1/insights/query") as store:
-        try:
-            result = run_query(store, app_id, query, actions)
-        except InvalidInput as exc:
-            raise _fail(f"{exc.field or 'query'}: {exc.message}") from None
+        with _event_store(settings, app_id, api="POST /api/v1/insights/query") as store:
+            try:
+                result = answer(session, store, app_id, query)
+            except InvalidInput as exc:
+                raise _fail(f"{exc.field or 'query'}: {exc.message}") from None
     if (
         isinstance(result, DropOffResult)
         and isinstance(query, DropOffQuery)

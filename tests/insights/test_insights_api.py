@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from tests.conftest import Tenant
 from waypost.app import create_app
 from waypost.cli import app as cli
+from waypost.insights import answer as answering
 from waypost.insights import api
 from waypost.settings import Settings
 
@@ -165,8 +166,9 @@ def test_a_query_reads_the_databases_off_the_event_loop(
 
         return wrapper
 
-    for name in ("caller_app", "action_steps", "run_query"):
-        monkeypatch.setattr(api, name, watched(name, getattr(api, name)))
+    monkeypatch.setattr(api, "caller_app", watched("caller_app", api.caller_app))
+    for name in ("action_steps", "run_query"):
+        monkeypatch.setattr(answering, name, watched(name, getattr(answering, name)))
     response = client.post("/api/v1/insights/query", json=FUNNEL, headers=tenant.bearer())
     assert response.status_code == 200, response.text
     # The permission check and the app's actions (metadata) and the query (events) all block.

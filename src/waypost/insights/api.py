@@ -10,20 +10,20 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from waypost.errors import InvalidInput
-from waypost.events.store import EventQueries
+from waypost.events.store import EventStore
 from waypost.insights.actions import (
     ActionIn,
     ActionOut,
-    action_steps,
     create_action,
     delete_action,
     get_action,
     list_actions,
     update_action,
 )
+from waypost.insights.answer import answer
 from waypost.insights.dropoff import DropOffResult, dropoff_csv
 from waypost.insights.queries import QUERY_SCHEMA, DropOffQuery, read_query
-from waypost.insights.runner import InsightResult, run_query
+from waypost.insights.runner import InsightResult
 from waypost.tenancy.roles import Permission
 from waypost.web.deps import DB, Caller, Principal, caller_app
 
@@ -49,7 +49,7 @@ async def query_insight(
 
 
 def _answer(
-    db: Session, caller: Principal, app_id: str | None, body: bytes, events: EventQueries
+    db: Session, caller: Principal, app_id: str | None, body: bytes, events: EventStore
 ) -> BaseModel | Response:
     app = caller_app(db, caller, app_id, Permission.QUERY_INSIGHTS)
     try:
@@ -57,7 +57,7 @@ def _answer(
     except ValueError:
         raise InvalidInput("the body must be a JSON insight query") from None
     query = read_query(data)
-    result = run_query(events, app.id, query, action_steps(db, app.id))
+    result = answer(db, events, app.id, query)
     if (
         isinstance(result, DropOffResult)
         and isinstance(query, DropOffQuery)

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from waypost.events.store import EventQueries
 from waypost.insights.actions import Actions
+from waypost.insights.catalog import ContentCatalog
 from waypost.insights.comparison import ComparisonResult, run_comparison
 from waypost.insights.dropoff import DropOffResult, run_dropoff
 from waypost.insights.funnels import FunnelResult, run_funnel
@@ -24,10 +25,12 @@ from waypost.insights.trends import TrendsResult, run_trends
 
 @dataclass(frozen=True)
 class Runner:
-    """How one kind of insight is answered: its runner, and the model of its result."""
+    """How one kind of insight is answered: its runner, the model of its result, and whether
+    it reads the app's content (measurement kinds: surveys, items, goals)."""
 
-    run: Callable[[EventQueries, str, Any, Actions | None], BaseModel]
+    run: Callable[..., BaseModel]
     result: type[BaseModel]
+    reads_content: bool = False
 
 
 # One row per kind of query in the InsightQuery union (a test holds the two to each other).
@@ -47,8 +50,15 @@ InsightResult: Any = Union[tuple(runner.result for runner in RUNNERS.values())] 
 
 
 def run_query(
-    store: EventQueries, app_id: str, query: InsightQuery, actions: Actions | None = None
+    store: EventQueries,
+    app_id: str,
+    query: InsightQuery,
+    actions: Actions | None = None,
+    content: ContentCatalog | None = None,
 ) -> BaseModel:
     """The result of any insight query over one app's events; `actions` are the app's, by name,
-    for steps that name one."""
-    return RUNNERS[query.kind].run(store, app_id, query, actions)
+    for steps that name one, and `content` its content items and segments."""
+    runner = RUNNERS[query.kind]
+    if runner.reads_content:
+        return runner.run(store, app_id, query, actions, content or ContentCatalog())
+    return runner.run(store, app_id, query, actions)
