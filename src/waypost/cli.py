@@ -23,8 +23,7 @@ from waypost.events import EventStore, EventStoreError, open_event_store
 from waypost.events.duckdb_store import compact
 from waypost.insights import read_query
 from waypost.insights.answer import answer
-from waypost.insights.dropoff import DropOffResult, dropoff_csv
-from waypost.insights.queries import DropOffQuery
+from waypost.insights.runner import exported
 from waypost.integrations import ImportFormat, ImportProgress, Rejection, import_events
 from waypost.settings import Settings, SettingsError, load_settings, settings_reference
 from waypost.tenancy.keys import KeyKind, active_keys, revoke_key, rotate_key
@@ -636,6 +635,10 @@ def insights_query(
     app_id: Annotated[
         str | None, typer.Option("--app", help="App id; may be left out when there is one app.")
     ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write a file answer (csv, xlsx) here."),
+    ] = None,
     data_dir: DataDir = None,
     config: ConfigFile = None,
 ) -> None:
@@ -661,14 +664,16 @@ def insights_query(
                 result = answer(session, store, app_id, query)
             except InvalidInput as exc:
                 raise _fail(f"{exc.field or 'query'}: {exc.message}") from None
-    if (
-        isinstance(result, DropOffResult)
-        and isinstance(query, DropOffQuery)
-        and query.format == "csv"
-    ):
-        typer.echo(dropoff_csv(result), nl=False)
-        return
-    typer.echo(result.model_dump_json(indent=2))
+    answered = exported(query, result)
+    if answered is None:
+        typer.echo(result.model_dump_json(indent=2))
+    elif output is not None:
+        output.write_bytes(answered.content)
+        typer.echo(f"wrote {output}")
+    elif answered.media_type.startswith("text/"):
+        typer.echo(answered.content.decode("utf-8"), nl=False)
+    else:
+        raise _fail(f"the answer is a {answered.filename.rsplit('.', 1)[-1]} file: give --output")
 
 
 REJECTS_SHOWN = 20
@@ -862,3 +867,155 @@ def content_import(
     )
     for key, number in sorted(report.published.items()):
         typer.echo(f"published {key} v{number} to {environment}")
+
+
+dashboards_cli = typer.Typer(
+    help="Dashboards: saved insights under one date range and set of filters.",
+    no_args_is_help=True,
+)
+app.add_typer(dashboards_cli, name="dashboards")
+OneApp = Annotated[
+    str | None, typer.Option("--app", help="App id; may be left out when there is one app.")
+]
+
+
+def _the_app(session: Session, app_id: str | None) -> str:
+    """The app named, checked, or the only one there is."""
+    if app_id is not None:
+        return get_app(session, app_id).id
+    apps = session.scalars(select(AppRow.id)).all()
+    if len(apps) != 1:
+        raise _fail(f"there are {len(apps)} apps; name one with --app")
+    return apps[0]
+
+
+def _read_document(file: Path) -> Any:
+    """A JSON or YAML file's content (JSON by its .json suffix, YAML otherwise)."""
+    import yaml
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise _fail(f"cannot read {file}: {exc.strerror}") from None
+    try:
+        return json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise _fail(f"{file} cannot be read: {exc}") from None
+
+
+@insights_cli.command("save")
+def insights_save(
+    file: Annotated[Path, typer.Argument(help="A JSON (or YAML) insight query.")],
+    name: Annotated[str, typer.Option("--name", help="What the saved insight is called.")],
+    description: Annotated[str, typer.Option("--description", help="What it shows.")] = "",
+    app_id: OneApp = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Save an insight query under a name, for dashboards (as POST /api/v1/insights/saved)."""
+    from waypost.insights.dashboards import APP_KEY, create_insight, read_saved_insight
+
+    settings = _settings(config, data_dir=data_dir)
+    query = _read_document(file)
+    with _metadata(settings) as session:
+        saved = read_saved_insight({"name": name, "description": description, "query": query})
+        row = create_insight(session, _the_app(session, app_id), saved, APP_KEY)
+        printed = {"id": row.id, "name": row.name, "kind": json.loads(row.query)["kind"]}
+    _print(printed, as_json)
+
+
+@insights_cli.command("saved")
+def insights_saved(
+    app_id: OneApp = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """The app's saved insights, by name."""
+    from waypost.insights.dashboards import insight_out, list_insights
+
+    settings = _settings(config, data_dir=data_dir)
+    with _metadata(settings) as session:
+        saved = [insight_out(row) for row in list_insights(session, _the_app(session, app_id))]
+    if as_json:
+        _print([row.model_dump(mode="json") for row in saved], as_json)
+        return
+    _print([{"id": row.id, "kind": row.kind, "name": row.name} for row in saved], as_json)
+
+
+@dashboards_cli.command("create")
+def dashboards_create(
+    file: Annotated[
+        Path, typer.Argument(help="A YAML or JSON dashboard document (see docs/dashboards.md).")
+    ],
+    app_id: OneApp = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Make a dashboard from a document (as POST /api/v1/dashboards with the app's secret
+    key: shared in the workspace, never private)."""
+    from waypost.insights.dashboards import APP_KEY, create_dashboard, read_dashboard
+
+    settings = _settings(config, data_dir=data_dir)
+    document = _read_document(file)
+    with _metadata(settings) as session:
+        dashboard = read_dashboard(document)
+        row = create_dashboard(session, _the_app(session, app_id), dashboard, APP_KEY)
+        printed = {"id": row.id, "name": row.name, "tiles": len(dashboard.tiles)}
+    _print(printed, as_json)
+
+
+@dashboards_cli.command("list")
+def dashboards_list(
+    app_id: OneApp = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """The app's dashboards shared in its workspace, by name."""
+    from waypost.insights.dashboards import APP_KEY, dashboard_out, list_dashboards
+
+    settings = _settings(config, data_dir=data_dir)
+    with _metadata(settings) as session:
+        app_id = _the_app(session, app_id)
+        shown = [dashboard_out(row) for row in list_dashboards(session, app_id, APP_KEY)]
+    if as_json:
+        _print([row.model_dump(mode="json") for row in shown], as_json)
+        return
+    _print(
+        [
+            {"id": row.id, "name": row.name, "tiles": len(row.tiles), "visible_to": row.visible_to}
+            for row in shown
+        ],
+        as_json,
+    )
+
+
+@dashboards_cli.command("show")
+def dashboards_show(
+    dashboard_id: Annotated[
+        str, typer.Argument(help="Dashboard id (see `waypost dashboards list`).")
+    ],
+    app_id: OneApp = None,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Print CSV, a row per value, instead of JSON.")
+    ] = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Run a dashboard: every tile answered over its range and filters, as JSON or CSV (as
+    GET /api/v1/dashboards/{id}/data)."""
+    from waypost.insights.dashboards import APP_KEY, dashboard_csv, get_dashboard, run_dashboard
+
+    settings = _settings(config, data_dir=data_dir)
+    with _metadata(settings) as session:
+        app_id = _the_app(session, app_id)
+        row = get_dashboard(session, app_id, dashboard_id, APP_KEY)
+        with _event_store(settings, app_id, api="GET /api/v1/dashboards/{id}/data") as store:
+            data = run_dashboard(session, store, app_id, row)
+    if as_csv:
+        typer.echo(dashboard_csv(data), nl=False)
+        return
+    typer.echo(data.model_dump_json(indent=2))

@@ -21,9 +21,8 @@ from waypost.insights.actions import (
     update_action,
 )
 from waypost.insights.answer import answer
-from waypost.insights.dropoff import DropOffResult, dropoff_csv
-from waypost.insights.queries import QUERY_SCHEMA, DropOffQuery, read_query
-from waypost.insights.runner import InsightResult
+from waypost.insights.queries import QUERY_SCHEMA, read_query
+from waypost.insights.runner import InsightResult, exported
 from waypost.tenancy.roles import Permission
 from waypost.web.deps import DB, Caller, Principal, caller_app
 
@@ -58,15 +57,12 @@ def _answer(
         raise InvalidInput("the body must be a JSON insight query") from None
     query = read_query(data)
     result = answer(db, events, app.id, query)
-    if (
-        isinstance(result, DropOffResult)
-        and isinstance(query, DropOffQuery)
-        and query.format == "csv"
-    ):
+    file = exported(query, result)
+    if file is not None:
         return Response(
-            dropoff_csv(result),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="dropoff.csv"'},
+            file.content,
+            media_type=file.media_type,
+            headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
         )
     return result
 

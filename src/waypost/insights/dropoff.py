@@ -11,8 +11,6 @@ instead.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime
 from typing import Any
 
@@ -135,14 +133,12 @@ ORDER BY ratio DESC, what LIMIT {top}"""
     }
 
 
-def dropoff_csv(result: DropOffResult) -> str:
-    """The drop-offs as CSV: unit, user ids (space-separated), when they reached the step."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["unit", "user_ids", "reached_at"])
-    for unit in result.units:
-        writer.writerow([unit.unit, " ".join(unit.user_ids), unit.reached_at.isoformat()])
-    return out.getvalue()
+def dropoff_table(result: DropOffResult) -> tuple[list[str], list[list[Any]]]:
+    """The drop-offs as a table: unit, user ids (space-separated), when they reached the step."""
+    rows: list[list[Any]] = [
+        [unit.unit, " ".join(unit.user_ids), unit.reached_at] for unit in result.units
+    ]
+    return ["unit", "user_ids", "reached_at"], rows
 
 
 def run_dropoff(

@@ -591,6 +591,246 @@ class DropOffQuery(Funnel):
         return self
 
 
+ContentKey = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")]
+
+
+class SurveyBreakdown(Strict):
+    """Split survey results by a person's or account's trait (say, plan), or by saved segments
+    (a person counts in every segment they are in now)."""
+
+    source: Source = Source.ACCOUNT
+    property: str | None = None
+    segments: list[ContentKey] | None = Field(None, min_length=1, max_length=20)
+    limit: int = Field(10, ge=1, le=100, description="Values beyond the largest ones go to Other.")
+
+    @field_validator("property")
+    @classmethod
+    def _name(cls, name: str | None) -> str | None:
+        return None if name is None else _property_name(name)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> SurveyBreakdown:
+        if (self.property is None) == (self.segments is None):
+            raise ValueError("give property or segments (one of them)")
+        return self
+
+
+class SurveyQuery(Calendar):
+    """One survey question's results: responses, response rate, the score with its interval,
+    the trend, a breakdown and the answers in words."""
+
+    kind: Literal["survey"] = "survey"
+    survey: ContentKey = Field(description="The survey's content key.")
+    question: str | None = Field(
+        None, max_length=100, description="The question's key; default: the survey's first."
+    )
+    interval: Interval = Field(Interval.WEEK, description="The trend's periods: week or month.")
+    breakdown: SurveyBreakdown | None = None
+    search: str | None = Field(
+        None, max_length=200, description="Only text answers holding this (any language)."
+    )
+    answers_limit: int = Field(100, ge=0, le=10_000)
+    answers_offset: int = Field(0, ge=0)
+    format: Literal["json", "csv", "xlsx"] = Field(
+        "json", description="csv or xlsx: every answer to every question of the survey, as a file."
+    )
+
+    @model_validator(mode="after")
+    def _periods(self) -> SurveyQuery:
+        if self.interval not in (Interval.WEEK, Interval.MONTH):
+            raise FieldError(("interval",), "a survey's trend is by week or month")
+        self._at_most(self.interval, 400, "periods", "interval")
+        return self
+
+
+class EngagementQuery(Common):
+    """Per content item: shows, people, completion, step drop-off, clicks, dismissals, missing
+    targets, and its goal for those who saw it against its holdout."""
+
+    kind: Literal["engagement"] = "engagement"
+    items: list[ContentKey] | None = Field(
+        None, max_length=500, description="Content keys; default: every item with activity."
+    )
+    format: Literal["json", "csv"] = Field("json", description="csv: one row per item.")
+
+
+class GoalStart(Strict):
+    """When a unit's clock starts: seeing a content item, an event (sign-up), or being in a
+    saved segment (from the unit's first event in the range; entries are not recorded)."""
+
+    item: ContentKey | None = None
+    event: str | None = None
+    action: str | None = None
+    where: Where
+    segment: ContentKey | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> GoalStart:
+        given = [self.item, self.event, self.action, self.segment]
+        if sum(value is not None for value in given) != 1:
+            raise ValueError("give one of item, event, action or segment")
+        if self.where and (self.item is not None or self.segment is not None):
+            raise FieldError(("where",), "where filters the start event; not with item or segment")
+        return self
+
+
+class GoalQuery(Calendar):
+    """Of the units whose clock started in the range, how many reached the goal event within
+    N days of the start, how soon, and by cohort."""
+
+    kind: Literal["goal"] = "goal"
+    start: GoalStart
+    goal: Step = Field(description="The event or action that counts as reaching the goal.")
+    within_days: int = Field(7, ge=1, le=366)
+    interval: Interval = Field(Interval.WEEK, description="The trend's cohorts.")
+
+    @model_validator(mode="after")
+    def _cohorts(self) -> GoalQuery:
+        if self.goal.event is None and self.goal.action is None:
+            raise FieldError(("goal",), "give the goal's event or action")
+        self._at_most(self.interval, 400, "cohorts", "interval")
+        return self
+
+
+Rate = Annotated[float, Field(ge=0, le=1)]
+Amount = Annotated[float, Field(ge=0)]
+
+
+class ImpactProductivityQuery(Common):
+    """Time and money saved by an item's completions: completions x minutes saved per
+    completion / 60 x hourly rate x the share of the saving put down to the guidance."""
+
+    kind: Literal["impact_productivity"] = "impact_productivity"
+    item: ContentKey | None = Field(None, description="Measure completions of this item.")
+    completions: int | None = Field(None, ge=0, description="Given instead of measured.")
+    minutes_saved_per_completion: Amount
+    hourly_rate: Amount
+    attribution: Rate = Field(0.10, description="The share put down to the guidance.")
+
+    @model_validator(mode="after")
+    def _completions(self) -> ImpactProductivityQuery:
+        if self.item is None and self.completions is None:
+            raise FieldError(("completions",), "give completions, or an item to measure them")
+        return self
+
+
+class Process(Strict):
+    """A process timed from its start event to its end event (within a window)."""
+
+    start: Step
+    end: Step
+    window_days: int = Field(30, ge=1, le=366)
+
+
+class ImpactTimeSavedQuery(Common):
+    """Hours and money saved because a process got quicker after guidance launched: (median
+    time before - after) x completions x hourly rate."""
+
+    kind: Literal["impact_time_saved"] = "impact_time_saved"
+    item: ContentKey | None = Field(
+        None, description="The guidance; it launched when it was first shown."
+    )
+    launched_at: datetime | None = None
+    process: Process | None = None
+    seconds_before: Amount | None = None
+    seconds_after: Amount | None = None
+    completions: int | None = Field(None, ge=0)
+    hourly_rate: Amount
+
+    @field_validator("launched_at")
+    @classmethod
+    def _launch_in_utc(cls, value: datetime | None) -> datetime | None:
+        return _utc(value)
+
+    @model_validator(mode="after")
+    def _measurable(self) -> ImpactTimeSavedQuery:
+        times_given = self.seconds_before is not None and self.seconds_after is not None
+        if self.process is None:
+            for name in ("seconds_before", "seconds_after", "completions"):
+                if getattr(self, name) is None:
+                    raise FieldError((name,), f"give {name}, or a process to measure it")
+        elif self.item is None and self.launched_at is None and not times_given:
+            raise FieldError(
+                ("launched_at",), "give launched_at or an item, to split before from after"
+            )
+        return self
+
+
+class RenewalOutcome(Strict):
+    """Where an account's renewal outcome is kept: an account trait and its values."""
+
+    trait: str
+    renewed: list[Scalar] = Field(min_length=1, max_length=20)
+    churned: list[Scalar] = Field(min_length=1, max_length=20)
+
+    @field_validator("trait")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        return _property_name(name)
+
+
+class RenewalMeasure(Strict):
+    """How Waypost measures the renewal inputs itself: accounts' onboarding (every milestone
+    within N days of becoming new), their renewal outcomes, and when the guidance launched."""
+
+    new: Step = Field(description="The event that makes an account new (sign-up).")
+    milestones: list[Step] = Field(min_length=1, max_length=20)
+    within_days: int = Field(30, ge=1, le=366)
+    outcome: RenewalOutcome
+    launched_at: datetime | None = None
+    item: ContentKey | None = Field(None, description="Launched when first shown.")
+    contract_value_trait: str | None = Field(
+        None, description="An account trait holding its annual contract value."
+    )
+
+    @field_validator("launched_at")
+    @classmethod
+    def _launch_in_utc(cls, value: datetime | None) -> datetime | None:
+        return _utc(value)
+
+    @field_validator("contract_value_trait")
+    @classmethod
+    def _trait(cls, name: str | None) -> str | None:
+        return None if name is None else _property_name(name)
+
+
+class ImpactRenewalQuery(Common):
+    """Renewals and revenue kept by raising onboarding completion: each input given, or
+    measured from accounts' onboarding and renewal outcomes."""
+
+    kind: Literal["impact_renewal"] = "impact_renewal"
+    new_customers: int | None = Field(None, ge=0)
+    completion_before: Rate | None = None
+    completion_after: Rate | None = None
+    renewal_rate_completed: Rate | None = None
+    renewal_rate_not_completed: Rate | None = None
+    annual_contract_value: Amount | None = None
+    measure: RenewalMeasure | None = None
+
+    @model_validator(mode="after")
+    def _inputs(self) -> ImpactRenewalQuery:
+        if self.measure is None:
+            for name in RENEWAL_INPUTS:
+                if getattr(self, name) is None:
+                    raise FieldError((name,), f"give {name}, or measure to measure it")
+        elif self.annual_contract_value is None and self.measure.contract_value_trait is None:
+            raise FieldError(
+                ("annual_contract_value",),
+                "give annual_contract_value, or measure.contract_value_trait to measure it",
+            )
+        return self
+
+
+RENEWAL_INPUTS = (
+    "new_customers",
+    "completion_before",
+    "completion_after",
+    "renewal_rate_completed",
+    "renewal_rate_not_completed",
+    "annual_contract_value",
+)
+
+
 # Every kind of insight; the API and CLI read a query into this by its `kind`.
 InsightQuery = Annotated[
     FunnelQuery
@@ -600,7 +840,13 @@ InsightQuery = Annotated[
     | OnboardingQuery
     | PathsQuery
     | ComparisonQuery
-    | DropOffQuery,
+    | DropOffQuery
+    | SurveyQuery
+    | EngagementQuery
+    | GoalQuery
+    | ImpactProductivityQuery
+    | ImpactTimeSavedQuery
+    | ImpactRenewalQuery,
     Field(discriminator="kind"),
 ]
 

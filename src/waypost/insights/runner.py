@@ -13,12 +13,15 @@ from waypost.events.store import EventQueries
 from waypost.insights.actions import Actions
 from waypost.insights.catalog import ContentCatalog
 from waypost.insights.comparison import ComparisonResult, run_comparison
-from waypost.insights.dropoff import DropOffResult, run_dropoff
+from waypost.insights.dropoff import DropOffResult, dropoff_table, run_dropoff
+from waypost.insights.engagement import EngagementResult, run_engagement
+from waypost.insights.exports import ExportFile, csv_file
 from waypost.insights.funnels import FunnelResult, run_funnel
 from waypost.insights.onboarding import OnboardingResult, run_onboarding
 from waypost.insights.paths import PathsResult, run_paths
-from waypost.insights.queries import InsightQuery
+from waypost.insights.queries import DropOffQuery, InsightQuery
 from waypost.insights.retention import RetentionResult, run_retention
+from waypost.insights.surveys import SurveyResult, run_survey
 from waypost.insights.time_to_value import TimeToValueResult, run_time_to_value
 from waypost.insights.trends import TrendsResult, run_trends
 
@@ -43,10 +46,25 @@ RUNNERS: dict[str, Runner] = {
     "paths": Runner(run_paths, PathsResult),
     "comparison": Runner(run_comparison, ComparisonResult),
     "dropoff": Runner(run_dropoff, DropOffResult),
+    "survey": Runner(run_survey, SurveyResult, reads_content=True),
+    "engagement": Runner(run_engagement, EngagementResult, reads_content=True),
 }
 
 # Any insight's result, as the API documents its answer.
 InsightResult: Any = Union[tuple(runner.result for runner in RUNNERS.values())]  # noqa: UP007
+
+
+def exported(query: InsightQuery, result: BaseModel) -> ExportFile | None:
+    """The file a query asked for instead of JSON (`format: csv` and the like), if any."""
+    if isinstance(result, ExportFile):
+        return result
+    if (
+        isinstance(result, DropOffResult)
+        and isinstance(query, DropOffQuery)
+        and query.format == "csv"
+    ):
+        return csv_file("dropoff", *dropoff_table(result))
+    return None
 
 
 def run_query(
