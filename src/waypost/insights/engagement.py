@@ -146,7 +146,7 @@ def _goal_lift(
     starts_view, starts_joins = props.events_view(AggregateBy.PERSON), props.joins()
     # The goal's events are matched apart from the query's filters, which choose the starts.
     goal_props = PropertySql(sql.params, actions)
-    reached = goal_props.matches(EventMatch(event=goal.event, action=goal.action))
+    reached = goal_props.matches(EventMatch(event=goal.event, action=goal.action, where=[]))
     goal_view, goal_joins = goal_props.events_view(AggregateBy.PERSON), goal_props.joins()
     window = sql.bind(goal.within_days * 86400)
     app = sql.bind(app_id)

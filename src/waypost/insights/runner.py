@@ -17,6 +17,7 @@ from waypost.insights.dropoff import DropOffResult, dropoff_table, run_dropoff
 from waypost.insights.engagement import EngagementResult, run_engagement
 from waypost.insights.exports import ExportFile, csv_file
 from waypost.insights.funnels import FunnelResult, run_funnel
+from waypost.insights.goals import GoalResult, run_goal
 from waypost.insights.onboarding import OnboardingResult, run_onboarding
 from waypost.insights.paths import PathsResult, run_paths
 from waypost.insights.queries import DropOffQuery, InsightQuery
@@ -48,6 +49,7 @@ RUNNERS: dict[str, Runner] = {
     "dropoff": Runner(run_dropoff, DropOffResult),
     "survey": Runner(run_survey, SurveyResult, reads_content=True),
     "engagement": Runner(run_engagement, EngagementResult, reads_content=True),
+    "goal": Runner(run_goal, GoalResult, reads_content=True),
 }
 
 # Any insight's result, as the API documents its answer.
