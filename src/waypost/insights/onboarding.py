@@ -4,6 +4,7 @@ any order; overall and per cohort (the interval in which they became new)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,10 +19,11 @@ from waypost.insights._sql import (
     bucket,
     plus_seconds,
     records,
+    with_ctes,
 )
 from waypost.insights.actions import Actions
 from waypost.insights.intervals import interval_starts
-from waypost.insights.queries import OnboardingQuery
+from waypost.insights.queries import Common, OnboardingQuery, Step
 
 
 class Milestone(BaseModel):
@@ -48,43 +50,66 @@ class OnboardingResult(BaseModel):
     cohorts: list[CohortCompletion]
 
 
-def compile_onboarding(
-    query: OnboardingQuery, app_id: str, actions: Actions | None = None
-) -> CompiledSql:
-    """Rows per cohort plus one overall (cohort NULL): units, completed, and per milestone."""
-    sql = Compilation(actions)
+def onboarding_units(
+    sql: Compilation,
+    app_id: str,
+    scope: Common,
+    new: Step,
+    milestones: Sequence[Step],
+    within_days: int,
+    unit: str,
+) -> list[str]:
+    """The CTEs up to `units`: per unit new in the range (`started`: its first `new` event),
+    whether it reached each milestone within the days (`done0`, `done1`, …) and all of them
+    (`completed`)."""
     props, params = sql.props, sql.params
-    unit = UNIT_COLUMNS[query.aggregate_by]
-    common = props.scope(query, app_id, unit)
-
-    where = " AND ".join(common)
-    new = props.matches(query.new)
-    flags = [f"{props.matches(m)} AS m{k}" for k, m in enumerate(query.milestones)]
+    where = " AND ".join(props.scope(scope, app_id, unit))
+    starts = props.matches(new)
+    flags = [f"{props.matches(m)} AS m{k}" for k, m in enumerate(milestones)]
     # Conditions first: compiling them registers the trait joins that joins() then lists.
     joins = props.joins()
-    window = params.add(query.within_days * 86400)
-    cohort = bucket(params, "started", query.cohort_interval.value, query.timezone)
-    done = [f"coalesce(bool_or(m.m{k}), false) AS done{k}" for k in range(len(query.milestones))]
-    every = " AND ".join(f"done{k}" for k in range(len(query.milestones)))
-    counts = [
-        "count(*) AS units",
-        f"count(*) FILTER (WHERE {every}) AS completed",
-        *(f"count(*) FILTER (WHERE done{k}) AS c{k}" for k in range(len(query.milestones))),
-    ]
-    return sql.statement(f"""WITH starts AS (
+    window = params.add(within_days * 86400)
+    done = [f"coalesce(bool_or(m.m{k}), false) AS done{k}" for k in range(len(milestones))]
+    every = " AND ".join(f"coalesce(bool_or(m.m{k}), false)" for k in range(len(milestones)))
+    return [
+        f"""starts AS (
   SELECT {unit} AS unit, min(e.timestamp) AS started
-  FROM resolved_events e {joins} WHERE {where} AND {new} GROUP BY {unit}
-), units AS (
-  SELECT s.unit, s.started, {", ".join(done)}
+  FROM resolved_events e {joins} WHERE {where} AND {starts} GROUP BY {unit}
+)""",
+        f"""units AS (
+  SELECT s.unit, s.started, {", ".join(done)}, {every} AS completed
   FROM starts s LEFT JOIN (
     SELECT {unit} AS unit, e.timestamp AS ts, {", ".join(flags)}
     FROM resolved_events e {joins} WHERE {where}
   ) m ON m.unit = s.unit AND m.ts >= s.started AND m.ts <= {plus_seconds("s.started", window)}
   GROUP BY s.unit, s.started
-)
-SELECT NULL AS cohort, {", ".join(counts)} FROM units
+)""",
+    ]
+
+
+def compile_onboarding(
+    query: OnboardingQuery, app_id: str, actions: Actions | None = None
+) -> CompiledSql:
+    """Rows per cohort plus one overall (cohort NULL): units, completed, and per milestone."""
+    sql = Compilation(actions)
+    unit = UNIT_COLUMNS[query.aggregate_by]
+    ctes = onboarding_units(
+        sql, app_id, query, query.new, query.milestones, query.within_days, unit
+    )
+    cohort = bucket(sql.params, "started", query.cohort_interval.value, query.timezone)
+    counts = [
+        "count(*) AS units",
+        "count(*) FILTER (WHERE completed) AS completed",
+        *(f"count(*) FILTER (WHERE done{k}) AS c{k}" for k in range(len(query.milestones))),
+    ]
+    return sql.statement(
+        with_ctes(
+            ctes,
+            f"""SELECT NULL AS cohort, {", ".join(counts)} FROM units
 UNION ALL
-SELECT {cohort}, {", ".join(counts)} FROM units GROUP BY 1""")
+SELECT {cohort}, {", ".join(counts)} FROM units GROUP BY 1""",
+        )
+    )
 
 
 def _completion(query: OnboardingQuery, row: dict[str, Any] | None) -> dict[str, Any]:

@@ -18,6 +18,14 @@ from waypost.insights.engagement import EngagementResult, run_engagement
 from waypost.insights.exports import ExportFile, csv_file
 from waypost.insights.funnels import FunnelResult, run_funnel
 from waypost.insights.goals import GoalResult, run_goal
+from waypost.insights.impact import (
+    ProductivityResult,
+    RenewalResult,
+    TimeSavedResult,
+    run_productivity,
+    run_renewal,
+    run_time_saved,
+)
 from waypost.insights.onboarding import OnboardingResult, run_onboarding
 from waypost.insights.paths import PathsResult, run_paths
 from waypost.insights.queries import DropOffQuery, InsightQuery
@@ -50,6 +58,9 @@ RUNNERS: dict[str, Runner] = {
     "survey": Runner(run_survey, SurveyResult, reads_content=True),
     "engagement": Runner(run_engagement, EngagementResult, reads_content=True),
     "goal": Runner(run_goal, GoalResult, reads_content=True),
+    "impact_productivity": Runner(run_productivity, ProductivityResult, reads_content=True),
+    "impact_time_saved": Runner(run_time_saved, TimeSavedResult, reads_content=True),
+    "impact_renewal": Runner(run_renewal, RenewalResult, reads_content=True),
 }
 
 # Any insight's result, as the API documents its answer.
