@@ -271,13 +271,13 @@ def _score(measure: str, estimate: Estimate) -> Score:
     )
 
 
-def _text_of(answer: Answer) -> str | None:
-    """The words of an answer: a text answer, or the text of an `other` choice."""
+def _text_of(answer: Answer, free_text: bool) -> str | None:
+    """The words of an answer: a text question's answer, or the text of an `other` choice."""
     values = answer.value if isinstance(answer.value, list) else [answer.value]
     for value in values:
         if isinstance(value, str) and value.startswith(OTHER_PREFIX):
             return value[len(OTHER_PREFIX) :].strip() or None
-    if isinstance(answer.value, str) and not answer.value.startswith(OTHER_PREFIX):
+    if free_text and isinstance(answer.value, str):
         return answer.value.strip() or None
     return None
 
@@ -375,7 +375,8 @@ def run_survey(
         SurveyGroup(value=value, **_responses(question, group)[0])
         for value, group in _groups(query, latest, catalog).items()
     ]
-    texts = [(a, text) for a in reversed(mine) if (text := _text_of(a)) is not None]
+    free_text = question.type is QuestionType.TEXT
+    texts = [(a, text) for a in reversed(mine) if (text := _text_of(a, free_text)) is not None]
     if query.search:
         needle = query.search.casefold()
         texts = [(a, text) for a, text in texts if needle in text.casefold()]
