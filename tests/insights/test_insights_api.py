@@ -193,4 +193,5 @@ def test_the_query_schema_in_the_openapi_document_resolves(client: TestClient) -
     assert set(references(schema)) <= known
     kinds = {variant["properties"]["kind"]["const"] for variant in schema["oneOf"]}
     assert kinds == {"funnel", "trends", "retention", "time_to_value", "onboarding", "paths",
-                     "comparison", "dropoff"}  # fmt: skip
+                     "comparison", "dropoff", "survey", "engagement", "goal",
+                     "impact_productivity", "impact_time_saved", "impact_renewal"}  # fmt: skip

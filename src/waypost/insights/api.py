@@ -21,6 +21,7 @@ from waypost.insights.actions import (
     update_action,
 )
 from waypost.insights.answer import answer
+from waypost.insights.exports import XLSX_TYPE
 from waypost.insights.queries import QUERY_SCHEMA, read_query
 from waypost.insights.runner import InsightResult, exported
 from waypost.tenancy.roles import Permission
@@ -32,6 +33,15 @@ router = APIRouter(prefix="/api/v1", tags=["insights"])
 @router.post(
     "/insights/query",
     response_model=InsightResult,
+    responses={
+        200: {
+            "description": "The result; a file where the query asked for one (`format`).",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
     openapi_extra={
         "requestBody": {"required": True, "content": {"application/json": {"schema": QUERY_SCHEMA}}}
     },
