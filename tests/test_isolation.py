@@ -15,6 +15,8 @@ from waypost.tenancy.roles import Role
 
 HIJACKED_CONTENT = {"kind": "shoutout", "key": "victim", "name": "Hijacked", "title": "Pwned"}
 HIJACKED_SEGMENT = {"key": "victim", "name": "Hijacked", "rules": {"trait": {"plan": {"eq": "x"}}}}
+PAID_FUNNEL = {"kind": "funnel", "steps": [{"event": "Paid"}, {"event": "Paid"}]}
+HIJACKED_INSIGHT = {"name": "Hijacked", "query": PAID_FUNNEL}
 # Routes whose path names another tenant's object, with a valid body where they take one.
 # The placeholders are filled with tenant B's ids.
 TARGETED: dict[tuple[str, str], dict[str, Any] | None] = {
@@ -65,6 +67,18 @@ TARGETED: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/api/v1/guidance/settings"): None,
     ("PUT", "/api/v1/guidance/settings"): {"timezone": "Asia/Tokyo"},
     ("POST", "/api/v1/guidance/identity-secret/rotate"): None,
+    ("GET", "/api/v1/insights/saved"): None,
+    ("POST", "/api/v1/insights/saved"): HIJACKED_INSIGHT,
+    ("GET", "/api/v1/insights/saved/{insight_id}"): None,
+    ("PUT", "/api/v1/insights/saved/{insight_id}"): HIJACKED_INSIGHT,
+    ("DELETE", "/api/v1/insights/saved/{insight_id}"): None,
+    ("POST", "/api/v1/insights/saved/{insight_id}/run"): None,
+    ("GET", "/api/v1/dashboards"): None,
+    ("POST", "/api/v1/dashboards"): {"name": "Hijacked"},
+    ("GET", "/api/v1/dashboards/{dashboard_id}"): None,
+    ("PUT", "/api/v1/dashboards/{dashboard_id}"): {"name": "Hijacked"},
+    ("DELETE", "/api/v1/dashboards/{dashboard_id}"): None,
+    ("GET", "/api/v1/dashboards/{dashboard_id}/data"): None,
 }
 # Routes that name the app in the query string rather than the path.
 QUERIES = {
@@ -80,7 +94,15 @@ QUERIES = {
     ("GET", "/api/v1/content/{key}/diff"): "?app_id={app_id}&from=1&to=draft",
 }
 for _route in TARGETED:
-    if _route[1].startswith(("/api/v1/content", "/api/v1/segments", "/api/v1/guidance")):
+    if _route[1].startswith(
+        (
+            "/api/v1/content",
+            "/api/v1/segments",
+            "/api/v1/guidance",
+            "/api/v1/insights/saved",
+            "/api/v1/dashboards",
+        )
+    ):
         QUERIES.setdefault(_route, "?app_id={app_id}")
 # Routes without another tenant's id in the path; checked one by one below.
 UNTARGETED = {("GET", "/api/v1/me"), ("GET", "/api/v1/apps"), ("POST", "/api/v1/apps")}
@@ -137,6 +159,14 @@ def two_tenants(
     assert client.post("/api/v1/content/victim/publish", headers=beta.bearer()).status_code == 200
     segment = {"key": "victim", "name": "Beta's", "rules": {"trait": {"plan": {"eq": "pro"}}}}
     assert client.post("/api/v1/segments", json=segment, headers=beta.bearer()).status_code == 201
+    saved = {"name": "Beta's", "query": PAID_FUNNEL}
+    victim_ids["insight_id"] = client.post(
+        "/api/v1/insights/saved", json=saved, headers=beta.bearer()
+    ).json()["id"]
+    dashboard = {"name": "Beta's", "tiles": [{"insight_id": victim_ids["insight_id"]}]}
+    victim_ids["dashboard_id"] = client.post(
+        "/api/v1/dashboards", json=dashboard, headers=beta.bearer()
+    ).json()["id"]
     return alpha, beta, victim_ids
 
 
@@ -156,6 +186,8 @@ def _beta_state(client: TestClient, beta: Tenant) -> Any:
         client.get("/api/v1/content-files", headers=headers).json(),
         client.get("/api/v1/content/victim/versions", headers=headers).json(),
         client.get("/api/v1/guidance/settings", headers=headers).json(),
+        client.get("/api/v1/insights/saved", headers=headers).json(),
+        client.get("/api/v1/dashboards", headers=headers).json(),
     )
 
 
@@ -169,6 +201,8 @@ BOGUS_IDS = {
     "action_id": "act_doesnotexist000000",
     "key": "nothing-here",
     "number": "1",
+    "insight_id": "ins_doesnotexist000000",
+    "dashboard_id": "dsh_doesnotexist000000",
 }
 
 

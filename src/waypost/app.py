@@ -20,6 +20,7 @@ from waypost.guidance.app_settings import IdentityGate
 from waypost.guidance.catalogue import Catalogues
 from waypost.guidance.sdk import routes as guidance_routes
 from waypost.insights.api import router as insights_router
+from waypost.insights.dashboard_api import router as dashboards_router
 from waypost.logs import stamp_request_ids
 from waypost.settings import Settings
 from waypost.snippet.routes import routes as snippet_routes
@@ -86,6 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(tenancy_router)
     app.include_router(data_router)
     app.include_router(insights_router)
+    app.include_router(dashboards_router)
     app.include_router(guidance_router)
     app.include_router(console_router)
     app.mount("/console/static", static_files(), name="console-static")

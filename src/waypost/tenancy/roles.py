@@ -23,6 +23,7 @@ class Permission(StrEnum):
     MANAGE_APPS = "manage_apps"  # create apps, rotate and revoke keys
     EDIT_CONTENT = "edit_content"  # guidance, surveys, playbooks
     QUERY_INSIGHTS = "query_insights"  # reports: insight queries and the actions they use
+    EDIT_REPORTS = "edit_reports"  # saved insights and dashboards
     READ_EVENTS = "read_events"  # raw events and person profiles, which hold personal data
     ERASE_DATA = "erase_data"  # delete a person and their events (GDPR requests)
     VIEW = "view"
@@ -39,17 +40,20 @@ _ACTIONS = {
     Permission.MANAGE_APPS: "create apps or rotate and revoke keys",
     Permission.EDIT_CONTENT: "create or change content and actions",
     Permission.QUERY_INSIGHTS: "query insights",
+    Permission.EDIT_REPORTS: "create or change saved insights and dashboards",
     Permission.READ_EVENTS: "read raw events or person profiles",
     Permission.ERASE_DATA: "erase persons and their events",
     Permission.VIEW: "see this",
 }
 
 _READ = frozenset({Permission.QUERY_INSIGHTS, Permission.VIEW})
+# Analysts and up also save insights and arrange dashboards for the rest of the workspace.
+_ANALYSE = _READ | {Permission.READ_EVENTS, Permission.EDIT_REPORTS}
 _GRANTS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
     Role.ADMIN: frozenset(Permission) - {Permission.MANAGE_WORKSPACE},
-    Role.BUILDER: _READ | {Permission.READ_EVENTS, Permission.EDIT_CONTENT},
-    Role.ANALYST: _READ | {Permission.READ_EVENTS},
+    Role.BUILDER: _ANALYSE | {Permission.EDIT_CONTENT},
+    Role.ANALYST: _ANALYSE,
     # Viewers look at reports; the personal data beneath them stays with analysts and up.
     Role.VIEWER: _READ,
 }
@@ -58,6 +62,12 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
 def permissions_of(role: Role) -> frozenset[Permission]:
     """Everything the role allows."""
     return _GRANTS[role]
+
+
+def ranks_at_least(role: Role, lowest: Role) -> bool:
+    """Whether `role` is `lowest` or a more powerful one."""
+    order = list(Role)  # declared from most to least powerful
+    return order.index(role) <= order.index(lowest)
 
 
 def refusal(role: Role | None, needs: Permission, where: str) -> str:
