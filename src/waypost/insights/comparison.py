@@ -9,7 +9,6 @@ seeded bootstrap, so the same data always gives the same interval.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from pydantic import BaseModel
@@ -18,9 +17,9 @@ from waypost.events.store import EventQueries
 from waypost.insights.actions import Actions
 from waypost.insights.funnels import FunnelResult, run_funnel
 from waypost.insights.queries import ComparisonQuery, FunnelQuery, TimeToValueQuery
+from waypost.insights.stats import difference_of_proportions
 from waypost.insights.time_to_value import TimeToValueResult, run_time_to_value, value_gaps
 
-Z_95 = 1.959963984540054
 BOOTSTRAP_ROUNDS = 2000
 BOOTSTRAP_SAMPLE = 20_000
 
@@ -60,15 +59,8 @@ def two_proportions(measure: str, x1: int, n1: int, x2: int, n2: int) -> Differe
             significant=False,
             verdict="not enough data: a period has no units",
         )
-    p1, p2 = x1 / n1, x2 / n2
-    diff = p2 - p1
-    spread = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
-    pooled = (x1 + x2) / (n1 + n2)
-    pooled_spread = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    p_value = 1.0 if pooled_spread == 0 else math.erfc(abs(diff / pooled_spread) / math.sqrt(2))
-    return _difference(
-        measure, "two_proportion", p1, p2, diff, diff - Z_95 * spread, diff + Z_95 * spread, p_value
-    )
+    diff, low, high, p_value = difference_of_proportions(x2, n2, x1, n1)
+    return _difference(measure, "two_proportion", x1 / n1, x2 / n2, diff, low, high, p_value)
 
 
 def times(measure: str, before: list[int], after: list[int]) -> Difference:

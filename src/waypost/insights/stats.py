@@ -88,6 +88,20 @@ class Lift:
     verdict: str
 
 
+def difference_of_proportions(
+    x1: int, n1: int, x2: int, n2: int
+) -> tuple[float, float, float, float]:
+    """x1/n1 - x2/n2 (both n above 0), its 95% Wald interval, and the two-sided p-value of the
+    two-proportion z-test with the pooled rate."""
+    p1, p2 = x1 / n1, x2 / n2
+    diff = p1 - p2
+    spread = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    pooled = (x1 + x2) / (n1 + n2)
+    pooled_spread = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    p_value = 1.0 if pooled_spread == 0 else math.erfc(abs(diff / pooled_spread) / math.sqrt(2))
+    return diff, diff - Z_95 * spread, diff + Z_95 * spread, p_value
+
+
 def lift(exposed: int, exposed_n: int, holdout: int, holdout_n: int) -> Lift:
     """The exposed group's rate against the holdout's: the difference with its 95% (Wald)
     interval, the relative lift, and a two-sided two-proportion z-test's p-value."""
@@ -98,12 +112,8 @@ def lift(exposed: int, exposed_n: int, holdout: int, holdout_n: int) -> Lift:
         return Lift(
             rate_e, rate_h, None, None, None, None, None, False, f"not enough data: {missing}"
         )
-    diff = rate_e - rate_h
+    diff, low, high, p_value = difference_of_proportions(exposed, exposed_n, holdout, holdout_n)
     relative = diff / rate_h if rate_h else None
-    spread = math.sqrt(rate_e * (1 - rate_e) / exposed_n + rate_h * (1 - rate_h) / holdout_n)
-    pooled = (exposed + holdout) / (exposed_n + holdout_n)
-    pooled_spread = math.sqrt(pooled * (1 - pooled) * (1 / exposed_n + 1 / holdout_n))
-    p_value = 1.0 if pooled_spread == 0 else math.erfc(abs(diff / pooled_spread) / math.sqrt(2))
     significant = p_value < 0.05
     points = f"{abs(diff) * 100:.1f} points"
     if significant:
@@ -117,7 +127,4 @@ def lift(exposed: int, exposed_n: int, holdout: int, holdout_n: int) -> Lift:
             f"not significant at 95% (p = {p_value:.3g}): the {points} difference from the "
             "holdout may be chance"
         )
-    return Lift(
-        rate_e, rate_h, diff, relative, diff - Z_95 * spread, diff + Z_95 * spread, p_value,
-        significant, verdict,
-    )  # fmt: skip
+    return Lift(rate_e, rate_h, diff, relative, low, high, p_value, significant, verdict)
