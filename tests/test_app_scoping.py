@@ -24,7 +24,9 @@ import pytest
 
 from tests.insights.reference import Ev, World, at, user_id
 from waypost.events import DuckDBEventStore, EventFilter, to_table
+from waypost.guidance.library import parse_document
 from waypost.insights import InsightQuery, read_query, run_query
+from waypost.insights.catalog import ContentCatalog, ContentItemInfo
 from waypost.tracking.messages import validate_message
 from waypost.tracking.rows import to_row
 
@@ -52,6 +54,18 @@ def _events(*rows: tuple[int, str, float, int]) -> list[Ev]:
     ]
 
 
+def _guidance(*rows: tuple[int, str, str, int | None, int]) -> list[Ev]:
+    """Guidance events from (person, event, content key, NPS answer, day), with message ids g1,
+    g2, … in their order (both apps numbering theirs the same way)."""
+    return [
+        Ev(person, event, at(60, day), f"g{n}", {
+            "$content_id": key,
+            **({"$question": "score", "$answer": answer} if answer is not None else {}),
+        })
+        for n, (person, event, key, answer, day) in enumerate(rows, start=1)
+    ]  # fmt: skip
+
+
 # A: persons 1 and 2 sign up on June 1st; 1 creates a project and invites a teammate, 2 reads
 # the docs instead; 3 only reads the docs; 4 signs up on June 2nd and does nothing else.
 APP_A = App(
@@ -65,6 +79,13 @@ APP_A = App(
             (2, "Viewed Docs", 40, 1),
             (3, "Viewed Docs", 0, 3),
             (4, "Signed Up", 0, 2),
+        )
+        + _guidance(
+            (1, "$guide_shown", "tour", None, 1),
+            (1, "$guide_completed", "tour", None, 1),
+            (2, "$holdout_assigned", "tour", None, 1),
+            (1, "$survey_shown", "pulse", None, 2),
+            (1, "$survey_answered", "pulse", 9, 2),
         ),
         person_traits=PLANS,
         account_traits=TIERS,
@@ -90,6 +111,16 @@ APP_B = App(
             (3, "Signed Up", 0, 16),
             (4, "Viewed Docs", 0, 2),
             (4, "Viewed Docs", 30, 2),
+        )
+        + _guidance(
+            (2, "$guide_shown", "tour", None, 1),
+            (3, "$guide_shown", "tour", None, 2),
+            (3, "$guide_completed", "tour", None, 2),
+            (1, "$holdout_assigned", "tour", None, 1),
+            (2, "$survey_shown", "pulse", None, 3),
+            (2, "$survey_answered", "pulse", 3, 3),
+            (3, "$survey_shown", "pulse", None, 3),
+            (3, "$survey_answered", "pulse", 6, 3),
         ),
         person_traits=PLANS,
         account_traits=TIERS,
@@ -193,7 +224,53 @@ QUERIES: dict[str, list[dict[str, Any]]] = {
         {"kind": "dropoff", **FUNNEL, "step": 0, "min_support": 1},
         {"kind": "dropoff", **FUNNEL, "step": 1, "min_support": 1, "aggregate_by": "account"},
     ],
-}
+    "survey": [
+        {"kind": "survey", "survey": "pulse", **RANGE},
+        {"kind": "survey", "survey": "pulse", **RANGE,
+         "breakdown": {"source": "person", "property": "plan"}},
+    ],
+    "engagement": [{"kind": "engagement", **RANGE}],
+    "goal": [
+        {"kind": "goal", **RANGE, "start": {"event": "Signed Up"},
+         "goal": {"event": "Created Project"}, "within_days": 1},
+        {"kind": "goal", **RANGE, "start": {"item": "tour"}, "goal": {"event": "Viewed Docs"},
+         "within_days": 30},
+    ],
+    "impact_productivity": [
+        {"kind": "impact_productivity", "item": "tour", "minutes_saved_per_completion": 10,
+         "hourly_rate": 60},
+    ],
+    "impact_time_saved": [
+        {"kind": "impact_time_saved", "date_to": RANGE["date_to"], "seconds_before": 3600,
+         "launched_at": "2026-06-01T00:00:00Z",
+         "process": {"start": {"event": "Signed Up"}, "end": {"event": "Created Project"}},
+         "hourly_rate": 60},
+    ],
+    "impact_renewal": [
+        {"kind": "impact_renewal", **RANGE, "annual_contract_value": 1000,
+         "renewal_rate_not_completed": 0.5, "measure": {
+            "new": {"event": "Signed Up"}, "milestones": [{"event": "Created Project"}],
+            "launched_at": "2026-06-02T00:00:00Z",
+            "outcome": {"trait": "tier", "renewed": ["gold"], "churned": ["silver"]}}},
+    ],
+}  # fmt: skip
+# What the measurement kinds read of the app's content: a walkthrough with a goal and a survey.
+CATALOG = ContentCatalog(
+    items={
+        document.key: ContentItemInfo(document.key, document.kind, document.name, document)
+        for document in (
+            parse_document({
+                "kind": "walkthrough", "key": "tour", "name": "Tour", "holdout": 10,
+                "goal": {"event": "Created Project", "within_days": 7},
+                "steps": [{"kind": "popup", "title": "Hi", "body": "Welcome"}],
+            }),
+            parse_document({
+                "kind": "survey", "key": "pulse", "name": "Pulse",
+                "questions": [{"key": "score", "type": "nps", "text": "Recommend us?"}],
+            }),
+        )
+    }
+)  # fmt: skip
 CASES = [
     pytest.param(query, id=f"{kind}-{n}")
     for kind, queries in QUERIES.items()
@@ -236,11 +313,11 @@ def _load(store: DuckDBEventStore, app_id: str, app: App) -> None:
         for ev in world.events:
             cursor.execute(
                 "INSERT INTO events (app_id, message_id, type, event, distinct_id, account_id, "
-                "timestamp, received_at, properties, context, person_id) "
-                "VALUES (?, ?, 'track', ?, ?, ?, ?, now(), ?, '{}', ?)",
+                "timestamp, received_at, properties, context, person_id, content_id) "
+                "VALUES (?, ?, 'track', ?, ?, ?, ?, now(), ?, '{}', ?, ?)",
                 [app_id, ev.message_id, ev.event, user_id(ev.person), None,
                  ev.at.astimezone(UTC).replace(tzinfo=None), json.dumps(ev.properties),
-                 ev.person],
+                 ev.person, ev.properties.get("$content_id")],
             )  # fmt: skip
         # Profile counts wait in the backlog until folded, as after an append.
         for (person, event), times in _activity(app).items():
@@ -295,7 +372,7 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, DuckD
 
 
 def _answer(store: DuckDBEventStore, app_id: str, query: dict[str, Any]) -> dict[str, Any]:
-    return run_query(store, app_id, read_query(query)).model_dump()
+    return run_query(store, app_id, read_query(query), None, CATALOG).model_dump()
 
 
 def _kinds() -> set[str]:

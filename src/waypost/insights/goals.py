@@ -104,7 +104,7 @@ GROUP BY s.unit, s.started"""),
         counts = by_cohort.setdefault(row["cohort"], [0, 0])
         counts[0] += 1
         counts[1] += row["reached_at"] is not None
-    share = wilson(len(times), len(rows))
+    share = wilson(len(times), len(rows), "nobody started")
     zone = ZoneInfo(query.timezone)
     trend = []
     for start in interval_starts(query.date_from, query.date_to, query.interval, query.timezone):

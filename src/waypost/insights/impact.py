@@ -339,17 +339,21 @@ def _renewal_inputs(
                 ("completion_after", [a for a in accounts if a.started >= launched]),
             ):
                 done = sum(1 for a in group if a.completed)
-                found[name] = _measured(name, wilson(done, len(group)))
+                found[name] = _measured(name, wilson(done, len(group), "no new accounts"))
         for name, completed in (
             ("renewal_rate_completed", True),
             ("renewal_rate_not_completed", False),
         ):
             outcomes = [a.renewed for a in accounts if a.completed is completed]
             known = [o for o in outcomes if o is not None]
-            found[name] = _measured(name, wilson(sum(known), len(known)))
+            found[name] = _measured(
+                name, wilson(sum(known), len(known), "no account with a renewal outcome")
+            )
         if measure.contract_value_trait is not None:
             values = [a.contract_value for a in accounts if a.contract_value is not None]
-            found["annual_contract_value"] = _measured("annual_contract_value", mean(values))
+            found["annual_contract_value"] = _measured(
+                "annual_contract_value", mean(values, "no account has the trait")
+            )
     for name in RENEWAL_INPUTS:
         given = getattr(query, name)
         if given is not None:

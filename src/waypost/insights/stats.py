@@ -46,10 +46,11 @@ def nps(scores: Sequence[int]) -> tuple[Estimate, int, int, int]:
     return estimate, promoters, passives, detractors
 
 
-def wilson(successes: int, n: int) -> Estimate:
-    """A share with its Wilson score interval, which stays inside 0..1 and holds for small n."""
+def wilson(successes: int, n: int, empty: str = "no answers") -> Estimate:
+    """A share with its Wilson score interval, which stays inside 0..1 and holds for small n;
+    `empty` says why there is none when n is 0."""
     if n == 0:
-        return Estimate(None, None, None, 0, "no answers")
+        return Estimate(None, None, None, 0, empty)
     share = successes / n
     z2 = Z_95 * Z_95
     centre = (share + z2 / (2 * n)) / (1 + z2 / n)
@@ -57,11 +58,12 @@ def wilson(successes: int, n: int) -> Estimate:
     return Estimate(share, max(0.0, centre - half), min(1.0, centre + half), n)
 
 
-def mean(values: Sequence[float]) -> Estimate:
-    """A mean with its Student's t interval (needs two values, and some spread for a width)."""
+def mean(values: Sequence[float], empty: str = "no answers") -> Estimate:
+    """A mean with its Student's t interval (needs two values); `empty` says why there is none
+    when there are no values."""
     n = len(values)
     if n == 0:
-        return Estimate(None, None, None, 0, "no answers")
+        return Estimate(None, None, None, 0, empty)
     average = math.fsum(values) / n
     if n < 2:
         return Estimate(average, None, None, n, "one answer: too few for an interval")
