@@ -1,6 +1,7 @@
 """The demo's simulated customers: the story the existing insights tell from their events (the
 onboarding funnel, the walkthrough against its holdout, renewals of those who onboarded), that
-the simulation agrees with decide, and that it is deterministic and never stores twice."""
+the simulation agrees with decide, that the measurement insights tell it (lift over the holdout,
+renewal impact, NPS by plan), and that it is deterministic and never stores twice."""
 
 from __future__ import annotations
 
@@ -28,9 +29,11 @@ from waypost.demo.simulate import (
 from waypost.events import DuckDBEventStore, to_table
 from waypost.guidance.catalogue import build
 from waypost.guidance.decide import DecideRequest, Person, decide, lookback
+from waypost.guidance.files import read_path
 from waypost.guidance.library import Environment
 from waypost.guidance.rules import stable_percent
 from waypost.insights import read_query, run_query
+from waypost.insights.catalog import ContentCatalog, ContentItemInfo
 from waypost.tracking import to_row, validate_message
 
 APP = "app_simulated"
@@ -396,3 +399,59 @@ def test_a_simulation_that_cannot_run_is_refused_naming_why(
     with pytest.raises(SimulationError, match=f"^{field} must be"):
         check(simulation, RAN_AT)
     check(Simulation(customers=5, days=30, seed=1, end=END + timedelta(days=1)), RAN_AT)
+
+
+def _catalog() -> ContentCatalog:
+    """The demo's content items, as the measurement insights read them."""
+    from waypost.demo.seed import CONTENT
+
+    documents = [located.document for located in read_path(CONTENT)]
+    return ContentCatalog(
+        items={
+            d.key: ContentItemInfo(d.key, d.kind, d.name, d)
+            for d in documents
+            if d.kind != "segment"
+        }
+    )
+
+
+def test_engagement_shows_the_walkthrough_lifting_its_goal_over_the_holdout(
+    story: Story,
+) -> None:
+    query = read_query({"kind": "engagement", "items": ["first-project"]})
+    [item] = run_query(story.store, APP, query, {}, _catalog()).items  # type: ignore[attr-defined]
+    goal = item.goal
+    # The walkthrough's goal is a project within 7 days of seeing it: more of those who saw it
+    # got there than of its holdout, by a margin the data is sure of.
+    assert goal.holdout_people > 10 and goal.exposed_people > 5 * goal.holdout_people
+    assert goal.exposed_rate > goal.holdout_rate
+    assert goal.significant and goal.ci_low > 0 and goal.verdict.startswith("significant")
+    assert item.steps[0].people == item.people
+
+
+def test_renewal_impact_measured_from_the_simulated_accounts(story: Story) -> None:
+    query = read_query({"kind": "impact_renewal", "measure": {
+        "new": {"event": "Signed Up"}, "milestones": [{"event": name} for name in FUNNEL[1:]],
+        "within_days": 30, "item": "first-project",
+        "outcome": {"trait": "status", "renewed": ["active"], "churned": ["cancelled"]},
+        "contract_value_trait": "contract_value"}})  # fmt: skip
+    result = run_query(story.store, APP, query, {}, _catalog())
+    inputs = {i.name: i for i in result.inputs}  # type: ignore[attr-defined]
+    assert {i.source for i in inputs.values()} == {"measured"}
+    completed, rest = inputs["renewal_rate_completed"], inputs["renewal_rate_not_completed"]
+    # Accounts that went through onboarding renew more, and the intervals do not overlap.
+    assert completed.n > 20 and rest.n > 20
+    assert completed.ci_low > rest.ci_high
+    assert inputs["new_customers"].value == story.simulation.customers
+    assert inputs["annual_contract_value"].value > 0
+
+
+def test_nps_breaks_down_by_plan(story: Story) -> None:
+    query = read_query({
+        "kind": "survey", "survey": "nps", "date_from": "2026-01-01", "date_to": "2026-03-03",
+        "breakdown": {"source": "account", "property": "plan"}})  # fmt: skip
+    result = run_query(story.store, APP, query, {}, _catalog())
+    groups = {g.value: g for g in result.breakdown}  # type: ignore[attr-defined]
+    assert {"trial", "pro"} <= set(groups)
+    assert sum(g.responded for g in groups.values()) == result.responded  # type: ignore[attr-defined]
+    assert result.score.ci_low < result.score.value < result.score.ci_high  # type: ignore[attr-defined]
