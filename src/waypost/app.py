@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from waypost import __version__
 from waypost.console.routes import router as console_router
 from waypost.console.routes import static_files
+from waypost.console.shell import ConsoleError, SignInFirst, console_error, sign_in_first
+from waypost.console.views import routers as console_sections
 from waypost.db import check_database, create_engine_for, session_factory, upgrade
 from waypost.demo.site import routes as demo_routes
 from waypost.events import open_event_store
@@ -90,6 +92,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(dashboards_router)
     app.include_router(guidance_router)
     app.include_router(console_router)
+    for section in console_sections():
+        app.include_router(section)
+    app.add_exception_handler(ConsoleError, console_error)
+    app.add_exception_handler(SignInFirst, sign_in_first)
     app.mount("/console/static", static_files(), name="console-static")
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     return app

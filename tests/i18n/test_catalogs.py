@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 import waypost.console
 import waypost.i18n
+from waypost.console.shell import SECTIONS
 from waypost.i18n import format_datetime, format_number, negotiate_locale
 from waypost.tenancy.keys import KeyKind
 from waypost.tenancy.roles import Role
@@ -25,12 +26,18 @@ LOCALE_COOKIE = "waypost_locale"
 DYNAMIC_IDS = {
     "role.": [role.value for role in Role],
     "home.kind.": [kind.value for kind in KeyKind],
+    "nav.": [key for key, _ in SECTIONS],
 }
 
 
 def _catalogue(locale: str) -> dict[str, str]:
-    messages: dict[str, str] = json.loads((LOCALES_DIR / f"{locale}.json").read_text("utf-8"))
-    return messages
+    """The locale's main file and its area files, read here independently of the loader."""
+    merged: dict[str, str] = {}
+    for path in [LOCALES_DIR / f"{locale}.json", *sorted((LOCALES_DIR / locale).glob("*.json"))]:
+        part: dict[str, str] = json.loads(path.read_text("utf-8"))
+        assert not part.keys() & merged.keys(), f"{path.name} repeats ids"
+        merged |= part
+    return merged
 
 
 EN = _catalogue("en")
@@ -46,10 +53,16 @@ def _placeholders(message: str) -> set[str]:
 _CALL = re.compile(r'\bt\(\s*"(?P<id>[^"]*)"\s*(?P<concat>~)?')
 _ANY_CALL = re.compile(r"\bt\(")
 _KEYWORD = re.compile(r"\b(\w+)\s*=(?!=)")
+# In scripts, values come as an object: wp.t("id", {count: 3}).
+_JS_KEY = re.compile(r"\b(\w+)\s*:")
 
 
 def _console_sources() -> list[Path]:
-    return sorted([*CONSOLE_DIR.glob("*.py"), *(CONSOLE_DIR / "templates").glob("*.html")])
+    """The console's Python, templates and scripts (vendored libraries aside)."""
+    scripts = [p for p in (CONSOLE_DIR / "static").rglob("*.js") if "vendor" not in p.parts]
+    return sorted(
+        [*CONSOLE_DIR.rglob("*.py"), *(CONSOLE_DIR / "templates").rglob("*.html"), *scripts]
+    )
 
 
 def _top_level_arguments(text: str, open_paren: int) -> str:
@@ -82,7 +95,8 @@ def _console_calls() -> list[tuple[str, str, bool, frozenset[str]]]:
         assert len(found) == len(_ANY_CALL.findall(text)), f"{path.name}: t() without a literal id"
         for match in found:
             arguments = _top_level_arguments(text, text.index("(", match.start()))
-            keywords = frozenset(_KEYWORD.findall(arguments))
+            keys = _JS_KEY if path.suffix == ".js" else _KEYWORD
+            keywords = frozenset(keys.findall(arguments))
             calls.append((path.name, match["id"], bool(match["concat"]), keywords))
     return calls
 

@@ -8,14 +8,24 @@ import math
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
+from waypost.console.shell import (
+    SECTIONS,
+    chosen_locale,
+    current_session,
+    helpers,
+    remember_locale,
+    safe_next,
+    secure_cookies,
+    templates,
+)
 from waypost.errors import TooManyRequests, Unauthorized
-from waypost.i18n import format_datetime, negotiate_locale, translator
+from waypost.i18n import translator
 from waypost.settings import Settings
 from waypost.tenancy.keys import active_keys
 from waypost.tenancy.members import LoginPolicy, sign_in
@@ -26,40 +36,20 @@ from waypost.tenancy.sessions import (
     SignedIn,
     csrf_matches,
     end_session,
-    resolve_session,
     start_session,
 )
 from waypost.tenancy.workspaces import apps_in
 from waypost.web.deps import DB, get_settings
 
-LOCALE_COOKIE = "waypost_locale"
 LOGIN_NONCE_COOKIE = "waypost_login_nonce"
 _HERE = Path(__file__).parent
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=_HERE / "templates")
 
 
 def static_files() -> StaticFiles:
     """The console's CSS and scripts."""
     return StaticFiles(directory=_HERE / "static")
-
-
-def _locale(request: Request, settings: Settings, signed_in: SignedIn | None = None) -> str:
-    chosen = request.query_params.get("lang") or request.cookies.get(LOCALE_COOKIE)
-    if signed_in is not None and signed_in.user.locale and not chosen:
-        chosen = signed_in.user.locale
-    if chosen in ("en", "ja"):
-        return chosen
-    return negotiate_locale(request.headers.get("accept-language"), settings.default_locale)
-
-
-def _secure(request: Request, settings: Settings) -> bool:
-    return (
-        settings.cookie_secure
-        if settings.cookie_secure is not None
-        else request.url.scheme == "https"
-    )
 
 
 def _render(
@@ -70,28 +60,17 @@ def _render(
     signed_in: SignedIn | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    locale = _locale(request, settings, signed_in)
+    """A page outside an app (sign-in, the apps overview) with the console's helpers."""
+    locale = chosen_locale(request, settings, signed_in)
     timezone = signed_in.user.timezone if signed_in else None
     response = templates.TemplateResponse(
         request,
         template,
-        {
-            "t": translator(locale),
-            "locale": locale,
-            "signed_in": signed_in,
-            "when": lambda value: format_datetime(value, locale, timezone),
-            **context,
-        },
+        {**helpers(locale, timezone), "signed_in": signed_in, "nav": [], "app": None, **context},
         status_code=status,
     )
     if request.query_params.get("lang") in ("en", "ja"):
-        response.set_cookie(
-            LOCALE_COOKIE,
-            locale,
-            max_age=365 * 86400,
-            samesite="lax",
-            secure=_secure(request, settings),
-        )
+        remember_locale(response, request, settings, locale)
     return response
 
 
@@ -106,11 +85,6 @@ def _login_token(request: Request, nonce: str) -> str:
     return hmac.new(secret, nonce.encode(), hashlib.sha256).hexdigest()
 
 
-def _current(request: Request, db: DB) -> SignedIn | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    return resolve_session(db, token) if token else None
-
-
 @router.get("/")
 def root() -> RedirectResponse:
     """The console is the front page."""
@@ -119,12 +93,16 @@ def root() -> RedirectResponse:
 
 @router.get("/console/login")
 def login_page(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> Response:
-    """The sign-in form."""
-    return _login_form(request, settings)
+    """The sign-in form (`next`: the console page to go to afterwards)."""
+    return _login_form(request, settings, target=request.query_params.get("next"))
 
 
 def _login_form(
-    request: Request, settings: Settings, error: str | None = None, status: int = 200
+    request: Request,
+    settings: Settings,
+    error: str | None = None,
+    status: int = 200,
+    target: str | None = None,
 ) -> Response:
     nonce = secrets.token_urlsafe(24)
     response = _render(
@@ -134,6 +112,7 @@ def _login_form(
         status=status,
         error=error,
         csrf_token=_login_token(request, nonce),
+        next=safe_next(target),
     )
     response.set_cookie(
         LOGIN_NONCE_COOKIE,
@@ -141,7 +120,7 @@ def _login_form(
         max_age=3600,
         httponly=True,
         samesite="strict",
-        secure=_secure(request, settings),
+        secure=secure_cookies(request, settings),
         path="/console/login",
     )
     return response
@@ -155,32 +134,34 @@ def login(
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form(alias=CSRF_FORM_FIELD)] = "",
+    target: Annotated[str, Form(alias="next")] = "",
 ) -> Response:
-    """Check the credentials; on success set the session cookie and go to the console."""
-    t = translator(_locale(request, settings))
+    """Check the credentials; on success set the session cookie and go to the page asked for
+    (the console's front page by default)."""
+    t = translator(chosen_locale(request, settings, None))
     nonce = request.cookies.get(LOGIN_NONCE_COOKIE, "")
     if not nonce or not csrf_matches(_login_token(request, nonce), csrf_token):
-        return _login_form(request, settings, t("login.expired_form"), status=403)
+        return _login_form(request, settings, t("login.expired_form"), 403, target)
     # Failures are answered, not raised, so the request's transaction keeps the failure count.
     policy = LoginPolicy(settings.login_max_failures, settings.login_lockout_seconds)
     try:
         user = sign_in(db, email, password, policy)
     except TooManyRequests as exc:
         minutes = math.ceil(exc.retry_after / 60)
-        response = _login_form(request, settings, t("login.locked", minutes=minutes), status=429)
+        response = _login_form(request, settings, t("login.locked", minutes=minutes), 429, target)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except Unauthorized:
-        return _login_form(request, settings, t("login.bad_credentials"), status=401)
+        return _login_form(request, settings, t("login.bad_credentials"), 401, target)
     signed_in = start_session(db, user, settings.session_ttl_seconds)
-    response = RedirectResponse("/console/", status_code=303)
+    response = RedirectResponse(safe_next(target), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         signed_in.token,
         max_age=settings.session_ttl_seconds,
         httponly=True,
         samesite="lax",
-        secure=_secure(request, settings),
+        secure=secure_cookies(request, settings),
     )
     response.delete_cookie(LOGIN_NONCE_COOKIE, path="/console/login")
     return response
@@ -193,7 +174,7 @@ def logout(
     csrf_token: Annotated[str, Form(alias=CSRF_FORM_FIELD)] = "",
 ) -> Response:
     """End the session everywhere."""
-    signed_in = _current(request, db)
+    signed_in = current_session(request, db)
     if signed_in is not None and csrf_matches(signed_in.csrf_token, csrf_token):
         end_session(db, signed_in.token)
     response = RedirectResponse("/console/login", status_code=303)
@@ -206,7 +187,7 @@ def home(
     request: Request, db: DB, settings: Annotated[Settings, Depends(get_settings)]
 ) -> Response:
     """The apps of every workspace the user belongs to, with snippet and keys."""
-    signed_in = _current(request, db)
+    signed_in = current_session(request, db)
     if signed_in is None:
         return RedirectResponse("/console/login", status_code=303)
     memberships = sorted(signed_in.user.memberships, key=lambda m: m.workspace.name)
@@ -227,4 +208,14 @@ def home(
         workspaces=workspaces,
         base_url=_public_base(request, settings),
         csrf_token=signed_in.csrf_token,
+    )
+
+
+@router.get("/console/switch")
+def switch_app(app: str = "", section: str = "home") -> RedirectResponse:
+    """The app switcher's choice: the same section of the other app (its page checks access)."""
+    known = {key for key, _ in SECTIONS}
+    return RedirectResponse(
+        f"/console/apps/{quote(app, safe='')}/{section if section in known else 'home'}",
+        status_code=303,
     )

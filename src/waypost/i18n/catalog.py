@@ -1,4 +1,6 @@
-"""Message catalogues: one JSON file per locale, keyed by message id, with {named} placeholders."""
+"""Message catalogues: per locale, `locales/<locale>.json` and one file per console area in
+`locales/<locale>/` (so areas are written apart), keyed by message id, with {named} placeholders.
+An id in two files is an error: one id, one text."""
 
 from __future__ import annotations
 
@@ -10,10 +12,22 @@ SUPPORTED_LOCALES = ("en", "ja")
 _LOCALES_DIR = Path(__file__).with_name("locales")
 
 
+def catalogue_files(locale: str) -> list[Path]:
+    """The files a locale's catalogue is made of, the main one first."""
+    return [_LOCALES_DIR / f"{locale}.json", *sorted((_LOCALES_DIR / locale).glob("*.json"))]
+
+
 @cache
-def _messages(locale: str) -> dict[str, str]:
-    messages: dict[str, str] = json.loads((_LOCALES_DIR / f"{locale}.json").read_text("utf-8"))
-    return messages
+def messages(locale: str) -> dict[str, str]:
+    """Every message of the locale, by id."""
+    merged: dict[str, str] = {}
+    for path in catalogue_files(locale):
+        part: dict[str, str] = json.loads(path.read_text("utf-8"))
+        twice = sorted(part.keys() & merged.keys())
+        if twice:
+            raise ValueError(f"{path.name} repeats message ids of another file: {twice[:5]}")
+        merged |= part
+    return merged
 
 
 class Translator:
@@ -23,7 +37,7 @@ class Translator:
         self.locale = locale if locale in SUPPORTED_LOCALES else "en"
 
     def __call__(self, message_id: str, **values: object) -> str:
-        text = _messages(self.locale).get(message_id) or _messages("en").get(message_id)
+        text = messages(self.locale).get(message_id) or messages("en").get(message_id)
         if text is None:
             raise KeyError(f"no message {message_id!r} in the catalogues")
         return text.format(**values) if values else text
