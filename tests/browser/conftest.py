@@ -11,10 +11,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy.orm import Session
 
+from tests.browser.console import ConsoleWorld, build_world
 from tests.browser.sites import serve_sites
 from tests.conftest import Tenant
+from waypost.settings import Settings
+from waypost.tenancy.roles import Role
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -84,3 +89,17 @@ def site(live_server: str, tenant: Tenant) -> Iterator[str]:
         {"/shop/strict.html": {"Content-Security-Policy": strict}},
     ) as url:
         yield url
+
+
+@pytest.fixture
+def console_world(
+    live_server: str,
+    live_app: FastAPI,
+    make_tenant: Callable[[str], Tenant],
+    make_member: Callable[[str, Role, str], str],
+    db: Session,
+    settings: Settings,
+) -> ConsoleWorld:
+    """The demo's content and simulated customers in a workspace on the live server, with a
+    member of each role (see tests/browser/console.py)."""
+    return build_world(live_server, live_app, make_tenant, make_member, db, settings)
