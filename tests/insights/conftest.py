@@ -32,6 +32,14 @@ def store(tmp_path: Path) -> Iterator[DuckDBEventStore]:
     events.close()
 
 
+def _content(properties: dict[str, Any]) -> tuple[str | None, int | None]:
+    """The content_id and content_step columns as ingest promotes them from `$content_id` and
+    `$content_step` (a non-empty string; a whole number that fits an INTEGER)."""
+    key, step = properties.get("$content_id"), properties.get("$content_step")
+    ok_step = isinstance(step, int) and not isinstance(step, bool) and -(2**31) <= step < 2**31
+    return (key if isinstance(key, str) and key else None), (step if ok_step else None)
+
+
 def load(store: DuckDBEventStore, world: World) -> None:
     """Replace the store's contents with the world (persons numbered as in the world)."""
     cursor = store.cursor()
@@ -39,12 +47,18 @@ def load(store: DuckDBEventStore, world: World) -> None:
         for table in ("events", "person_ids", "persons", "person_traits", "account_traits"):
             cursor.execute(f"DELETE FROM {table}")
         people = sorted({ev.person for ev in world.events} | set(world.person_traits))
-        for person in people:
+        if people:
+            # One statement per table, as for the events below.
             cursor.execute(
-                "INSERT INTO person_ids VALUES (?, ?, ?, true, now())",
-                [APP, user_id(person), person],
+                "INSERT INTO person_ids VALUES "
+                + ", ".join(["(?, ?, ?, true, now())"] * len(people)),
+                [value for person in people for value in (APP, user_id(person), person)],
             )
-            cursor.execute("INSERT INTO persons VALUES (?, ?, now(), NULL, NULL)", [APP, person])
+            cursor.execute(
+                "INSERT INTO persons VALUES "
+                + ", ".join(["(?, ?, now(), NULL, NULL)"] * len(people)),
+                [value for person in people for value in (APP, person)],
+            )
         for person, traits in world.person_traits.items():
             for trait, value in traits.items():
                 cursor.execute(
@@ -60,17 +74,18 @@ def load(store: DuckDBEventStore, world: World) -> None:
         rows = [
             [APP, ev.message_id, "track", ev.event, user_id(ev.person), ev.account, ev.session,
              ev.at.astimezone(UTC).replace(tzinfo=None), json.dumps(ev.properties), ev.path,
-             ev.url, ev.element_selector, ev.element_text, ev.person]
+             ev.url, ev.element_selector, ev.element_text, *_content(ev.properties), ev.person]
             for ev in world.events
         ]  # fmt: skip
         if rows:
             # One statement for all rows: DuckDB's executemany inserts row by row, a few ms each,
             # which adds up over a property test's examples and shrinks.
-            row = "(?, ?, ?, ?, ?, ?, ?, ?, now(), ?, '{}', ?, ?, ?, ?, ?)"
+            row = "(?, ?, ?, ?, ?, ?, ?, ?, now(), ?, '{}', ?, ?, ?, ?, ?, ?, ?)"
             cursor.execute(
                 "INSERT INTO events (app_id, message_id, type, event, distinct_id, account_id, "
                 "session_id, timestamp, received_at, properties, context, path, url, "
-                "element_selector, element_text, person_id) VALUES " + ", ".join([row] * len(rows)),
+                "element_selector, element_text, content_id, content_step, person_id) VALUES "
+                + ", ".join([row] * len(rows)),
                 [value for values in rows for value in values],
             )
     finally:
