@@ -93,6 +93,13 @@ bench-funnel: $(BENCH)
 bench-insights: $(BENCH)
 	$(BIN)/python bench/insights.py $(INSIGHTS_ARGS)
 
+## Measurement insights benchmark: survey, engagement, goal and the impact calculators against their
+## targets (under 1 s and 2 GB), on the funnel benchmark's events plus guidance events and accounts
+## (MEASUREMENT_ARGS="--data-dir /tmp/funnel" reuses the events and adds the rest beside them)
+.PHONY: bench-measurement
+bench-measurement: $(RUNTIME)
+	$(BIN)/python bench/measurement.py $(MEASUREMENT_ARGS)
+
 ## Mutation testing of the rule modules with mutmut: tracking validation, identity rules, the
 ## store's dedupe and scoping, the insight scope, the funnel rules (slow: hours on two cores; not
 ## part of `make test`). Mutants are made in mutants/, never in src/. Verdicts on the survivors:
