@@ -151,7 +151,7 @@ def check_estimate(got: Estimate, value: float | None, interval: Interval95, n: 
 # 1. The statistics alone.
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.lists(st.integers(0, 10), max_size=80))
 @example([])
 @example([9])
@@ -187,7 +187,7 @@ def test_nps_interval_stops_at_plus_and_minus_100() -> None:
     assert (everyone.value, everyone.ci_low, everyone.ci_high) == (100.0, 100.0, 100.0)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.integers(0, 500).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))))
 @example((0, 0))
 @example((0, 1))
@@ -203,7 +203,7 @@ def test_wilson_interval_matches_the_score_formula_and_scipy(case: tuple[int, in
         agrees([wilson(successes, n).ci_low, wilson(successes, n).ci_high], [*scipy_ci], "scipy")
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.integers(1, 5), max_size=60))
 @example([])
 @example([5])
@@ -215,7 +215,7 @@ def test_csat_is_the_wilson_share_of_fours_and_fives(answers: list[int]) -> None
     check_estimate(wilson(satisfied, len(answers)), value, interval, len(answers))
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(
     st.one_of(
         st.lists(st.integers(1, 7), max_size=60),
@@ -234,7 +234,7 @@ def test_mean_has_a_student_t_interval(values: list[float]) -> None:
 counts = st.integers(0, 300).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n)))
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(counts, counts)
 @example((0, 0), (0, 0))
 @example((3, 10), (0, 0))  # nobody in the holdout
@@ -489,7 +489,13 @@ def survey_reference(
     return {
         **overall,
         "shown": len(shown),
-        "response_rate": overall["responded"] / len(shown) if shown else None,
+        # Of those shown in the range, the share who answered (never above 1).
+        "response_rate": (
+            responses(question, [a for a in latest(mine) if a.person in shown])["responded"]
+            / len(shown)
+            if shown
+            else None
+        ),
         "ignored": len(latest(mine)) - overall["responded"],
         "trend": trend,
     }

@@ -17,7 +17,7 @@ from waypost.events.store import EventQueries
 from waypost.insights.actions import Actions
 from waypost.insights.funnels import FunnelResult, run_funnel
 from waypost.insights.queries import ComparisonQuery, FunnelQuery, TimeToValueQuery
-from waypost.insights.stats import difference_of_proportions
+from waypost.insights.stats import difference_of_proportions, p_text
 from waypost.insights.time_to_value import TimeToValueResult, run_time_to_value, value_gaps
 
 BOOTSTRAP_ROUNDS = 2000
@@ -114,10 +114,10 @@ def _difference(
 ) -> Difference:
     significant = p_value < 0.05
     if significant:
-        verdict = f"significant at 95% (p = {p_value:.3g}): {'up' if diff > 0 else 'down'}"
+        verdict = f"significant at 95% (p = {p_text(p_value)}): {'up' if diff > 0 else 'down'}"
     else:
         verdict = (
-            f"not significant at 95% (p = {p_value:.3g}): the difference may be chance; "
+            f"not significant at 95% (p = {p_text(p_value)}): the difference may be chance; "
             "do not conclude that anything changed"
         )
     return Difference(

@@ -90,6 +90,15 @@ class Lift:
     verdict: str
 
 
+def p_text(p_value: float) -> str:
+    """A p-value for a sentence: three significant digits, more where three would round a
+    significant value up to the 0.05 threshold (0.04996 reads 0.04996, not 0.05)."""
+    text = f"{p_value:.3g}"
+    if p_value < 0.05 <= float(text):
+        text = f"{p_value:.6g}"
+    return text
+
+
 def difference_of_proportions(
     x1: int, n1: int, x2: int, n2: int
 ) -> tuple[float, float, float, float]:
@@ -121,12 +130,12 @@ def lift(exposed: int, exposed_n: int, holdout: int, holdout_n: int) -> Lift:
     if significant:
         direction = "more" if diff > 0 else "fewer"
         verdict = (
-            f"significant at 95% (p = {p_value:.3g}): {points} {direction} of those who saw it "
+            f"significant at 95% (p = {p_text(p_value)}): {points} {direction} of those who saw it "
             "reached the goal than of its holdout"
         )
     else:
         verdict = (
-            f"not significant at 95% (p = {p_value:.3g}): the {points} difference from the "
+            f"not significant at 95% (p = {p_text(p_value)}): the {points} difference from the "
             "holdout may be chance"
         )
     return Lift(rate_e, rate_h, diff, relative, low, high, p_value, significant, verdict)

@@ -127,9 +127,9 @@ def _question(survey: Survey, key: str | None) -> Any:
 
 def _answers(
     store: EventQueries, app_id: str, query: SurveyQuery, actions: Actions | None
-) -> tuple[list[Answer], int]:
-    """Every answer to the survey in the range (all questions), oldest first, and how many
-    people were shown it."""
+) -> tuple[list[Answer], set[int]]:
+    """Every answer to the survey in the range (all questions), oldest first, and the people
+    shown it in the range."""
     sql = Compilation(actions)
     props, params = sql.props, sql.params
     conditions = props.scope(query, app_id, "e.person_id")
@@ -155,7 +155,7 @@ ORDER BY e.timestamp, e.message_id"""),
     )
     shown = records(
         store,
-        sql.statement(f"""SELECT count(DISTINCT e.person_id) AS people
+        sql.statement(f"""SELECT DISTINCT e.person_id
 FROM resolved_events e {joins}
 WHERE {where} AND e.event = '{SHOWN}' AND e.content_id = {survey}"""),
     )
@@ -172,7 +172,7 @@ WHERE {where} AND e.event = '{SHOWN}' AND e.content_id = {survey}"""),
         )
         for row in answered
     ]
-    return found, int(shown[0]["people"])
+    return found, {int(row["person_id"]) for row in shown}
 
 
 def _latest(answers: Iterable[Answer]) -> list[Answer]:
@@ -258,6 +258,16 @@ def _responses(question: Any, answers: Sequence[Answer]) -> tuple[dict[str, Any]
     texts = [a for a in answers if isinstance(a.value, str) and a.value.strip()]
     out = {"responded": len(texts), "score": None, "distribution": [], "options": []}
     return out, people - len(texts)
+
+
+def _response_rate(question: Any, latest: Sequence[Answer], shown: set[int]) -> float | None:
+    """Of the people shown the survey in the range, the share who answered the question (an
+    answer to a showing before the range does not count)."""
+    if not shown:
+        return None
+    answered = [a for a in latest if a.person in shown]
+    responded: int = _responses(question, answered)[0]["responded"]
+    return responded / len(shown)
 
 
 def _score(measure: str, estimate: Estimate) -> Score:
@@ -386,8 +396,8 @@ def run_survey(
         survey=query.survey,
         question=question.key,
         question_type=question.type.value,
-        shown=shown,
-        response_rate=overall["responded"] / shown if shown else None,
+        shown=len(shown),
+        response_rate=_response_rate(question, latest, shown),
         ignored=ignored,
         trend=trend,
         breakdown=breakdown,
