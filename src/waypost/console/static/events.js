@@ -86,7 +86,7 @@
     const button = element("button", { type: "button", className: "link", title: event.event }, label(event));
     const what = element("td", { className: "what" });
     const line1 = element("span", { className: "name" }, button);
-    if (event.event === AUTOCAPTURE && event.element_text) line1.append(" ", element("span", { className: "element-text", text: `\u201c${event.element_text}\u201d` }));
+    if (event.event === AUTOCAPTURE && event.element_text) line1.append(" ", element("span", { className: "element-text", text: wp.t("events.quoted", { text: event.element_text }) }));
     what.append(line1);
     const where = element("td", { className: "where" });
     if (event.path || event.url) where.append(element("span", { className: "path", title: event.url || "", text: event.path || event.url }));
@@ -245,6 +245,7 @@
     $("detail-facts").replaceChildren(...facts.filter(([, value]) => value !== null && value !== undefined && value !== "")
       .flatMap(([name, value]) => [element("dt", { text: name }), element("dd", { text: String(value) })]));
     $("detail-properties").textContent = JSON.stringify(event.properties, null, 2);
+    $("person-profile").href = `${root.dataset.people}${encodeURIComponent(who(event))}`;
     const define = $("define-action");
     if (define) define.hidden = event.event !== AUTOCAPTURE;
     if (canDefine && !$("action-editor").hidden) openEditor(event, false);

@@ -5,7 +5,7 @@
 "use strict";
 (() => {
   const zone = document.querySelector('meta[name="wp-timezone"]')?.content || "UTC";
-  const colors = { promoters: "#1b7a3d", passives: "#9aa3b5", detractors: "#c0392b", accent: "#3451d1", band: "rgba(52, 81, 209, 0.18)" };
+  const colors = { promoters: "#1b7a3d", passives: "#858ea1", detractors: "#c0392b", accent: "#3451d1", band: "rgba(52, 81, 209, 0.18)" };
 
   // --- dates: a day in the member's zone as the instant its midnight falls on ---
 
@@ -210,7 +210,11 @@
     part("score").textContent = score(measure, result.score?.value);
     intervalBar(part("interval"), result.score, scaleOf(question, measure));
     part("interval-text").textContent = intervalWords(result.score);
-    if (question.type === "nps") drawSplit(part("split"), part("groups"), result);
+    if (question.type === "nps") {
+      drawSplit(part("split"), part("groups"), result);
+      const total = result.responded;
+      part("parts").textContent = total ? wp.t("surveys.score.nps_parts", { promoters: wp.percent(result.promoters / total, 0), detractors: wp.percent(result.detractors / total, 0) }) : "";
+    }
     drawDistribution(part("distribution"), question, result);
     drawTrend(part("trend"), question, result, chosen);
     drawBreakdown(section, question, result, breakdown, chosen);
@@ -370,9 +374,15 @@
   function showAnswers(section, result, more) {
     const list = section.querySelector('[data-part="answers"]');
     const search = section.querySelector('[data-part="search"]').value.trim();
-    const items = result.answers.map((answer) => element("li", {},
-      marked(answer.text, search),
-      element("div", { className: "meta", text: `${wp.when(answer.answered_at)} · ${answer.user_id || answer.account_id || `#${answer.person_id}`}` })));
+    // Who answered is personal data: named (with a link to their profile) only to members who
+    // may read people; the rest see when.
+    const people = form.dataset.people;
+    const items = result.answers.map((answer) => {
+      const meta = element("div", { className: "meta" }, wp.when(answer.answered_at));
+      const id = answer.user_id || String(answer.person_id);
+      if (people) meta.append(" · ", element("a", { href: `${people}${encodeURIComponent(id)}`, text: answer.user_id || `#${answer.person_id}` }));
+      return element("li", {}, marked(answer.text, search), meta);
+    });
     if (more) list.append(...items);
     else list.replaceChildren(...items);
     const shown = list.children.length;
@@ -485,7 +495,7 @@
       history.replaceState(null, "", `${location.pathname}?${params}`);
       loadAll();
     });
-    for (const button of form.querySelectorAll("[data-export]")) {
+    for (const button of document.querySelectorAll("[data-export]")) {
       button.addEventListener("click", () => download(button.dataset.export, button));
     }
     document.querySelectorAll("section.question").forEach(wireAnswers);
