@@ -10,6 +10,8 @@
   const AUTOCAPTURE = "$autocapture";
   // The most rows the stream keeps, so a busy app does not grow the page without end.
   const KEEP = 500;
+  // How far before the newest event shown each poll looks, for events sent with a late clock.
+  const SLACK_MS = 15 * 60 * 1000;
   const $ = (id) => document.getElementById(id);
 
   const rows = $("event-rows");
@@ -51,10 +53,11 @@
     return where.includes(url.toLowerCase());
   }
 
-  async function fetchEvents(chosen, from = null) {
+  async function fetchEvents(chosen, from = null, after = null) {
     const params = new URLSearchParams();
     if (chosen.person) params.set("person", chosen.person);
     if (chosen.event) params.set("event", chosen.event);
+    if (after) params.set("since", after);
     // With a URL filter, read more per page: only some of them will be on that page.
     params.set("limit", chosen.url ? "500" : "60");
     if (from) params.set("cursor", from);
@@ -163,7 +166,7 @@
     if (paused || document.hidden) return;
     const mine = generation;
     try {
-      const page = await fetchEvents(filters());
+      const page = await fetchEvents(filters(), null, since());
       if (mine !== generation || paused) return;
       const added = place(page.events, true);
       if (added) $("stream-news").textContent = wp.t("events.news", { count: wp.number(added) });
@@ -171,6 +174,16 @@
     } catch (error) {
       $("live-text").textContent = wp.t("common.error", { message: error.message });
     }
+  }
+
+  /** Where a poll starts reading: a while before the newest event shown, so the store reads
+   * only recent data on each poll yet events that arrive a little late still show. */
+  function since() {
+    let newest = null;
+    for (const event of known.values()) if (newest === null || event.timestamp > newest) newest = event.timestamp;
+    if (newest === null) return null;
+    // An event from a clock running ahead must not hide the ones that follow it.
+    return new Date(Math.min(Date.parse(newest), Date.now()) - SLACK_MS).toISOString();
   }
 
   function status() {

@@ -269,7 +269,7 @@
       color: [colors.accent],
       animation: !matchMedia("(prefers-reduced-motion: reduce)").matches,
       textStyle: { fontFamily: "system-ui, 'Hiragino Sans', 'Noto Sans CJK JP', sans-serif" },
-      grid: { left: 56, right: 16, top: 32, bottom: 32 },
+      grid: { left: 56, right: 32, top: 32, bottom: 32 },
       legend: { top: 0, data: [name, wp.t("surveys.trend.band")] },
       tooltip: { trigger: "axis", formatter: (points) => {
         const period = result.trend[points[0].dataIndex];
@@ -278,8 +278,10 @@
       xAxis: { type: "category", data: labels, boundaryGap: false },
       yAxis: { type: "value", min: floor, max: ceiling, axisLabel: { formatter: (v) => score(measure, v) } },
       series: [
-        { name: "low", type: "line", data: low, stack: "band", lineStyle: { opacity: 0 }, symbol: "none", silent: true, tooltip: { show: false } },
-        { name: wp.t("surveys.trend.band"), type: "line", data: width, stack: "band", lineStyle: { opacity: 0 }, symbol: "none", areaStyle: { color: colors.band }, itemStyle: { color: colors.band }, silent: true },
+        // The band: an invisible line at the low end, and the interval's width stacked on it
+        // ("all": the default stacks a positive width on 0 when the low end is negative).
+        { name: "low", type: "line", data: low, stack: "band", stackStrategy: "all", lineStyle: { opacity: 0 }, symbol: "none", silent: true, tooltip: { show: false } },
+        { name: wp.t("surveys.trend.band"), type: "line", data: width, stack: "band", stackStrategy: "all", lineStyle: { opacity: 0 }, symbol: "none", areaStyle: { color: colors.band }, itemStyle: { color: colors.band }, silent: true },
         { name, type: "line", data: value, connectNulls: false, symbolSize: 7, lineStyle: { width: 2 } },
       ],
     }, true);
