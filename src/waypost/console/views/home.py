@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.orm import Session
 
 from waypost.console.shell import ConsolePage, Page
-from waypost.events import EventFilter, EventStore
+from waypost.events import EventStore
 from waypost.guidance import library
 from waypost.guidance.conditions import Match
 from waypost.guidance.rules import Rule
@@ -299,8 +299,9 @@ def _iso(moment: datetime) -> str:
 
 
 def has_events(store: EventStore, app_id: str) -> bool:
-    """Whether any event of the app has arrived (one row's read)."""
-    return bool(store.list_events(app_id, EventFilter(limit=1)))
+    """Whether any event of the app has arrived (stops at the first row it finds)."""
+    _, rows = store.query("SELECT 1 FROM events WHERE app_id = $app LIMIT 1", {"app": app_id})
+    return bool(rows)
 
 
 def public_base(page: Page) -> str:

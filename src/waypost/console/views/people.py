@@ -32,17 +32,21 @@ MAX_ANSWERS = 100
 # Traits a person is found by, besides their ids.
 SEARCHED_TRAITS = ("email", "name", "first_name", "last_name", "username")
 
-_PERSON_COLUMNS = """
-  p.person_id, p.account_id,
+# A list of the persons of a `chosen` CTE (person_id, account_id, last_seen, events) with how to
+# recognise them: their traits are looked up for the page's rows only.
+_CHOSEN_PERSONS = """
+SELECT
+  c.person_id, c.account_id,
   (SELECT value->>'$' FROM person_traits t
-   WHERE t.app_id = p.app_id AND t.person_id = p.person_id AND t.trait = 'email') AS email,
+   WHERE t.app_id = $app AND t.person_id = c.person_id AND t.trait = 'email') AS email,
   (SELECT value->>'$' FROM person_traits t
-   WHERE t.app_id = p.app_id AND t.person_id = p.person_id AND t.trait = 'name') AS name,
+   WHERE t.app_id = $app AND t.person_id = c.person_id AND t.trait = 'name') AS name,
   (SELECT min(distinct_id) FROM person_ids i
-   WHERE i.app_id = p.app_id AND i.person_id = p.person_id AND i.is_user) AS user_id,
+   WHERE i.app_id = $app AND i.person_id = c.person_id AND i.is_user) AS user_id,
   (SELECT value->>'$' FROM account_traits a
-   WHERE a.app_id = p.app_id AND a.account_id = p.account_id AND a.trait = 'name') AS account_name,
-  s.last_seen, s.events
+   WHERE a.app_id = $app AND a.account_id = c.account_id AND a.trait = 'name') AS account_name,
+  c.last_seen, c.events
+FROM chosen c ORDER BY c.last_seen DESC NULLS LAST, c.person_id
 """
 # What the profile table knows, with its backlog (the last seconds' counts, not folded in yet).
 _PERSON_STATS = """
@@ -131,11 +135,14 @@ def search_persons(store: EventStore, app_id: str, text: str) -> list[PersonRow]
           UNION SELECT person_id FROM person_traits
           WHERE app_id = $app AND list_contains($traits, trait)
             AND value->>'$' ILIKE $pattern ESCAPE '\\'
+        ),
+        chosen AS (
+          SELECT p.person_id, p.account_id, s.last_seen, s.events
+          FROM persons p LEFT JOIN stats s ON s.person_id = p.person_id
+          WHERE p.app_id = $app AND ($text = '' OR p.person_id IN (SELECT person_id FROM hits))
+          ORDER BY s.last_seen DESC NULLS LAST, p.person_id LIMIT $most
         )
-        SELECT {_PERSON_COLUMNS}
-        FROM persons p LEFT JOIN stats s ON s.person_id = p.person_id
-        WHERE p.app_id = $app AND ($text = '' OR p.person_id IN (SELECT person_id FROM hits))
-        ORDER BY s.last_seen DESC NULLS LAST, p.person_id LIMIT $most
+        {_CHOSEN_PERSONS}
         """,
         {
             "app": app_id,
@@ -194,11 +201,14 @@ def account_profile(store: EventStore, app_id: str, account_id: str) -> AccountP
     )
     _, people = store.query(
         f"""
-        WITH stats AS ({_PERSON_STATS})
-        SELECT {_PERSON_COLUMNS}
-        FROM persons p LEFT JOIN stats s ON s.person_id = p.person_id
-        WHERE p.app_id = $app AND p.account_id = $account
-        ORDER BY s.last_seen DESC NULLS LAST, p.person_id LIMIT 500
+        WITH stats AS ({_PERSON_STATS}),
+        chosen AS (
+          SELECT p.person_id, p.account_id, s.last_seen, s.events
+          FROM persons p LEFT JOIN stats s ON s.person_id = p.person_id
+          WHERE p.app_id = $app AND p.account_id = $account
+          ORDER BY s.last_seen DESC NULLS LAST, p.person_id LIMIT 500
+        )
+        {_CHOSEN_PERSONS}
         """,
         params,
     )
