@@ -70,6 +70,23 @@ def test_events_filter_by_name_person_and_time(client: TestClient, tenant: Tenan
     assert events(person="nobody") == []
 
 
+def test_events_filter_by_a_part_of_their_page_url(client: TestClient, tenant: Tenant) -> None:
+    def page(url: str, minute: int) -> dict[str, Any]:
+        return {"type": "page", "userId": "u1", "timestamp": _at(minute),
+                "properties": {"url": url}, "context": {"page": {"url": url}}}  # fmt: skip
+
+    _send(
+        client,
+        tenant,
+        page("https://app.example/Projects/12", 1),
+        page("https://app.example/reports", 2),
+        {"type": "track", "event": "Viewed", "userId": "u1", "timestamp": _at(3)},
+    )
+    body = client.get("/api/v1/events", params={"url": "/projects"}, headers=tenant.bearer()).json()
+    # Upper and lower case alike; an event with no page URL never matches.
+    assert [e["url"] for e in body["events"]] == ["https://app.example/Projects/12"]
+
+
 def test_bad_listing_parameters_name_the_field(client: TestClient, tenant: Tenant) -> None:
     headers = tenant.bearer()
     for params, field in (
@@ -77,6 +94,7 @@ def test_bad_listing_parameters_name_the_field(client: TestClient, tenant: Tenan
         ({"limit": 5000}, "limit"),
         ({"since": "yesterday"}, "since"),
         ({"evnt": "Typo"}, "evnt"),
+        ({"url": ""}, "url"),
     ):
         response = client.get("/api/v1/events", params=params, headers=headers)
         assert response.status_code == 422, params

@@ -449,6 +449,9 @@ class DuckDBEventStore:
         if where.distinct_ids is not None:
             clauses.append("distinct_id IN (SELECT unnest(?))")
             params.append(list(where.distinct_ids))
+        if where.url is not None:
+            clauses.append("contains(lower(url), lower(?))")
+            params.append(where.url)
         if where.since is not None:
             clauses.append("timestamp >= ?")
             params.append(_naive(where.since))

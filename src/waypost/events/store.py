@@ -115,6 +115,7 @@ class EventFilter:
 
     event: str | None = None
     distinct_ids: tuple[str, ...] | None = None
+    url: str | None = None  # the page URL holds this (case-insensitive)
     since: datetime | None = None
     until: datetime | None = None
     before: tuple[datetime, str] | None = None

@@ -36,6 +36,9 @@ class EventsQuery(BaseModel):
     app_id: str | None = Field(None, description="Defaults to a secret key's own app.")
     event: str | None = Field(None, description="Only events of this name ($page for pages).")
     person: str | None = Field(None, description="Any id of a person: all their events.")
+    url: str | None = Field(
+        None, min_length=1, max_length=2000, description="Only events whose page URL holds this."
+    )
     since: datetime | None = Field(None, description="From this time on (inclusive).")
     until: datetime | None = Field(None, description="Before this time (exclusive).")
     limit: int = Field(100, ge=1, le=1000)
@@ -109,6 +112,7 @@ def list_events(
     where = EventFilter(
         event=query.event,
         distinct_ids=distinct_ids,
+        url=query.url,
         since=query.since,
         until=query.until,
         before=_decode_cursor(query.cursor) if query.cursor else None,
