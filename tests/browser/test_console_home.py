@@ -109,15 +109,23 @@ def test_an_empty_apps_home_shows_install_steps_and_becomes_the_dashboard(
     expect(page.locator(".home-events .journey")).to_contain_text("Signed Up")
 
 
-def test_a_member_switches_the_console_to_japanese_in_settings(
+def test_an_owner_rotates_a_key_and_switches_the_console_to_japanese(
     browser_page: Page, console_world: ConsoleWorld
 ) -> None:
     page = browser_page
     sign_in(page, console_world, Role.OWNER, then="settings")
     expect(page.get_by_role("heading", level=1)).to_have_text(EN["nav.settings"])
     expect(page.locator("#keys-body tr")).to_have_count(2)
-    expect(page.get_by_role("button", name=EN["settings.keys.rotate"])).to_be_visible()
     screenshot(page, "settings")
+
+    # The owner rotates the secret key: the new one is shown once, the old one works a day more.
+    page.get_by_role("button", name=EN["settings.keys.rotate"]).click()
+    expect(page.locator("#issued-key")).to_be_visible()
+    expect(page.locator("#issued-value")).to_have_text(re.compile(r"^sk_\w{40}$"))
+    expect(page.locator("#keys-body tr")).to_have_count(3)
+    expect(
+        page.locator("#keys-body tr").filter(has_text=EN["home.kind.secret"]).last
+    ).not_to_contain_text(EN["home.key_never"])
 
     preferences = page.locator("#preferences")
     preferences.get_by_label(EN["settings.prefs.language"]).select_option("ja")

@@ -168,6 +168,29 @@
     }
   }
 
+  /** The period and segment apply as soon as they are picked with the pointer; picked with the
+   * arrow keys, once the member presses Enter or leaves the list (so stepping through the
+   * choices does not reload the page at each one). */
+  function applyOnChoice(form) {
+    let keyboard = false;
+    let pending = false;
+    form.addEventListener("pointerdown", () => { keyboard = false; });
+    form.addEventListener("keydown", (event) => {
+      if (!event.target.matches("select")) return;
+      if (event.key === "Enter" && pending) {
+        event.preventDefault();
+        form.submit();
+      } else if (event.key !== "Tab") {
+        keyboard = true;
+      }
+    });
+    form.addEventListener("change", () => {
+      if (keyboard) pending = true;
+      else form.submit();
+    });
+    form.addEventListener("focusout", () => { if (pending) form.submit(); });
+  }
+
   function start() {
     const emptyHome = document.getElementById("home-empty");
     if (emptyHome) {
@@ -175,6 +198,7 @@
       return;
     }
     config = JSON.parse(document.getElementById("home-config").textContent);
+    applyOnChoice(document.getElementById("home-toolbar"));
     for (const body of document.querySelectorAll("[data-card]")) {
       if (config.queries[body.dataset.card]) {
         fill(body);
