@@ -46,23 +46,16 @@
     for (const [name, value] of Object.entries(chosen)) if (value) params.set(name, value);
     history.replaceState(null, "", params.toString() ? `${location.pathname}?${params}` : location.pathname);
   }
-  /** The page filter: the events API has no URL filter, so pages of events are read here. */
-  function onPage(event, url) {
-    if (!url) return true;
-    const where = `${event.url || ""} ${event.path || ""}`.toLowerCase();
-    return where.includes(url.toLowerCase());
-  }
-
   async function fetchEvents(chosen, from = null, after = null) {
     const params = new URLSearchParams();
     if (chosen.person) params.set("person", chosen.person);
     if (chosen.event) params.set("event", chosen.event);
+    if (chosen.url) params.set("url", chosen.url);
     if (after) params.set("since", after);
-    // With a URL filter, read more per page: only some of them will be on that page.
-    params.set("limit", chosen.url ? "500" : "60");
+    params.set("limit", "60");
     if (from) params.set("cursor", from);
     const page = await wp.api(`/api/v1/events?${params}`);
-    return { events: page.events.filter((event) => onPage(event, chosen.url)), next: page.next_cursor };
+    return { events: page.events, next: page.next_cursor };
   }
 
   // --- rows ---
