@@ -152,10 +152,11 @@
 
   const settingsPath = "/api/v1/guidance/settings";
 
-  /** The settings as PUT takes them (the identity secret is shown, never sent back). */
+  /** The settings as PUT takes them: all of the current ones (so fields this page does not show
+   * are kept) with the changes, less the identity secret, which is shown and never sent back. */
   function settingsBody(current, changes) {
-    const { locales, fallback_locale, timezone, budget, identity_verification } = current;
-    return { locales, fallback_locale, timezone, budget, identity_verification, ...changes };
+    const { identity_secret: _shown, ...kept } = current;
+    return { ...kept, ...changes };
   }
 
   document.getElementById("identity-toggle")?.addEventListener("click", async (event) => {
@@ -190,6 +191,17 @@
     for (const input of guidanceForm.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
     const general = document.getElementById("guidance-error");
     general.hidden = true;
+    // Ranges are checked here first, to say so in the member's language.
+    for (const input of guidanceForm.querySelectorAll("input[type=number]")) {
+      const number = Number(input.value);
+      if (input.value === "" || Number.isNaN(number) || number < Number(input.min) || number > Number(input.max)) {
+        guidanceForm.querySelector(`[data-error-for="${CSS.escape(input.name)}"]`).textContent =
+          wp.t("settings.field.range", { min: wp.number(Number(input.min)), max: wp.number(Number(input.max)) });
+        input.setAttribute("aria-invalid", "true");
+        input.focus();
+        return;
+      }
+    }
     const changes = {
       locales: fields.locales.value.split(",").map((each) => each.trim()).filter(Boolean),
       fallback_locale: fields.fallback_locale.value.trim(),

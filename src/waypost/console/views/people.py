@@ -161,7 +161,19 @@ def search_accounts(store: EventStore, app_id: str, text: str) -> list[AccountRo
     text = text.strip()
     _, rows = store.query(
         """
-        WITH members AS (
+        WITH seen AS (
+          -- The accounts table with its backlog (the last seconds' activity, not folded in
+          -- yet), and accounts known only by their traits so far.
+          SELECT account_id, max(last_seen) AS last_seen FROM (
+            SELECT account_id, last_seen FROM accounts WHERE app_id = $app
+            UNION ALL
+            SELECT account_id, last_seen FROM activity_backlog
+            WHERE app_id = $app AND account_id IS NOT NULL
+            UNION ALL
+            SELECT account_id, NULL FROM account_traits WHERE app_id = $app
+          ) GROUP BY account_id
+        ),
+        members AS (
           SELECT account_id, count(*) AS people FROM persons
           WHERE app_id = $app AND account_id IS NOT NULL GROUP BY account_id
         ),
@@ -172,11 +184,11 @@ def search_accounts(store: EventStore, app_id: str, text: str) -> list[AccountRo
           FROM account_traits WHERE app_id = $app GROUP BY account_id
         )
         SELECT a.account_id, n.name, n.plan, coalesce(m.people, 0), a.last_seen
-        FROM accounts a
+        FROM seen a
         LEFT JOIN named n ON n.account_id = a.account_id
         LEFT JOIN members m ON m.account_id = a.account_id
-        WHERE a.app_id = $app AND ($text = ''
-          OR a.account_id ILIKE $pattern ESCAPE '\\' OR n.name ILIKE $pattern ESCAPE '\\')
+        WHERE $text = ''
+          OR a.account_id ILIKE $pattern ESCAPE '\\' OR n.name ILIKE $pattern ESCAPE '\\'
         ORDER BY a.last_seen DESC NULLS LAST, a.account_id LIMIT $most
         """,
         {"app": app_id, "text": text, "pattern": _pattern(text), "most": MAX_RESULTS},
@@ -196,7 +208,12 @@ def account_profile(store: EventStore, app_id: str, account_id: str) -> AccountP
         params,
     )
     _, seen = store.query(
-        "SELECT first_seen, last_seen FROM accounts WHERE app_id = $app AND account_id = $account",
+        """SELECT min(first_seen), max(last_seen) FROM (
+          SELECT first_seen, last_seen FROM accounts WHERE app_id = $app AND account_id = $account
+          UNION ALL
+          SELECT first_seen, last_seen FROM activity_backlog
+          WHERE app_id = $app AND account_id = $account
+        ) HAVING count(*) > 0""",
         params,
     )
     _, people = store.query(
