@@ -100,6 +100,17 @@ def test_builder_writes_a_walkthrough_in_two_languages_publishes_it_and_sees_it_
     expect(page.locator("#item-versions")).to_have_text(EN["content.version.never"])
     screenshot(page, "content-editor")
 
+    # A preview: the draft released to staging, and a link to the demo with a signed token.
+    page.get_by_role("button", name=EN["content.editor.preview"], exact=True).click()
+    site = page.get_by_label(EN["content.preview.site"])
+    expect(site).to_have_value(f"{console_world.base_url}/demo/")
+    page.get_by_role("button", name=EN["content.preview.make"]).click()
+    link = page.get_by_role("link", name=EN["content.preview.open"])
+    expect(link).to_have_attribute("href", re.compile(r"/demo/\?waypost_preview=[\w-]+\.[\w-]+$"))
+    expect(page.locator("#item-versions")).to_have_text(
+        EN["content.version.preview"].format(number=1)
+    )
+
     page.get_by_role("button", name=EN["content.editor.publish"], exact=True).click()
     page.get_by_label(EN["content.publish.note"]).fill("First version")
     page.get_by_role("button", name=EN["content.publish.confirm"]).click()
@@ -221,7 +232,7 @@ def test_builder_edits_a_segment_and_watches_the_count_follow_the_rules(
     expect(page.locator("#live-share")).to_have_text(EN["segments.live.unfinished"])
     row = page.locator(".condition").nth(2)
     row.get_by_label(EN["segments.condition.kind"], exact=True).select_option("did")
-    row.get_by_label(EN["segments.did.negate"]).select_option("true")
+    row.get_by_label(EN["segments.did.mode"]).select_option("not_event")
     row.get_by_label(EN["segments.did.name"]).fill("Report Built")
     row.get_by_label(EN["segments.did.days"]).fill("30")
     expect(page.locator("#live-share")).not_to_have_text(EN["segments.live.unfinished"])

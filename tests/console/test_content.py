@@ -6,18 +6,23 @@ import base64
 import hashlib
 import hmac
 import json
+import re
+import time
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy.orm import Session
 
 from tests.conftest import Tenant, sign_in
+from waypost.console.views.segments import rule_words
 from waypost.demo.seed import seed_content
 from waypost.guidance.content_code import export_documents
 from waypost.guidance.documents import KINDS
+from waypost.guidance.rules import Rule
 from waypost.i18n.catalog import messages
 from waypost.settings import Settings
 from waypost.tenancy.roles import Role
@@ -35,6 +40,11 @@ def acme(make_tenant: Callable[[str], Tenant], db: Session) -> Tenant:
     return tenant
 
 
+def _shown(page: Response) -> str:
+    """The page's HTML without the catalogue its scripts get (which holds every message)."""
+    return re.sub(r'<script type="application/json" id="wp-messages">.*?</script>', "", page.text)
+
+
 def _viewer(acme: Tenant, make_member: Callable[[str, Role, str], str]) -> str:
     return make_member(acme.workspace_id, Role.VIEWER, "viewer@acme.example")
 
@@ -47,11 +57,11 @@ def test_library_lists_every_item_with_status_version_and_audience(
     assert page.status_code == 200
     assert "Create your first project" in page.text
     assert 'data-key="first-project"' in page.text
-    assert EN["content.status.published"] in page.text
-    assert EN["content.version.live"].format(number=1) in page.text
+    assert EN["content.status.published"] in _shown(page)
+    assert EN["content.version.live"].format(number=1) in _shown(page)
     # The onboarding survey is for everyone; the first-project walkthrough has inline rules.
-    assert EN["content.audience.rules"] in page.text
-    assert EN["content.library.new"] in page.text
+    assert EN["content.audience.rules"] in _shown(page)
+    assert EN["content.library.new"] in _shown(page)
 
 
 def test_library_filters_from_the_url_hide_the_other_rows(client: TestClient, acme: Tenant) -> None:
@@ -65,11 +75,11 @@ def test_library_filters_from_the_url_hide_the_other_rows(client: TestClient, ac
 def test_library_and_editor_in_japanese(client: TestClient, acme: Tenant) -> None:
     sign_in(client, acme.owner_email)
     library = client.get(f"/console/apps/{acme.app_id}/content?lang=ja")
-    assert JA["content.title"] in library.text
-    assert JA["content.kind.walkthrough"] in library.text
+    assert JA["content.title"] in _shown(library)
+    assert JA["content.kind.walkthrough"] in _shown(library)
     editor = client.get(f"/console/apps/{acme.app_id}/content/item/first-project")
-    assert JA["content.editor.publish"] in editor.text
-    assert "月" in editor.text  # the schedule's days, named in Japanese
+    assert JA["content.editor.publish"] in _shown(editor)
+    assert "月" in _shown(editor)  # the schedule's days, named in Japanese
 
 
 def test_a_viewer_sees_the_library_without_edit_controls(
@@ -82,12 +92,12 @@ def test_a_viewer_sees_the_library_without_edit_controls(
     assert "/content/new/" not in library.text
     editor = client.get(f"/console/apps/{acme.app_id}/content/item/first-project")
     assert editor.status_code == 200
-    assert EN["content.editor.read_only"] in editor.text
+    assert EN["content.editor.read_only"] in _shown(editor)
     assert 'id="publish"' not in editor.text
     assert 'data-can-edit="false"' in editor.text
     refused = client.get(f"/console/apps/{acme.app_id}/content/new/walkthrough")
     assert refused.status_code == 403
-    assert EN["error.forbidden"] in refused.text
+    assert EN["error.forbidden"] in _shown(refused)
 
 
 def test_editor_opens_a_new_item_of_every_kind(client: TestClient, acme: Tenant) -> None:
@@ -214,3 +224,101 @@ def test_a_viewer_cannot_make_a_preview_link(
         headers={"X-CSRF-Token": csrf},
     )
     assert answer.status_code == 403
+
+
+# --- segments ---
+
+
+def test_segments_list_says_each_rule_in_words_and_what_uses_it(
+    client: TestClient, acme: Tenant
+) -> None:
+    sign_in(client, acme.owner_email)
+    page = client.get(f"/console/apps/{acme.app_id}/segments")
+    assert page.status_code == 200
+    rows = {
+        line.split('data-key="')[1].split('"')[0]: line
+        for line in page.text.split("<tr ")
+        if line.startswith("data-key=")
+    }
+    assert "role = admin" in rows["admins"]
+    assert "Help menu" in rows["admins"]  # a section of the help menu is for admins
+    assert "account employees ≥ 20 and account employees &lt; 200" in rows["mid-companies"]
+    assert "plan is one of pro, business" in rows["paid"]
+    assert EN["segments.list.unused"] in rows["paid"]
+    assert EN["segments.list.new"] in _shown(page)
+
+
+def test_rules_in_words_cover_events_segments_and_negation_in_both_languages() -> None:
+    rule = Rule.model_validate(
+        {
+            "any": [
+                {"did": {"event": "Report Built", "at_least": 2, "within_days": 30}},
+                {"not": {"segment": "admins"}},
+                {"trait": {"plan": {"exists": False}}},
+            ]
+        }
+    )
+    names = {"admins": "Admins"}
+    assert rule_words(rule, names, "en") == (
+        "did “Report Built” at least 2\u00d7 in the last 30 days or not in “Admins” "
+        "or plan is not set"
+    )
+    assert rule_words(rule, names, "ja") == (
+        "直近 30 日間に「Report Built」を 2 回以上 または 「Admins」に含まれる ではない "
+        "または plan が未設定"
+    )
+
+
+def test_segment_editor_yaml_round_trips_with_content_export(
+    client: TestClient, acme: Tenant, db: Session
+) -> None:
+    csrf = sign_in(client, acme.owner_email)
+    page = client.get(f"/console/apps/{acme.app_id}/segments/item/mid-companies")
+    assert page.status_code == 200
+    document = json.loads(page.text.split('id="document">')[1].split("</script>")[0])
+    exported = export_documents(db, acme.app_id)["segments/mid-companies.yaml"]
+    headers = {"X-CSRF-Token": csrf}
+    shown = client.post(
+        f"/console/apps/{acme.app_id}/segments/yaml", json={"document": document}, headers=headers
+    ).json()
+    assert shown == {"yaml": exported, "problems": []}
+    read = client.post(
+        f"/console/apps/{acme.app_id}/segments/parse",
+        json={"yaml": exported, "key": "mid-companies"},
+        headers=headers,
+    )
+    assert read.json()["document"] == document
+    content = client.post(
+        f"/console/apps/{acme.app_id}/segments/parse",
+        json={"yaml": "kind: task\nkey: x\nname: X\ntitle: X\ncomplete_when: {event: E}\n"},
+        headers=headers,
+    )
+    assert content.status_code == 422
+    assert content.json()["error"]["field"] == "kind"
+
+
+def test_a_viewer_sees_segments_without_edit_controls_or_people(
+    client: TestClient, acme: Tenant, make_member: Callable[[str, Role, str], str]
+) -> None:
+    sign_in(client, _viewer(acme, make_member))
+    listing = client.get(f"/console/apps/{acme.app_id}/segments")
+    assert listing.status_code == 200
+    assert EN["segments.list.new"] not in _shown(listing)
+    assert 'data-count="false"' in listing.text
+    editor = client.get(f"/console/apps/{acme.app_id}/segments/item/trials")
+    assert EN["segments.editor.read_only"] in _shown(editor)
+    assert EN["segments.live.no_access"] in _shown(editor)
+    assert 'id="save"' not in editor.text
+    assert client.get(f"/console/apps/{acme.app_id}/segments/new").status_code == 403
+    assert client.get(f"/console/apps/{acme.app_id}/segments/item/nobody").status_code == 404
+
+
+def test_pages_answer_quickly_on_the_demo_content(client: TestClient, acme: Tenant) -> None:
+    sign_in(client, acme.owner_email)
+    for path in ("content", "content/item/first-project", "segments", "segments/item/paid"):
+        client.get(f"/console/apps/{acme.app_id}/{path}")  # warm the templates
+        started = time.perf_counter()
+        page = client.get(f"/console/apps/{acme.app_id}/{path}")
+        elapsed = time.perf_counter() - started
+        assert page.status_code == 200
+        assert elapsed < 0.2, f"{path} took {elapsed:.3f}s"

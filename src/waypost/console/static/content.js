@@ -839,6 +839,8 @@
       state.key = key;
       root.dataset.key = key;
       $("#f-key").readOnly = true;
+      $("#key-help")?.remove();
+      $("#f-key").removeAttribute("aria-describedby");
       $("#tab-versions").hidden = false;
       history.replaceState(null, "", `${consoleBase}/item/${encodeURIComponent(key)}`);
       showStatus();

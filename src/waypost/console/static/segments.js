@@ -219,10 +219,20 @@
         op.addEventListener("change", () => { value.hidden = op.value === "exists" || op.value === "missing"; });
         parts.push(field(item, "name", { "aria-label": wp.t("segments.condition.trait"), placeholder: item.kind === "trait" ? "plan" : "employees", list: listId, class: "trait-name" }), op, value);
       } else if (item.kind === "did") {
+        // Did or did not, an event or an action: one choice of four.
+        const modes = {
+          event: wp.t("segments.did.event"), not_event: wp.t("segments.did.not_event"),
+          action: wp.t("segments.did.action"), not_action: wp.t("segments.did.not_action"),
+        };
+        const mode = select(modes, `${negated(item) ? "not_" : ""}${item.what}`, { "aria-label": wp.t("segments.did.mode") });
+        mode.addEventListener("change", () => {
+          item.negate = mode.value.startsWith("not_");
+          item.what = mode.value.replace("not_", "");
+          onChange();
+        });
         parts.push(
-          choice(item, "negate", { false: wp.t("segments.did.did"), true: wp.t("segments.did.did_not") }, { "aria-label": wp.t("segments.did.negate") }),
-          choice(item, "what", { event: wp.t("segments.did.event"), action: wp.t("segments.did.action") }, { "aria-label": wp.t("segments.did.what") }),
-          field(item, "event", { "aria-label": wp.t("segments.did.name"), placeholder: "Report Built" }),
+          mode,
+          field(item, "event", { "aria-label": wp.t("segments.did.name"), placeholder: "Report Built", class: "event-name" }),
           h("span", {}, wp.t("segments.did.at_least")),
           field(item, "count", { type: "number", min: 1, step: 1, "aria-label": wp.t("segments.did.count") }),
           h("span", {}, wp.t("segments.did.times_within")),
@@ -473,6 +483,9 @@
         if (!state.key) {
           state.key = saved.key;
           $("#f-key").readOnly = true;
+          $("#key-help")?.remove();
+          $("#f-key").removeAttribute("aria-describedby");
+      $("#f-key").removeAttribute("aria-describedby");
           history.replaceState(null, "", `${base}/item/${encodeURIComponent(saved.key)}`);
         }
         // The API answers every field of the rules, unset ones as null: keep what was sent.
