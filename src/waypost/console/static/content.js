@@ -369,6 +369,8 @@
       if (!state.live && !state.preview && state.key) parts.push(wp.t("content.version.never"));
       $("#item-versions").textContent = parts.join(" · ");
       $("#item-changed").hidden = !(state.live && state.draftChanged);
+      const archive = $("#archive");
+      if (archive) archive.hidden = !state.key || state.status === "archived";
     }
     addEventListener("beforeunload", (event) => {
       if (state.dirty && canEdit) event.preventDefault();
@@ -665,6 +667,97 @@
       if (!list.length) texts.append(h("p", { class: "muted" }, wp.t("content.editor.no_texts")));
     }
 
+    // --- what each kind has of its own (texts aside) ---------------------------------------
+
+    const items = JSON.parse($("#items").textContent);
+    const KIND_FIELDS = {
+      walkthrough: [{ path: "restart_on_new_version", type: "check", label: wp.t("content.own.restart"), byDefault: false }],
+      smart_tip: [
+        { path: "target.selector", label: wp.t("content.step.selector"), mono: true },
+        { path: "mode", label: wp.t("content.own.mode"), byDefault: "hover", options: { hover: wp.t("content.own.mode_hover"), always: wp.t("content.own.mode_always") } },
+        { path: "placement", label: wp.t("content.step.placement"), byDefault: "auto", options: PLACEMENTS },
+      ],
+      shoutout: [
+        { path: "style", label: wp.t("content.own.style"), byDefault: "modal", options: { modal: wp.t("content.own.style_modal"), banner: wp.t("content.own.style_banner"), slideout: wp.t("content.own.style_slideout") } },
+        { path: "image", label: wp.t("content.own.image"), mono: true },
+      ],
+      launcher: [
+        { path: "target.selector", label: wp.t("content.step.selector"), mono: true },
+        { path: "style", label: wp.t("content.own.style"), byDefault: "beacon", options: { beacon: wp.t("content.own.style_beacon"), button: wp.t("content.own.style_button"), icon: wp.t("content.own.style_icon") } },
+        { path: "placement", label: wp.t("content.step.placement"), byDefault: "right", options: PLACEMENTS },
+        { path: "opens", type: "opens", label: wp.t("content.own.opens") },
+      ],
+      shuttle: [
+        { path: "url", label: wp.t("content.own.url"), mono: true },
+        { path: "link", label: wp.t("content.own.link"), byDefault: "url", options: { url: wp.t("content.own.link_url"), calendar: wp.t("content.own.link_calendar"), article: wp.t("content.own.link_article") } },
+        { path: "new_tab", type: "check", label: wp.t("content.own.new_tab"), byDefault: true },
+      ],
+      task: [
+        { path: "complete_when.event", label: wp.t("content.own.complete_event") },
+        { path: "url", label: wp.t("content.own.url"), mono: true },
+      ],
+      resource: [
+        { path: "url", label: wp.t("content.own.url"), mono: true },
+        { path: "media", label: wp.t("content.own.media"), byDefault: "article", options: { article: wp.t("content.own.media_article"), video: wp.t("content.own.media_video") } },
+      ],
+      menu: [{ path: "search", type: "check", label: wp.t("content.own.search"), byDefault: true }],
+      survey: [
+        { path: "style", label: wp.t("content.own.style"), byDefault: "popover", options: { popover: wp.t("content.own.style_popover"), modal: wp.t("content.own.style_modal") } },
+      ],
+    };
+
+    /** A launcher opens an item (start) or a shuttle (shuttle): one choice among the items. */
+    function opensField(spec) {
+      const choices = Object.fromEntries([["", "\u2013"], ...items.map((item) => [item.key, item.name])]);
+      const current = state.doc.start || state.doc.shuttle || "";
+      if (current && !(current in choices)) choices[current] = current;
+      const el = select(choices, current, { id: nextId("own") });
+      el.addEventListener("change", () => {
+        const chosen = items.find((item) => item.key === el.value);
+        delete state.doc.start;
+        delete state.doc.shuttle;
+        if (el.value) state.doc[chosen && chosen.kind === "shuttle" ? "shuttle" : "start"] = el.value;
+        changed();
+      });
+      return h("div", { class: "field", "data-field": "start" }, h("label", { for: el.id }, spec.label), el);
+    }
+
+    function renderKindFields() {
+      const specs = KIND_FIELDS[state.kind] || [];
+      const fields = specs.map((spec) => {
+        if (spec.type === "opens") return opensField(spec);
+        const id = nextId("own");
+        const value = getAt(state.doc, spec.path);
+        let control;
+        if (spec.type === "check") {
+          control = h("input", { type: "checkbox", id });
+          control.checked = value ?? spec.byDefault;
+          control.addEventListener("change", () => {
+            setAt(state.doc, spec.path, control.checked === spec.byDefault ? undefined : control.checked);
+            changed();
+          });
+          return h("label", { class: "check", "data-field": spec.path, for: id }, control, spec.label);
+        }
+        if (spec.options) {
+          control = select(spec.options, value ?? spec.byDefault, { id });
+          control.addEventListener("change", () => {
+            setAt(state.doc, spec.path, control.value === spec.byDefault ? undefined : control.value);
+            changed();
+          });
+        } else {
+          control = h("input", { type: "text", id, class: spec.mono ? "mono" : null });
+          control.value = value ?? "";
+          control.addEventListener("input", () => {
+            setAt(state.doc, spec.path, control.value.trim() ? control.value : undefined);
+            changed();
+          });
+        }
+        return h("div", { class: "field", "data-field": spec.path }, h("label", { for: id }, spec.label), control);
+      });
+      $("#kind-fields").replaceChildren(...fields);
+      $("#kind-card").hidden = fields.length === 0;
+    }
+
     // --- walkthrough steps -------------------------------------------------------------------
 
     function select(options, value, attrs) {
@@ -780,6 +873,7 @@
       if (from === "yaml") {
         if (!(await fromYaml())) return false;
         fillCommon();
+        renderKindFields();
         renderTexts();
       }
       if (to === "yaml") {
@@ -824,9 +918,7 @@
           ? await call(apiItem(), { method: "PUT", body: state.doc })
           : await call("/api/v1/content", { method: "POST", body: state.doc });
         if (!state.key) becomeSaved(item.key);
-        state.doc = item.draft;
-        state.draftChanged = item.draft_changed;
-        showStatus();
+        took(item);
         saved();
         wp.say(wp.t("content.editor.saved"));
         return true;
@@ -876,6 +968,32 @@
         showStatus();
         await refreshVersions();
         $("#preview-link").focus();
+      } catch (error) {
+        problems.show(error);
+      }
+    }
+
+    /** Take what the API says of the item after a change: its draft, status and releases
+     * (a release to staging is a preview: the item is published once production has it). */
+    function took(item) {
+      state.doc = item.draft;
+      state.draftChanged = item.draft_changed;
+      state.live = item.released.production || null;
+      state.preview = item.released.staging || null;
+      state.status = item.status === "archived" ? "archived" : state.live ? "published" : "draft";
+      showStatus();
+    }
+
+    /** Withdraw the item everywhere; its versions stay for the reports, and saving a draft
+     * brings it back. */
+    async function archive() {
+      if (!confirm(wp.t("content.editor.archive_confirm"))) return;
+      try {
+        await call(apiItem(), { method: "DELETE" });
+        state.status = "archived";
+        state.live = state.preview = null;
+        showStatus();
+        wp.say(wp.t("content.editor.archived"));
       } catch (error) {
         problems.show(error);
       }
@@ -939,10 +1057,9 @@
       if (state.dirty && !confirm(wp.t("content.versions.revert_unsaved"))) return;
       try {
         const item = await call(`${apiItem()}/revert`, { method: "POST", body: { version: number } });
-        state.doc = item.draft;
-        state.draftChanged = item.draft_changed;
-        showStatus();
+        took(item);
         fillCommon();
+        renderKindFields();
         renderTexts();
         saved();
         wp.say(wp.t("content.versions.reverted", { number: number }));
@@ -956,6 +1073,7 @@
 
     fillCommon();
     bindCommon();
+    renderKindFields();
     renderTexts();
     showStatus();
     if (state.versions.length) renderVersions();
@@ -963,6 +1081,7 @@
     $("#add-step-button")?.addEventListener("click", addStep);
     if (canEdit) {
       $("#save").addEventListener("click", save);
+      $("#archive").addEventListener("click", archive);
       const dialog = $("#publish-dialog");
       $("#publish").addEventListener("click", () => {
         $("#publish-note").value = "";

@@ -252,6 +252,14 @@ def _editor(
         document_json=json.dumps(document, ensure_ascii=False),
         segments=_segments(page, app_id),
         segments_json=json.dumps(_segments(page, app_id), ensure_ascii=False),
+        items_json=json.dumps(
+            [
+                {"key": s.key, "name": s.name, "kind": s.kind}
+                for s in library.summaries(page.db, app_id)
+                if s.key != document.get("key")
+            ],
+            ensure_ascii=False,
+        ),
         preview_site=_preview_site(page, app_id),
         preview_minutes=PREVIEW_MINUTES,
         weekdays=_weekdays(page.locale),
