@@ -301,7 +301,7 @@ def test_member_of_two_workspaces_sees_both_but_roles_stay_per_workspace(
     make_member: Callable[[str, Role, str], str],
 ) -> None:
     alpha, beta, _ = two_tenants
-    email = make_member(alpha.workspace_id, Role.ADMIN, "both@example.com")
+    email = make_member(alpha.workspace_id, Role.OWNER, "both@example.com")
     csrf = sign_in(client, beta.owner_email)
     client.post(
         f"/api/v1/workspaces/{beta.workspace_id}/members",

@@ -63,8 +63,7 @@ def test_workspace_refusal_names_the_role_and_what_it_may_not_do(
     )
     assert refused.status_code == 403
     assert refused.json()["error"]["message"] == (
-        "a member with the analyst role may not create apps or rotate and revoke keys "
-        "in this workspace"
+        "a member with the analyst role may not create apps in this workspace"
     )
 
 
@@ -90,6 +89,36 @@ def test_members_below_admin_cannot_rotate_keys_or_add_members(
         headers=headers,
     )
     assert add.status_code == 403
+
+
+def test_only_an_owner_manages_keys_and_the_identity_secret(
+    client: TestClient,
+    make_tenant: Callable[[str], Tenant],
+    make_member: Callable[[str, Role, str], str],
+) -> None:
+    tenant = make_tenant("Acme")
+    admin = make_member(tenant.workspace_id, Role.ADMIN, "admin@acme.example")
+    headers = {"X-CSRF-Token": sign_in(client, admin)}
+    app = {"app_id": tenant.app_id}
+    rotate = client.post(
+        f"/api/v1/apps/{tenant.app_id}/keys/rotate", json={"kind": "secret"}, headers=headers
+    )
+    assert rotate.status_code == 403
+    assert "rotate or revoke keys" in rotate.json()["error"]["message"]
+    secret = client.post("/api/v1/guidance/identity-secret/rotate", params=app, headers=headers)
+    assert secret.status_code == 403
+    # An admin edits guidance settings but never sees the identity secret.
+    settings = client.get("/api/v1/guidance/settings", params=app, headers=headers).json()
+    assert settings["identity_secret"] is None
+    # The owner does all three.
+    client.cookies.clear()
+    owner = {"X-CSRF-Token": sign_in(client, tenant.owner_email)}
+    rotated = client.post(
+        f"/api/v1/apps/{tenant.app_id}/keys/rotate", json={"kind": "secret"}, headers=owner
+    )
+    assert rotated.status_code == 201
+    shown = client.get("/api/v1/guidance/settings", params=app, headers=owner).json()
+    assert shown["identity_secret"]
 
 
 def test_admin_cannot_make_an_owner_or_remove_one(

@@ -432,7 +432,7 @@ def put_guidance_settings(
     app = caller_app(db, caller, app_id, Permission.EDIT_CONTENT)
     before = app_settings(db, app.id)
     if settings.identity_verification != before.identity_verification:
-        caller_app(db, caller, app.id, Permission.MANAGE_APPS)
+        caller_app(db, caller, app.id, Permission.MANAGE_KEYS)
     save_app_settings(db, app.id, settings)
     _forget(request, app.id)
     secret = identity_secret(db, app.id) if _may_manage(db, caller, app.id) else None
@@ -444,7 +444,7 @@ def rotate_secret(
     request: Request, db: DB, caller: Caller, app_id: str | None = None
 ) -> SettingsOut:
     """Replace the identity-verification secret; hashes made with the old one stop working."""
-    app = caller_app(db, caller, app_id, Permission.MANAGE_APPS)
+    app = caller_app(db, caller, app_id, Permission.MANAGE_KEYS)
     secret = rotate_identity_secret(db, app.id)
     _forget(request, app.id)
     return SettingsOut(**app_settings(db, app.id).model_dump(), identity_secret=secret)
@@ -452,7 +452,7 @@ def rotate_secret(
 
 def _may_manage(db: DB, caller: Caller, app_id: str) -> bool:
     try:
-        caller_app(db, caller, app_id, Permission.MANAGE_APPS)
+        caller_app(db, caller, app_id, Permission.MANAGE_KEYS)
     except Forbidden:
         return False
     return True

@@ -182,7 +182,7 @@ def rotate(
     settings: Settings = Depends(get_settings),
 ) -> IssuedKeyOut:
     """Issue a new key; the old one keeps working for the grace period, so clients can switch."""
-    app = app_for(db, caller, app_id, Permission.MANAGE_APPS)
+    app = app_for(db, caller, app_id, Permission.MANAGE_KEYS)
     grace = settings.key_grace_seconds if body.grace_seconds is None else body.grace_seconds
     issued = rotate_key(db, app.id, body.kind, grace)
     return IssuedKeyOut(id=issued.id, kind=issued.kind, value=issued.value)
@@ -191,7 +191,7 @@ def rotate(
 @router.post("/apps/{app_id}/keys/{key_id}/revoke", response_model=KeyOut)
 def revoke(app_id: str, key_id: str, db: DB, caller: Caller) -> KeyOut:
     """Stop a key from working at once."""
-    app = app_for(db, caller, app_id, Permission.MANAGE_APPS)
+    app = app_for(db, caller, app_id, Permission.MANAGE_KEYS)
     key = revoke_key(db, app.id, key_id)
     return _key_out(key)
 

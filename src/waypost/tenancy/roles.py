@@ -20,7 +20,8 @@ class Permission(StrEnum):
 
     MANAGE_WORKSPACE = "manage_workspace"  # delete it, transfer ownership
     MANAGE_MEMBERS = "manage_members"
-    MANAGE_APPS = "manage_apps"  # create apps, rotate and revoke keys
+    MANAGE_APPS = "manage_apps"  # create apps
+    MANAGE_KEYS = "manage_keys"  # rotate and revoke keys, the identity-verification secret
     EDIT_CONTENT = "edit_content"  # guidance, surveys, playbooks
     QUERY_INSIGHTS = "query_insights"  # reports: insight queries and the actions they use
     EDIT_REPORTS = "edit_reports"  # saved insights and dashboards
@@ -37,7 +38,8 @@ class Permission(StrEnum):
 _ACTIONS = {
     Permission.MANAGE_WORKSPACE: "manage the workspace",
     Permission.MANAGE_MEMBERS: "manage members",
-    Permission.MANAGE_APPS: "create apps or rotate and revoke keys",
+    Permission.MANAGE_APPS: "create apps",
+    Permission.MANAGE_KEYS: "rotate or revoke keys or see and change the identity secret",
     Permission.EDIT_CONTENT: "create or change content and actions",
     Permission.QUERY_INSIGHTS: "query insights",
     Permission.EDIT_REPORTS: "create or change saved insights and dashboards",
@@ -51,7 +53,8 @@ _READ = frozenset({Permission.QUERY_INSIGHTS, Permission.VIEW})
 _ANALYSE = _READ | {Permission.READ_EVENTS, Permission.EDIT_REPORTS}
 _GRANTS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
-    Role.ADMIN: frozenset(Permission) - {Permission.MANAGE_WORKSPACE},
+    # Keys open the whole app to whoever holds them: only owners hand them out.
+    Role.ADMIN: frozenset(Permission) - {Permission.MANAGE_WORKSPACE, Permission.MANAGE_KEYS},
     Role.BUILDER: _ANALYSE | {Permission.EDIT_CONTENT},
     Role.ANALYST: _ANALYSE,
     # Viewers look at reports; the personal data beneath them stays with analysts and up.

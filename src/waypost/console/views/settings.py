@@ -49,7 +49,7 @@ def time_zones() -> tuple[str, ...]:
 def settings_page(page: ConsolePage, app_id: str) -> HTMLResponse:
     """The app's settings, with what the member's role may change."""
     app = page.app(app_id, Permission.VIEW)
-    owner = page.role is Role.OWNER
+    manages_keys = page.can(Permission.MANAGE_KEYS.value)
     keys = active_keys(page.db, app.id)
     members = page.db.execute(
         select(Membership, User)
@@ -64,12 +64,12 @@ def settings_page(page: ConsolePage, app_id: str) -> HTMLResponse:
         base_url=public_base(page),
         keys=keys,
         write_key=write_key.public_value if write_key else None,
-        manages_keys=owner,
+        manages_keys=manages_keys,
         grace_choices=GRACE_CHOICES,
         members=[(membership, user, Role(membership.role)) for membership, user in members],
-        roles=[role for role in Role if owner or role is not Role.OWNER],
+        roles=[role for role in Role if page.role is Role.OWNER or role is not Role.OWNER],
         guidance=app_settings(page.db, app.id),
-        identity_secret=identity_secret(page.db, app.id) if owner else None,
+        identity_secret=identity_secret(page.db, app.id) if manages_keys else None,
         zones=time_zones(),
         user=page.signed_in.user,
         saved=page.request.query_params.get("saved") == "preferences",
