@@ -67,6 +67,7 @@
     if (!response.ok) {
       const error = new Error(data?.error?.message || response.statusText);
       error.field = data?.error?.field || null;
+      error.problems = data?.error?.problems || [];
       error.status = response.status;
       throw error;
     }
