@@ -8,7 +8,7 @@ DEV := $(VENV)/.dev-installed
 # The official Node tracking clients the tests run; installed again only when their manifest changes.
 NODE_CLIENTS := tests/node/node_modules/.installed
 
-.PHONY: run test test-fast lint format docs clean
+.PHONY: run test test-fast lint format docs screenshots clean
 
 $(RUNTIME): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,10 @@ format: $(DEV)
 docs: $(RUNTIME)
 	$(BIN)/waypost config reference > docs/configuration.md
 	$(BIN)/python scripts/cli_reference.py > docs/cli.md
+
+## Regenerate the screenshots in README.md and docs/ from the browser tests (Debian's Chromium)
+screenshots: $(DEV)
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/node/node_modules sdk/node_modules
