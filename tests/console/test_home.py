@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from tests.conftest import Tenant, sign_in
@@ -240,6 +241,48 @@ def test_the_measured_journey_can_be_chosen_in_the_address(
     assert config["value"] == "Report Built"
     assert EN["home.events.chosen"] in _main(home.text)
     assert EN["home.events.reset"] in _main(home.text)
+
+
+def test_a_builder_saves_the_journey_for_everyone_and_a_viewer_cannot(
+    client: TestClient,
+    acme: Tenant,
+    make_member: Callable[[str, Role, str], str],
+) -> None:
+    _simulate(client, acme.app_id, 20, 10, 2)
+    builder = make_member(acme.workspace_id, Role.BUILDER, "builder@acme.example")
+    csrf = sign_in(client, builder)
+    form = {"csrf_token": csrf, "start": "Signed Up", "step": ["Email Verified", "Report Built"],
+            "value": "Report Built", "days": "30"}  # fmt: skip
+    shown = client.post(
+        f"/console/apps/{acme.app_id}/home/journey",
+        data={**form, "action": "show"},
+        follow_redirects=False,
+    )
+    # Showing keeps the choice in the address only.
+    assert "value=Report+Built" in shown.headers["location"]
+    saved = client.post(
+        f"/console/apps/{acme.app_id}/home/journey",
+        data={**form, "action": "save"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    # Every member's home now measures it, with nothing in the address.
+    client.cookies.clear()
+    viewer = make_member(acme.workspace_id, Role.VIEWER, "viewer@acme.example")
+    viewer_csrf = sign_in(client, viewer)
+    home = client.get(f"/console/apps/{acme.app_id}/home")
+    assert _config(home.text)["value"] == "Report Built"
+    assert str(escape(EN["home.events.saved"])) in _main(home.text)
+    assert EN["home.events.save"] not in _main(home.text)
+    refused = client.post(
+        f"/console/apps/{acme.app_id}/home/journey",
+        data={**form, "csrf_token": viewer_csrf, "action": "forget"},
+    )
+    assert refused.status_code == 403
+    forged = client.post(
+        f"/console/apps/{acme.app_id}/home/journey", data={**form, "csrf_token": "nope"}
+    )
+    assert forged.status_code == 403
 
 
 def test_a_viewer_sees_the_home_and_an_outsider_does_not(

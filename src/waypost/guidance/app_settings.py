@@ -30,6 +30,15 @@ class AttentionBudget(Strict):
     cooldown_hours: float = Field(4, ge=0, le=24 * 30)
 
 
+class HomeJourney(Strict):
+    """What the console's home measures for the app: where a person's journey starts, the
+    activation steps after it, and the event that means value (event names)."""
+
+    start: str = Field(min_length=1, max_length=200)
+    steps: list[str] = Field(default_factory=list, max_length=10)
+    value: str = Field(min_length=1, max_length=200)
+
+
 class AppSettings(Strict):
     """An app's guidance settings."""
 
@@ -40,6 +49,9 @@ class AppSettings(Strict):
     identity_verification: bool = Field(
         False,
         description="Requests naming a user id must carry userHash = HMAC-SHA256(secret, userId).",
+    )
+    home: HomeJourney | None = Field(
+        None, description="The journey the console's home measures; inferred when not set."
     )
 
     @field_validator("timezone")

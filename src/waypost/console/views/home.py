@@ -15,20 +15,23 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from waypost.console.shell import ConsolePage, Page
+from waypost.console.shell import ConsoleError, ConsolePage, Page
 from waypost.events import EventStore
 from waypost.guidance import library
+from waypost.guidance.app_settings import HomeJourney, app_settings, save_app_settings
 from waypost.guidance.conditions import Match
 from waypost.guidance.rules import Rule
 from waypost.guidance.segments import segment_documents
+from waypost.i18n import translator
 from waypost.tenancy.keys import KeyKind, active_keys
 from waypost.tenancy.roles import Permission
+from waypost.tenancy.sessions import CSRF_FORM_FIELD, csrf_matches
 
 router = APIRouter(include_in_schema=False)
 
@@ -63,6 +66,7 @@ class HomeEvents:
     steps: tuple[str, ...]
     value: str
     chosen: bool  # picked in the page rather than inferred
+    saved: bool = False  # the app's own choice, kept in its settings
 
 
 def event_stats(store: EventStore, app_id: str) -> list[EventStat]:
@@ -331,7 +335,13 @@ def home(page: ConsolePage, app_id: str) -> HTMLResponse:
             has_walkthrough=any(d.kind == "walkthrough" for d in documents),
         )
     stats = event_stats(store, app.id)
-    events = chosen_events(page, stats, inferred_events(stats, documents))
+    saved = app_settings(page.db, app.id).home
+    fallback = (
+        HomeEvents(saved.start, tuple(saved.steps), saved.value, chosen=False, saved=True)
+        if saved is not None
+        else inferred_events(stats, documents)
+    )
+    events = chosen_events(page, stats, fallback)
     days = _period(page)
     segments, skipped = segment_choices(page.db, app.id)
     segment = next((s for s in segments if s.key == page.request.query_params.get("segment")), None)
@@ -373,6 +383,35 @@ def home(page: ConsolePage, app_id: str) -> HTMLResponse:
             "own": bool(stats),
         },
     )
+
+
+@router.post("/console/apps/{app_id}/home/journey")
+async def journey(page: ConsolePage, app_id: str) -> RedirectResponse:
+    """The journey form: `show` opens the home measuring it (kept in the address); `save`
+    keeps it as the app's for every member, `forget` goes back to inferring it (both for
+    builders and up)."""
+    app = page.app(app_id, Permission.QUERY_INSIGHTS)
+    form = await page.request.form()
+    if not csrf_matches(page.signed_in.csrf_token, str(form.get(CSRF_FORM_FIELD, ""))):
+        raise ConsoleError(403, translator(page.locale)("login.expired_form"))
+    start, value = str(form.get("start", "")), str(form.get("value", ""))
+    steps = [str(step) for step in form.getlist("step") if step and step != start]
+    keep = [("days", str(form.get("days", "")))]
+    if form.get("segment"):
+        keep.append(("segment", str(form.get("segment"))))
+    action = form.get("action", "show")
+    if action in ("save", "forget"):
+        page.app(app_id, Permission.EDIT_CONTENT)
+        current = app_settings(page.db, app.id)
+        chosen = (
+            HomeJourney(start=start, steps=steps[:10], value=value)
+            if action == "save" and start and value
+            else None
+        )
+        save_app_settings(page.db, app.id, current.model_copy(update={"home": chosen}))
+        return RedirectResponse(f"/console/apps/{app.id}/home?{urlencode(keep)}", 303)
+    shown = [*keep, ("start", start), *(("step", step) for step in steps), ("value", value)]
+    return RedirectResponse(f"/console/apps/{app.id}/home?{urlencode(shown)}", status_code=303)
 
 
 @router.get("/console/apps/{app_id}/home/status")
