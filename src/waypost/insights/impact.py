@@ -17,7 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 import orjson
 from pydantic import BaseModel
@@ -37,8 +37,9 @@ from waypost.insights.queries import (
     ImpactRenewalQuery,
     ImpactTimeSavedQuery,
     TimeToValueQuery,
+    naive_utc,
 )
-from waypost.insights.stats import Estimate, mean, wilson
+from waypost.insights.stats import Estimate, mean_of, wilson
 from waypost.insights.time_to_value import value_gaps
 
 # Outputs are sums of products of rates: rounding them here keeps 780 from printing as
@@ -260,59 +261,99 @@ def _measured_median(name: str, gaps: Sequence[int]) -> ImpactInput:
 
 
 @dataclass(frozen=True)
-class _Account:
-    started: datetime
-    completed: bool
-    renewed: bool | None  # None: no outcome yet
-    contract_value: float | None
+class _Accounts:
+    """What the renewal inputs need to know of the accounts new in the range, counted."""
+
+    new: int
+    # Per launch side (True: became new before it; None: no launch) and completion: accounts.
+    by_launch: dict[tuple[bool | None, bool], int]
+    # Per completion and outcome (the trait's JSON text; None: no outcome): accounts.
+    by_outcome: dict[tuple[bool, str | None], int]
+    # Accounts with a numeric contract value, their mean and sample standard deviation.
+    valued: int
+    value_mean: float | None
+    value_spread: float | None
 
 
 def _accounts(
-    store: EventQueries, app_id: str, query: ImpactRenewalQuery, actions: Actions | None
-) -> list[_Account]:
-    """Every account new in the range: when, whether it completed onboarding, its renewal
-    outcome and contract value (from its traits)."""
+    store: EventQueries,
+    app_id: str,
+    query: ImpactRenewalQuery,
+    actions: Actions | None,
+    launched: datetime | None,
+) -> _Accounts:
+    """Every account new in the range, counted by whether it became new before the launch and
+    completed onboarding, by its renewal outcome, and its contract value (from its traits), so
+    that only a few rows come back whatever the number of accounts."""
     measure = query.measure
     assert measure is not None
     sql = Compilation(actions)
     ctes = onboarding_units(
-        sql, app_id, query, measure.new, measure.milestones, measure.within_days, "e.account_id"
+        sql,
+        app_id,
+        query,
+        measure.new,
+        measure.milestones,
+        measure.within_days,
+        AggregateBy.ACCOUNT,
     )
     app = sql.bind(app_id)
     outcome = sql.bind(measure.outcome.trait)
     value = sql.bind(measure.contract_value_trait or "")
+    early = "NULL::BOOLEAN" if launched is None else f"u.started < {sql.bind(naive_utc(launched))}"
+    # A JSON number (not a boolean or a numeric string) that is finite, as a double.
+    number = (
+        "CASE WHEN json_type(v.value) IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT') "
+        "THEN TRY_CAST(json_extract_string(v.value, '$') AS DOUBLE) END"
+    )
     rows = records(
         store,
         sql.statement(
             with_ctes(
-                ctes,
-                f"""SELECT u.started, u.completed, o.value::VARCHAR AS outcome,
-  v.value::VARCHAR AS contract_value
-FROM units u
-LEFT JOIN account_traits o ON o.app_id = {app} AND o.account_id = u.unit AND o.trait = {outcome}
-LEFT JOIN account_traits v ON v.app_id = {app} AND v.account_id = u.unit AND v.trait = {value}""",
+                [
+                    *ctes,
+                    f"""joined AS (
+  SELECT u.completed, {early} AS early, o.value::VARCHAR AS outcome, {number} AS contract
+  FROM units u
+  LEFT JOIN account_traits o ON o.app_id = {app} AND o.account_id = u.unit AND o.trait = {outcome}
+  LEFT JOIN account_traits v ON v.app_id = {app} AND v.account_id = u.unit AND v.trait = {value}
+)""",
+                ],
+                """SELECT grouping(completed, early, outcome) AS total, completed, early, outcome,
+  count(*) AS n, count(contract) FILTER (WHERE isfinite(contract)) AS valued,
+  favg(contract) FILTER (WHERE isfinite(contract)) AS value_mean,
+  stddev_samp(contract) FILTER (WHERE isfinite(contract)) AS value_spread
+FROM joined GROUP BY GROUPING SETS ((completed, early, outcome), ())""",
             )
         ),
     )
-    renewed, churned = measure.outcome.renewed, measure.outcome.churned
-    found = []
+    by_launch: dict[tuple[bool | None, bool], int] = {}
+    by_outcome: dict[tuple[bool, str | None], int] = {}
+    totals: dict[str, Any] = {"n": 0, "valued": 0, "value_mean": None, "value_spread": None}
     for row in rows:
-        state = None if row["outcome"] is None else orjson.loads(row["outcome"])
-        contract = None if row["contract_value"] is None else orjson.loads(row["contract_value"])
-        number = (
-            float(contract)
-            if isinstance(contract, int | float) and not isinstance(contract, bool)
-            else None
-        )
-        found.append(
-            _Account(
-                started=row["started"].replace(tzinfo=UTC),
-                completed=bool(row["completed"]),
-                renewed=True if state in renewed else False if state in churned else None,
-                contract_value=number if number is not None and math.isfinite(number) else None,
-            )
-        )
-    return found
+        if row["total"]:
+            totals = row
+            continue
+        completed, n = bool(row["completed"]), int(row["n"])
+        side = (row["early"], completed)
+        by_launch[side] = by_launch.get(side, 0) + n
+        state = (completed, row["outcome"])
+        by_outcome[state] = by_outcome.get(state, 0) + n
+    return _Accounts(
+        new=int(totals["n"]),
+        by_launch=by_launch,
+        by_outcome=by_outcome,
+        valued=int(totals["valued"]),
+        value_mean=totals["value_mean"],
+        value_spread=totals["value_spread"],
+    )
+
+
+def _renewed(outcome: str | None, renewed: list[Any], churned: list[Any]) -> bool | None:
+    """Whether an outcome (a trait's JSON text) counts as renewed, churned (False) or neither
+    (None), comparing values as Python does (1 equals 1.0 and True; "1" equals neither)."""
+    state = None if outcome is None else orjson.loads(outcome)
+    return True if state in renewed else False if state in churned else None
 
 
 def _renewal_inputs(
@@ -326,33 +367,41 @@ def _renewal_inputs(
     found: dict[str, ImpactInput] = {}
     measure = query.measure
     if measure is not None:
-        accounts = _accounts(store, app_id, query, actions)
-        found["new_customers"] = ImpactInput(
-            name="new_customers", value=len(accounts), source="measured", n=len(accounts)
-        )
         launched = _launch(
             store, app_id, measure.launched_at, measure.item, "measure.item", catalog
         )
+        accounts = _accounts(store, app_id, query, actions, launched)
+        found["new_customers"] = ImpactInput(
+            name="new_customers", value=accounts.new, source="measured", n=accounts.new
+        )
         if launched is not None:
-            for name, group in (
-                ("completion_before", [a for a in accounts if a.started < launched]),
-                ("completion_after", [a for a in accounts if a.started >= launched]),
-            ):
-                done = sum(1 for a in group if a.completed)
-                found[name] = _measured(name, wilson(done, len(group), "no new accounts"))
+            for name, early in (("completion_before", True), ("completion_after", False)):
+                done = accounts.by_launch.get((early, True), 0)
+                group = done + accounts.by_launch.get((early, False), 0)
+                found[name] = _measured(name, wilson(done, group, "no new accounts"))
+        outcomes = measure.outcome
         for name, completed in (
             ("renewal_rate_completed", True),
             ("renewal_rate_not_completed", False),
         ):
-            outcomes = [a.renewed for a in accounts if a.completed is completed]
-            known = [o for o in outcomes if o is not None]
+            renewed = known = 0
+            for (done, outcome), n in accounts.by_outcome.items():
+                state = _renewed(outcome, outcomes.renewed, outcomes.churned)
+                if done is completed and state is not None:
+                    known += n
+                    renewed += n if state else 0
             found[name] = _measured(
-                name, wilson(sum(known), len(known), "no account with a renewal outcome")
+                name, wilson(renewed, known, "no account with a renewal outcome")
             )
         if measure.contract_value_trait is not None:
-            values = [a.contract_value for a in accounts if a.contract_value is not None]
             found["annual_contract_value"] = _measured(
-                "annual_contract_value", mean(values, "no account has the trait")
+                "annual_contract_value",
+                mean_of(
+                    accounts.valued,
+                    accounts.value_mean,
+                    accounts.value_spread,
+                    "no account has the trait",
+                ),
             )
     for name in RENEWAL_INPUTS:
         given = getattr(query, name)

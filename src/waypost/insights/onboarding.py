@@ -17,13 +17,14 @@ from waypost.insights._sql import (
     Compilation,
     CompiledSql,
     bucket,
+    one_of,
     plus_seconds,
     records,
     with_ctes,
 )
 from waypost.insights.actions import Actions
 from waypost.insights.intervals import interval_starts
-from waypost.insights.queries import Common, OnboardingQuery, Step
+from waypost.insights.queries import AggregateBy, Common, OnboardingQuery, Step
 
 
 class Milestone(BaseModel):
@@ -57,31 +58,39 @@ def onboarding_units(
     new: Step,
     milestones: Sequence[Step],
     within_days: int,
-    unit: str,
+    aggregate_by: AggregateBy,
 ) -> list[str]:
     """The CTEs up to `units`: per unit new in the range (`started`: its first `new` event),
     whether it reached each milestone within the days (`done0`, `done1`, …) and all of them
     (`completed`)."""
     props, params = sql.props, sql.params
-    where = " AND ".join(props.scope(scope, app_id, unit))
+    unit = UNIT_COLUMNS[aggregate_by]
+    conditions = props.scope(scope, app_id, unit)
     starts = props.matches(new)
-    flags = [f"{props.matches(m)} AS m{k}" for k, m in enumerate(milestones)]
+    reached = [props.matches(m) for m in milestones]
+    named = [new.event] + [m.event for m in milestones]
+    if None not in named:
+        # Only events the start or a milestone names count, so the scan can skip the rest.
+        conditions.append(one_of("e.event", params.add(sorted(set(named)))))
+    flags = [f"{match} AS m{k}" for k, match in enumerate(reached)]
     # Conditions first: compiling them registers the trait joins that joins() then lists.
-    joins = props.joins()
+    view, joins = props.events_view(aggregate_by), props.joins()
     window = params.add(within_days * 86400)
     done = [f"coalesce(bool_or(m.m{k}), false) AS done{k}" for k in range(len(milestones))]
     every = " AND ".join(f"coalesce(bool_or(m.m{k}), false)" for k in range(len(milestones)))
+    any_milestone = " OR ".join(f"m{k}" for k in range(len(milestones)))
+    # One scan for the starts and the milestones: each event the start or a milestone matches.
     return [
-        f"""starts AS (
-  SELECT {unit} AS unit, min(e.timestamp) AS started
-  FROM resolved_events e {joins} WHERE {where} AND {starts} GROUP BY {unit}
+        f"""flagged AS MATERIALIZED (
+  SELECT {unit} AS unit, e.timestamp AS ts, {starts} AS new, {", ".join(flags)}
+  FROM {view} e {joins}
+  WHERE {" AND ".join(conditions)} AND ({" OR ".join([starts, *reached])})
 )""",
+        "starts AS (SELECT unit, min(ts) AS started FROM flagged WHERE new GROUP BY unit)",
         f"""units AS (
   SELECT s.unit, s.started, {", ".join(done)}, {every} AS completed
-  FROM starts s LEFT JOIN (
-    SELECT {unit} AS unit, e.timestamp AS ts, {", ".join(flags)}
-    FROM resolved_events e {joins} WHERE {where}
-  ) m ON m.unit = s.unit AND m.ts >= s.started AND m.ts <= {plus_seconds("s.started", window)}
+  FROM starts s LEFT JOIN (SELECT * FROM flagged WHERE {any_milestone}) m
+    ON m.unit = s.unit AND m.ts >= s.started AND m.ts <= {plus_seconds("s.started", window)}
   GROUP BY s.unit, s.started
 )""",
     ]
@@ -92,9 +101,8 @@ def compile_onboarding(
 ) -> CompiledSql:
     """Rows per cohort plus one overall (cohort NULL): units, completed, and per milestone."""
     sql = Compilation(actions)
-    unit = UNIT_COLUMNS[query.aggregate_by]
     ctes = onboarding_units(
-        sql, app_id, query, query.new, query.milestones, query.within_days, unit
+        sql, app_id, query, query.new, query.milestones, query.within_days, query.aggregate_by
     )
     cohort = bucket(sql.params, "started", query.cohort_interval.value, query.timezone)
     counts = [

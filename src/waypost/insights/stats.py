@@ -65,12 +65,22 @@ def mean(values: Sequence[float], empty: str = "no answers") -> Estimate:
     if n == 0:
         return Estimate(None, None, None, 0, empty)
     average = math.fsum(values) / n
-    if n < 2:
+    spread = math.sqrt(math.fsum((v - average) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
+    return mean_of(n, average, spread, empty)
+
+
+def mean_of(
+    n: int, average: float | None, spread: float | None, empty: str = "no answers"
+) -> Estimate:
+    """The same from a summary: the number of values, their mean and their sample standard
+    deviation (as SQL's avg and stddev_samp give them; None where they have none)."""
+    if n == 0 or average is None:
+        return Estimate(None, None, None, 0, empty)
+    if n < 2 or spread is None:
         return Estimate(average, None, None, n, "one answer: too few for an interval")
     # Imported here: SciPy takes most of a second to load, which every command would pay.
     from scipy import stats
 
-    spread = math.sqrt(math.fsum((v - average) ** 2 for v in values) / (n - 1))
     half = float(stats.t.ppf(0.975, n - 1)) * spread / math.sqrt(n)
     return Estimate(average, average - half, average + half, n)
 
