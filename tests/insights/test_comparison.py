@@ -57,6 +57,48 @@ def test_times_use_mann_whitney_and_a_repeatable_interval() -> None:
     assert times("time to value", slow, fast) == result  # same data, same interval
 
 
+def test_the_median_interval_is_price_and_bonetts() -> None:
+    # The published example of Bonett's statpsych package (ci.median2), in seconds: medians 43
+    # before and 34.5 after, a difference of -8.5 with the interval [-16.95977, -0.04022524].
+    first = [32, 39, 26, 35, 43, 27, 40, 37, 34, 29]
+    second = [36, 44, 47, 42, 49, 39, 46, 31, 33, 48]
+    result = times("time to value", [s * 1_000_000 for s in second], [s * 1_000_000 for s in first])
+    assert (result.before, result.after, result.difference) == (43, 34.5, -8.5)
+    assert (result.ci_low, result.ci_high) == pytest.approx((-16.95977, -0.04022524), abs=1e-5)
+
+
+def test_the_median_interval_does_not_depend_on_the_order_of_the_times() -> None:
+    rng = np.random.default_rng(3)
+    slow = [int(x) for x in rng.lognormal(20, 1, 2001)]
+    fast = [int(x) for x in rng.lognormal(19.8, 1, 3000)]
+    result = times("time to value", slow, fast)
+    for _ in range(3):
+        shuffled = times("time to value", list(rng.permutation(slow)), list(rng.permutation(fast)))
+        assert shuffled == result
+
+
+def test_the_median_interval_covers_the_true_difference_95_times_in_100() -> None:
+    # Skewed times with known medians (a log-normal's median is e^mu): over 200 simulated
+    # before/after pairs, the 95% interval should hold the true difference about 190 times.
+    rng = np.random.default_rng(11)
+    true = (500 - 600) * 1.0
+    held = 0
+    for _ in range(200):
+        before = [int(x) for x in rng.lognormal(math.log(600e6), 1.0, 150)]
+        after = [int(x) for x in rng.lognormal(math.log(500e6), 1.0, 250)]
+        result = times("time to value", before, after)
+        assert result.ci_low is not None and result.ci_high is not None
+        held += result.ci_low <= true <= result.ci_high
+    assert 0.90 <= held / 200 <= 0.99
+
+
+def test_one_time_in_a_period_gives_no_interval() -> None:
+    result = times("time to value", [600_000_000], [300_000_000, 500_000_000])
+    assert (result.before, result.after, result.difference) == (600, 400, -200)
+    assert (result.ci_low, result.ci_high) == (None, None)
+    assert "no interval" in result.verdict
+
+
 def test_funnel_before_and_after_a_walkthrough(loaded: Loaded) -> None:
     events = []
     for start, converted in ((BEFORE, 10), (AFTER, 30)):

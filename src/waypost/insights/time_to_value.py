@@ -21,6 +21,7 @@ from waypost.insights._sql import (
     Compilation,
     CompiledSql,
     bucket,
+    one_of,
     plus_seconds,
     records,
 )
@@ -79,21 +80,26 @@ def compile_time_to_value(
     )
     window = params.add(query.window_days * 86400)
     gap = "(epoch_us(valued) - epoch_us(started))"
-    where = " AND ".join(common)
-    # Conditions first: compiling them registers the trait joins that joins() then lists.
     starts, values = props.matches(query.start), props.matches(query.value)
-    joins = props.joins()
-    ctes = f"""WITH starts AS (
-  SELECT {unit} AS unit, min(e.timestamp) AS started, arg_min({segment}, e.timestamp) AS segment
-  FROM resolved_events e {joins}
-  WHERE {where} AND {starts}
-  GROUP BY {unit}
+    named = [query.start.event, query.value.event]
+    if None not in named:
+        # Only the start's and the value's events count, so the scan can skip the rest.
+        common.append(one_of("e.event", params.add(sorted(set(named)))))
+    # Conditions first: compiling them registers the trait joins that joins() then lists.
+    view, joins = props.events_view(query.aggregate_by), props.joins()
+    # One scan for both: each event the start or the value matches, flagged.
+    ctes = f"""WITH flagged AS MATERIALIZED (
+  SELECT {unit} AS unit, e.timestamp AS ts, {starts} AS is_start, {values} AS is_value,
+    {segment} AS segment
+  FROM {view} e {joins}
+  WHERE {" AND ".join(common)} AND ({starts} OR {values})
+), starts AS (
+  SELECT unit, min(ts) AS started, arg_min(segment, ts) AS segment
+  FROM flagged WHERE is_start GROUP BY unit
 ), valued AS (
   SELECT s.unit, s.started, s.segment, min(v.ts) AS valued
-  FROM starts s LEFT JOIN (
-    SELECT {unit} AS unit, e.timestamp AS ts FROM resolved_events e {joins}
-    WHERE {where} AND {values}
-  ) v ON v.unit = s.unit AND v.ts >= s.started AND v.ts <= {plus_seconds("s.started", window)}
+  FROM starts s LEFT JOIN (SELECT unit, ts FROM flagged WHERE is_value) v
+    ON v.unit = s.unit AND v.ts >= s.started AND v.ts <= {plus_seconds("s.started", window)}
   GROUP BY s.unit, s.started, s.segment
 )"""
     if gaps_only:
