@@ -53,13 +53,13 @@
   }
 
   /** A data table: `columns` [{label, num}], `rows` of cells (text or nodes). */
-  function table(columns, rows, caption) {
-    return node("table", { class: "data" },
+  function table(columns, rows, caption, className = "") {
+    return node("div", { class: "table-scroll" }, node("table", { class: `data ${className}`.trim() },
       caption ? node("caption", { class: "visually-hidden", text: caption }) : null,
       node("thead", {}, node("tr", {}, columns.map((c) => node("th", { scope: "col", class: c.num ? "num" : null, text: c.label })))),
       node("tbody", {}, rows.map((row) => node("tr", {}, row.map((cell, i) => (i === 0 && !columns[0].num
         ? node("th", { scope: "row" }, cell)
-        : node("td", { class: columns[i].num ? "num" : null }, cell)))))));
+        : node("td", { class: columns[i].num ? "num" : null }, cell))))))));
   }
 
   function metric(label, value, note) {
@@ -145,7 +145,7 @@
       }
       return row;
     });
-    const parts = [table(columns, rows, wp.t("insights.kind.funnel"))];
+    const parts = [table(columns, rows, wp.t("insights.kind.funnel"), "steps")];
     if (result.breakdowns?.length) {
       const property = query?.breakdown?.property || "";
       parts.push(node("h3", { text: wp.t("insights.breakdown.by", { property: property }) }));
@@ -211,23 +211,32 @@
     return [node("details", {}, node("summary", { text: wp.t("insights.show_table") }), detail)];
   }
 
-  /** Paths as a Sankey: a node per (position, step), so a path that loops back stays acyclic. */
+  /** Paths as a Sankey: a node per (position, step), so a path that loops back stays acyclic.
+   * The most common paths only: past a dozen, the smallest ribbons are too thin to read (the
+   * table lists them all). */
   function drawPaths(element, result) {
+    const shown = result.paths.slice(0, SANKEY_PATHS);
+    const total = shown.reduce((sum, path) => sum + path.sessions, 0);
     const nodes = new Map();
     const links = new Map();
-    for (const path of result.paths) {
+    for (const path of shown) {
       path.steps.forEach((step, k) => {
         const name = `${k + 1}. ${step}`;
-        nodes.set(name, { name });
+        const seen = nodes.get(name) || { name, sessions: 0 };
+        seen.sessions += path.sessions;
+        nodes.set(name, seen);
         if (k > 0) {
-          const key = `${k}. ${path.steps[k - 1]}\u0000${name}`;
-          const link = links.get(key) || { source: `${k}. ${path.steps[k - 1]}`, target: name, value: 0 };
+          const source = `${k}. ${path.steps[k - 1]}`;
+          const key = `${source}\u0000${name}`;
+          const link = links.get(key) || { source, target: name, value: 0 };
           link.value += path.sessions;
           links.set(key, link);
         }
       });
     }
-    return wpCharts.sankey(element, { nodes: [...nodes.values()], links: [...links.values()] });
+    // A thin node's name would sit on its neighbours': its tooltip still names it.
+    const data = [...nodes.values()].map(({ name, sessions }) => (sessions < total * SANKEY_LABEL_SHARE ? { name, label: { show: false } } : { name }));
+    return wpCharts.sankey(element, { nodes: data, links: [...links.values()] });
   }
 
   function pathsTable(result) {
@@ -351,6 +360,9 @@
     );
     return [sentences, numbers, node("p", { class: "muted small", text: wp.t("insights.compare.caution") })];
   }
+
+  const SANKEY_PATHS = 12;
+  const SANKEY_LABEL_SHARE = 0.05;
 
   // Which kinds draw a chart, and how tall their box is (fixed before the answer comes, so
   // nothing moves when it does).
@@ -656,7 +668,7 @@
     (query.exclusions || []).forEach((e) => addExclusion(e));
     renumber();
     setBreakdown("funnel", query.breakdown);
-    $("#funnel-more").open = Boolean(query.exclusions?.length || query.breakdown);
+    $("#funnel-more").open = Boolean(query.exclusions?.length || query.breakdown || query.order || query.aggregate_by);
   }
 
   function setTtv(query) {
@@ -844,7 +856,7 @@
 
   function dropOffQuery(funnel, index) {
     const { kind: _kind, breakdown: _b, histogram_steps: _h, histogram_bins: _n, ...rest } = funnel;
-    return { ...rest, kind: "dropoff", step: index - 1, limit: 50, top: 10 };
+    return { ...rest, kind: "dropoff", step: index - 1, limit: 25, top: 10 };
   }
 
   async function openDropped(index) {
@@ -869,23 +881,24 @@
         body.append(node("p", { class: "empty", text: wp.t("insights.dropped.none") }));
         return;
       }
-      const people = node("section", { class: "span-6" },
-        node("h3", { text: wp.t("insights.dropped.people") }),
-        table([{ label: wp.t("insights.dropped.col.person") }, { label: wp.t("insights.dropped.col.reached_at", { step: from }), num: true }],
-          answer.units.map((u) => [u.user_ids.length ? u.user_ids.join(", ") : wp.t("insights.dropped.anonymous", { unit: u.unit }), wp.when(u.reached_at)])),
-        answer.dropped > answer.units.length ? node("p", { class: "muted small", text: wp.t("insights.dropped.more", { shown: wp.number(answer.units.length), total: wp.number(answer.dropped) }) }) : null);
-      const instead = node("section", { class: "span-6" },
-        node("h3", { text: wp.t("insights.dropped.instead") }),
-        answer.instead.length
-          ? table([{ label: wp.t("insights.dropped.col.event") }, { label: unitWords(query.aggregate_by), num: true }, { label: wp.t("insights.dropped.col.share"), num: true }],
-            answer.instead.map((e) => [e.event, wp.number(e.units), wp.percent(e.share)]))
-          : node("p", { class: "muted", text: wp.t("insights.dropped.nothing_instead") }),
-        node("h3", { text: wp.t("insights.dropped.apart") }),
-        answer.over_represented.length
-          ? table([{ label: wp.t("insights.dropped.col.event") }, { label: wp.t("insights.dropped.col.dropped"), num: true }, { label: wp.t("insights.dropped.col.converted"), num: true }, { label: wp.t("insights.dropped.col.odds"), num: true }],
-            answer.over_represented.map((e) => [e.event, wp.number(e.dropped), wp.number(e.converted), wp.number(e.odds_ratio, 2)]))
-          : node("p", { class: "muted", text: wp.t("insights.dropped.nothing_apart") }));
-      body.append(node("div", { class: "grid" }, people, instead));
+      const instead = answer.instead.length
+        ? table([{ label: wp.t("insights.dropped.col.event") }, { label: unitWords(query.aggregate_by), num: true }, { label: wp.t("insights.dropped.col.share"), num: true }],
+          answer.instead.map((e) => [e.event, wp.number(e.units), wp.percent(e.share)]))
+        : node("p", { class: "muted", text: wp.t("insights.dropped.nothing_instead") });
+      const apart = answer.over_represented.length
+        ? table([{ label: wp.t("insights.dropped.col.event") }, { label: wp.t("insights.dropped.col.dropped"), num: true }, { label: wp.t("insights.dropped.col.converted"), num: true }, { label: wp.t("insights.dropped.col.odds"), num: true }],
+          answer.over_represented.map((e) => [e.event, wp.number(e.dropped), wp.number(e.converted), wp.number(e.odds_ratio, 2)]))
+        : node("p", { class: "muted", text: wp.t("insights.dropped.nothing_apart") });
+      const people = table([{ label: wp.t("insights.dropped.col.person") }, { label: wp.t("insights.dropped.col.reached_at", { step: from }), num: true }],
+        answer.units.map((u) => [u.user_ids.length ? u.user_ids.join(", ") : wp.t("insights.dropped.anonymous", { unit: u.unit }), wp.when(u.reached_at)]));
+      const more = answer.dropped > answer.units.length
+        ? node("p", { class: "muted small", text: wp.t("insights.dropped.more", { shown: wp.number(answer.units.length), total: wp.number(answer.dropped) }) })
+        : null;
+      body.append(
+        node("h3", { text: wp.t("insights.dropped.instead") }), instead,
+        node("h3", { text: wp.t("insights.dropped.apart") }), apart,
+        node("h3", { text: wp.t("insights.dropped.people") }), people, more,
+      );
       wp.say($("#dropped-summary").textContent);
     } catch (error) {
       $("#dropped-summary").textContent = wp.t("common.error", { message: error.message });
@@ -919,13 +932,21 @@
     if (!same) saved = null;
   }
 
-  async function loadDashboards() {
+  // Lists kept here and updated from each write's answer: a read right after a write could be
+  // answered before the write is committed.
+  let dashboards = [];
+  const byName = (a, b) => a.name.localeCompare(b.name);
+
+  function showDashboards(chosen) {
     const select = addForm.elements.namedItem("dashboard");
-    const list = await wp.api("/api/v1/dashboards");
     select.replaceChildren(node("option", { value: "", text: wp.t("insights.add.new") }),
-      ...list.map((d) => node("option", { value: d.id, text: d.name })));
-    select.value = list.length ? list[0].id : "";
+      ...dashboards.map((d) => node("option", { value: d.id, text: d.name })));
+    select.value = chosen ?? (dashboards.length ? dashboards[0].id : "");
     syncNewDashboard();
+  }
+  async function loadDashboards() {
+    dashboards = await wp.api("/api/v1/dashboards");
+    showDashboards();
   }
   function syncNewDashboard() {
     const isNew = !addForm.elements.namedItem("dashboard").value;
@@ -943,8 +964,8 @@
         saved = { id: made.id, name: made.name, json: JSON.stringify(current.query) };
         saveStatus.textContent = wp.t("insights.save.saved", { name: made.name });
         wp.say(saveStatus.textContent);
-        await loadSaved();
-        await loadDashboards();
+        savedList = [...savedList, made].sort(byName);
+        showSaved();
         updateSave();
       } catch (error) {
         saveStatus.textContent = wp.t("common.error", { message: error.message });
@@ -959,8 +980,8 @@
       try {
         let board;
         if (chosen) {
-          const { id: _id, created_by: _by, created_at: _at, updated_at: _up, ...document } = await wp.api(`/api/v1/dashboards/${encodeURIComponent(chosen)}`);
-          board = await wp.api(`/api/v1/dashboards/${encodeURIComponent(chosen)}`, { method: "PUT", body: { ...document, tiles: [...document.tiles, tile] } });
+          const { id: _id, created_by: _by, created_at: _at, updated_at: _up, ...arrangement } = await wp.api(`/api/v1/dashboards/${encodeURIComponent(chosen)}`);
+          board = await wp.api(`/api/v1/dashboards/${encodeURIComponent(chosen)}`, { method: "PUT", body: { ...arrangement, tiles: [...arrangement.tiles, tile] } });
         } else {
           const name = addForm.elements.namedItem("new_name").value.trim() || saved.name;
           board = await wp.api("/api/v1/dashboards", { method: "POST", body: { name, last_days: 30, tiles: [tile] } });
@@ -969,7 +990,8 @@
         saveStatus.replaceChildren(wp.t("insights.add.added", { name: board.name }), " ",
           node("a", { href: `/console/apps/${appId}/dashboards/${board.id}`, text: wp.t("insights.add.open", { name: board.name }) }));
         wp.say(wp.t("insights.add.added", { name: board.name }));
-        await loadDashboards();
+        dashboards = [...dashboards.filter((d) => d.id !== board.id), board].sort(byName);
+        showDashboards(board.id);
       } catch (error) {
         saveStatus.textContent = wp.t("common.error", { message: error.message });
       }
@@ -982,6 +1004,9 @@
   const openSaved = $("#open-saved");
   async function loadSaved() {
     savedList = await wp.api("/api/v1/insights/saved");
+    showSaved();
+  }
+  function showSaved() {
     const chosen = openSaved.value;
     openSaved.replaceChildren(node("option", { value: "", text: wp.t("insights.open_saved.choose") }),
       ...savedList.map((s) => node("option", { value: s.id, text: `${s.name} (${KIND_TITLE[s.kind] ? KIND_TITLE[s.kind]() : s.kind})` })));

@@ -34,6 +34,9 @@ from waypost.tenancy.sessions import CSRF_FORM_FIELD, csrf_matches
 
 router = APIRouter(include_in_schema=False)
 
+# The kinds the Insights page builds, so a tile of one can open there (surveys and impact
+# calculators have pages of their own).
+BUILDER_KINDS = frozenset({"funnel", "trends", "retention", "paths", "time_to_value", "comparison"})
 # A new dashboard looks at the last month until someone chooses otherwise.
 NEW_DASHBOARD_DAYS = 30
 
@@ -92,6 +95,9 @@ def new_dashboard(
             page, app, 422, name_error=t("dashboards.too_long"), name=name, description=description
         )
     row = create_dashboard(page.db, app.id, document, _reader(page, app))
+    # The request's session commits only after the response is sent; the browser follows the
+    # redirect at once, and the dashboard must be there when it does.
+    page.db.commit()
     return RedirectResponse(f"/console/apps/{app.id}/dashboards/{row.id}", status_code=303)
 
 
@@ -113,7 +119,9 @@ def dashboard(page: ConsolePage, app_id: str, dashboard_id: str) -> HTMLResponse
             names[tile.insight_id] = None
             continue
         names[tile.insight_id] = saved.name
-        queries[tile.insight_id] = json.loads(saved.query)
+        query = json.loads(saved.query)
+        if query.get("kind") in BUILDER_KINDS:
+            queries[tile.insight_id] = query
     can_edit = page.can(Permission.EDIT_REPORTS)
     # The filter editor suggests property names; those who cannot edit get no editor.
     words = vocabulary(page.request.app.state.events, app.id) if can_edit else None
