@@ -30,10 +30,14 @@ class Estimate:
 def nps(scores: Sequence[int]) -> tuple[Estimate, int, int, int]:
     """Net Promoter Score in points (-100..100) of 0-10 answers, its interval, and the counts of
     promoters (9-10), passives (7-8) and detractors (0-6)."""
-    n = len(scores)
     promoters = sum(1 for s in scores if s >= 9)
     detractors = sum(1 for s in scores if s <= 6)
-    passives = n - promoters - detractors
+    return nps_of(promoters, len(scores) - promoters - detractors, detractors)
+
+
+def nps_of(promoters: int, passives: int, detractors: int) -> tuple[Estimate, int, int, int]:
+    """The same from the counts of promoters, passives and detractors."""
+    n = promoters + passives + detractors
     if n == 0:
         return Estimate(None, None, None, 0, "no answers"), 0, 0, 0
     p, d = promoters / n, detractors / n

@@ -9,9 +9,9 @@ The response rate is the people who answered the question over the people shown 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,13 +21,14 @@ from pydantic import BaseModel
 from waypost.errors import InvalidInput
 from waypost.events.store import EventQueries
 from waypost.guidance.documents import QuestionType, Survey
-from waypost.insights._sql import OTHER, Compilation, bucket, records
+from waypost.insights._sql import OTHER, Compilation, bucket, one_of, records
 from waypost.insights.actions import Actions
 from waypost.insights.catalog import ContentCatalog
 from waypost.insights.exports import ExportFile, csv_file, xlsx_file
 from waypost.insights.intervals import interval_starts
-from waypost.insights.queries import Source, SurveyQuery
-from waypost.insights.stats import Estimate, mean, nps, wilson
+from waypost.insights.properties import PropertySql
+from waypost.insights.queries import AggregateBy, Source, SurveyQuery
+from waypost.insights.stats import Estimate, mean, mean_of, nps_of, wilson
 
 ANSWERED = "$survey_answered"
 SHOWN = "$survey_shown"
@@ -101,18 +102,27 @@ class SurveyResult(Responses):
     answers_total: int
 
 
-@dataclass(frozen=True)
-class Answer:
-    """One stored answer."""
+# People per answer (its JSON text): each person's latest answer of a set counts once.
+Tally = dict[str, int]
+# An answer in words: when, its message id, whose, and the answer (or its words).
+Worded = tuple[datetime, str, int, str]
 
-    person: int
-    user_id: str | None
-    account_id: str | None
-    at: datetime
-    question: str
-    value: Any
-    period: datetime
-    group: str
+
+@dataclass
+class _Tallies:
+    """The question's answers, counted in the database: only the distinct answers come back."""
+
+    overall: Tally = field(default_factory=dict)
+    # Of the people shown the survey in the range.
+    of_shown: Tally = field(default_factory=dict)
+    periods: dict[datetime, Tally] = field(default_factory=dict)
+    # Per value of the breakdown's trait, every value (_groups keeps the largest).
+    groups: dict[str, Tally] = field(default_factory=dict)
+    # Each person's latest answer, for a breakdown by segments.
+    people: dict[int, str] = field(default_factory=dict)
+    shown: int = 0
+    # Every answer that may hold words, not only the latest.
+    worded: list[Worded] = field(default_factory=list)
 
 
 def _question(survey: Survey, key: str | None) -> Any:
@@ -125,62 +135,97 @@ def _question(survey: Survey, key: str | None) -> Any:
     raise InvalidInput(f"the survey has no question {key!r} (it has {known})", field="question")
 
 
-def _answers(
-    store: EventQueries, app_id: str, query: SurveyQuery, actions: Actions | None
-) -> tuple[list[Answer], set[int]]:
-    """Every answer to the survey in the range (all questions), oldest first, and the people
-    shown it in the range."""
+def _scoped(sql: Compilation, query: SurveyQuery, app_id: str) -> tuple[str, str, str]:
+    """The query's conditions on events with a person, the view to read and its trait joins,
+    compiled into the statement's values but apart from any breakdown."""
+    props = PropertySql(sql.params, sql.props.actions)
+    where = " AND ".join(props.scope(query, app_id, "e.person_id"))
+    return where, props.events_view(AggregateBy.PERSON), props.joins()
+
+
+def _tallies(
+    store: EventQueries, app_id: str, query: SurveyQuery, question: Any, actions: Actions | None
+) -> _Tallies:
+    """How many people gave each answer to the question: as their latest in the range (all of
+    them, and those shown the survey in the range), in each period, per breakdown value; and
+    how many people were shown the survey."""
     sql = Compilation(actions)
     props, params = sql.props, sql.params
-    conditions = props.scope(query, app_id, "e.person_id")
     survey = params.add(query.survey)
+    shown_where, shown_view, shown_joins = _scoped(sql, query, app_id)
+    conditions = props.scope(query, app_id, "e.person_id")
     breakdown = query.breakdown
-    group = (
-        props.text(breakdown.source, breakdown.property)
-        if breakdown is not None and breakdown.property is not None
-        else "''"
-    )
+    trait = breakdown.property if breakdown is not None else None
+    by_trait = breakdown is not None and trait is not None
+    group = props.text(breakdown.source, trait) if breakdown and trait else "''"
     period = bucket(params, "e.timestamp", query.interval.value, query.timezone)
-    where = " AND ".join(conditions)
-    joins = props.joins()
-    answered = records(
-        store,
-        sql.statement(f"""SELECT e.person_id, e.user_id, e.account_id, e.timestamp,
-  json_extract_string(e.properties, '$."$question"') AS question,
-  json_extract(e.properties, '$."$answer"')::VARCHAR AS answer,
-  {period} AS period, {group} AS grp
-FROM resolved_events e {joins}
-WHERE {where} AND e.event = '{ANSWERED}' AND e.content_id = {survey}
-ORDER BY e.timestamp, e.message_id"""),
-    )
-    shown = records(
-        store,
-        sql.statement(f"""SELECT DISTINCT e.person_id
-FROM resolved_events e {joins}
-WHERE {where} AND e.event = '{SHOWN}' AND e.content_id = {survey}"""),
-    )
-    found = [
-        Answer(
-            person=int(row["person_id"]),
-            user_id=row["user_id"],
-            account_id=row["account_id"],
-            at=row["timestamp"],
-            question=row["question"] or "",
-            value=orjson.loads(row["answer"]) if row["answer"] is not None else None,
-            period=row["period"],
-            group=row["grp"],
-        )
-        for row in answered
+    view, joins = props.events_view(AggregateBy.PERSON), props.joins()
+    key = params.add(question.key)
+    # Only these answers can hold words (_text_of then reads them exactly): strings, for text
+    # questions, and any answer with an `other:` string in it.
+    worded = f"contains(answer, {params.add(chr(34) + OTHER_PREFIX)})"
+    if question.type is QuestionType.TEXT:
+        worded = f"(json_type(answer) = 'VARCHAR' OR {worded})"
+    # Rows of each part: `at` is a period's start or an answer's time, `label` a breakdown value
+    # or an answer's message id.
+    parts = [
+        """SELECT 'all' AS part, NULL::TIMESTAMP AS at, NULL::VARCHAR AS label, NULL::BIGINT AS
+  person, last.answer, person_id IN (SELECT person_id FROM shown) AS of_shown, count(*) AS n
+FROM latest GROUP BY ALL""",
+        """SELECT 'period', period, NULL, NULL, answer, NULL, count(*)
+FROM (SELECT period, arg_max(answer, said) AS answer FROM answers GROUP BY period, person_id)
+GROUP BY ALL""",
+        "SELECT 'shown', NULL, NULL, NULL, NULL, NULL, count(*) FROM shown",
+        f"""SELECT 'text', said.at, said.id, person_id, answer, NULL, 1 FROM answers
+WHERE {worded}""",
     ]
-    return found, {int(row["person_id"]) for row in shown}
+    if by_trait:
+        parts.append(
+            "SELECT 'group', NULL, last.grp, NULL, last.answer, NULL, count(*) "
+            "FROM latest GROUP BY ALL"
+        )
+    elif breakdown is not None:
+        parts.append("SELECT 'person', NULL, NULL, person_id, last.answer, NULL, 1 FROM latest")
+    rows = records(
+        store,
+        sql.statement(f"""WITH shown AS (
+  SELECT DISTINCT e.person_id FROM {shown_view} e {shown_joins}
+  WHERE {shown_where} AND e.event = '{SHOWN}' AND e.content_id = {survey}
+), answers AS MATERIALIZED (
+  SELECT e.person_id, {{'at': e.timestamp, 'id': e.message_id}} AS said, {period} AS period,
+    {group} AS grp,
+    coalesce(json_extract(e.properties, '$."$answer"')::VARCHAR, 'null') AS answer
+  FROM {view} e {joins}
+  WHERE {" AND ".join(conditions)} AND e.event = '{ANSWERED}' AND e.content_id = {survey}
+    AND coalesce(json_extract_string(e.properties, '$."$question"'), '') = {key}
+), latest AS MATERIALIZED (
+  SELECT person_id, arg_max({{'answer': answer, 'grp': grp}}, said) AS last
+  FROM answers GROUP BY person_id
+)
+{" UNION ALL ".join(parts)}"""),
+    )
+    found = _Tallies()
+    for row in rows:
+        part, answer, n = row["part"], row["answer"], int(row["n"])
+        if part == "shown":
+            found.shown = n
+        elif part == "all":
+            _add(found.overall, answer, n)
+            if row["of_shown"]:
+                _add(found.of_shown, answer, n)
+        elif part == "period":
+            _add(found.periods.setdefault(row["at"], {}), answer, n)
+        elif part == "group":
+            _add(found.groups.setdefault(row["label"], {}), answer, n)
+        elif part == "text":
+            found.worded.append((row["at"], row["label"], int(row["person"]), answer))
+        else:
+            found.people[int(row["person"])] = answer
+    return found
 
 
-def _latest(answers: Iterable[Answer]) -> list[Answer]:
-    """Each person's latest answer (answers come oldest first)."""
-    by_person: dict[int, Answer] = {}
-    for answer in answers:
-        by_person[answer.person] = answer
-    return list(by_person.values())
+def _add(tally: Tally, answer: str, n: int) -> None:
+    tally[answer] = tally.get(answer, 0) + n
 
 
 def _score_of(value: Any, low: int, high: int) -> int | None:
@@ -198,34 +243,38 @@ def _label(option: Any, locale: str = "en") -> str:
     return str(label.get(locale) or next(iter(label.values()), option.key))
 
 
-def _responses(question: Any, answers: Sequence[Answer]) -> tuple[dict[str, Any], int]:
-    """What the latest answers say, and how many could not be read as this question's type."""
-    people = len(answers)
+def _responses(question: Any, tally: Tally) -> tuple[dict[str, Any], int]:
+    """What the people's latest answers (counted per answer) say, and how many could not be
+    read as this question's type."""
+    values = [(orjson.loads(answer), n) for answer, n in tally.items()]
+    people = sum(n for _, n in values)
     kind = question.type
     scale = question.answer_range()
     if scale is not None:
         low, high = scale
-        scores = [_score_of(a.value, low, high) for a in answers]
-        valid = [s for s in scores if s is not None]
-        ignored = people - len(valid)
-        counts: dict[int, int] = {v: 0 for v in range(low, high + 1)}
-        for s in valid:
-            counts[s] += 1
+        counts: dict[int, int] = dict.fromkeys(range(low, high + 1), 0)
+        for value, n in values:
+            read = _score_of(value, low, high)
+            if read is not None:
+                counts[read] += n
+        valid = sum(counts.values())
         distribution = [
-            ValueCount(value=v, count=c, share=c / len(valid) if valid else 0.0)
+            ValueCount(value=v, count=c, share=c / valid if valid else 0.0)
             for v, c in counts.items()
         ]
         extra: dict[str, Any] = {}
         if kind is QuestionType.NPS:
-            estimate, promoters, passives, detractors = nps(valid)
-            extra = {"promoters": promoters, "passives": passives, "detractors": detractors}
+            promoters = sum(c for v, c in counts.items() if v >= 9)
+            detractors = sum(c for v, c in counts.items() if v <= 6)
+            estimate, *groups = nps_of(promoters, valid - promoters - detractors, detractors)
+            extra = dict(zip(("promoters", "passives", "detractors"), groups, strict=True))
             score = _score("nps", estimate)
         elif kind is QuestionType.CSAT:
-            score = _score("csat", wilson(sum(1 for s in valid if s >= 4), len(valid)))
+            score = _score("csat", wilson(sum(c for v, c in counts.items() if v >= 4), valid))
         else:
-            score = _score("ces" if kind is QuestionType.CES else "rating", mean(valid))
-        out = {"responded": len(valid), "score": score, "distribution": distribution, **extra}
-        return {**out, "options": []}, ignored
+            score = _score("ces" if kind is QuestionType.CES else "rating", _mean(counts))
+        out = {"responded": valid, "score": score, "distribution": distribution, **extra}
+        return {**out, "options": []}, people - valid
     if kind in (QuestionType.SINGLE, QuestionType.MULTIPLE):
         keys = [o.key for o in question.options or ()]
         labels = {o.key: _label(o) for o in question.options or ()}
@@ -234,17 +283,17 @@ def _responses(question: Any, answers: Sequence[Answer]) -> tuple[dict[str, Any]
             labels["other"] = "Other"
         chosen_by: dict[str, int] = dict.fromkeys(keys, 0)
         ignored = 0
-        for answer in answers:
-            chosen = answer.value if isinstance(answer.value, list) else [answer.value]
+        for value, n in values:
+            chosen = value if isinstance(value, list) else [value]
             picked = {
                 "other" if isinstance(c, str) and c.startswith(OTHER_PREFIX) else c
                 for c in chosen
                 if isinstance(c, str)
             } & set(keys)
             if not picked:
-                ignored += 1
+                ignored += n
             for key in picked:
-                chosen_by[key] += 1
+                chosen_by[key] += n
         responded = people - ignored
         options = [
             OptionCount(
@@ -255,19 +304,19 @@ def _responses(question: Any, answers: Sequence[Answer]) -> tuple[dict[str, Any]
         return {"responded": responded, "score": None, "distribution": [], "options": options}, (
             ignored
         )
-    texts = [a for a in answers if isinstance(a.value, str) and a.value.strip()]
-    out = {"responded": len(texts), "score": None, "distribution": [], "options": []}
-    return out, people - len(texts)
+    texts = sum(n for value, n in values if isinstance(value, str) and value.strip())
+    out = {"responded": texts, "score": None, "distribution": [], "options": []}
+    return out, people - texts
 
 
-def _response_rate(question: Any, latest: Sequence[Answer], shown: set[int]) -> float | None:
-    """Of the people shown the survey in the range, the share who answered the question (an
-    answer to a showing before the range does not count)."""
-    if not shown:
-        return None
-    answered = [a for a in latest if a.person in shown]
-    responded: int = _responses(question, answered)[0]["responded"]
-    return responded / len(shown)
+def _mean(counts: dict[int, int]) -> Estimate:
+    """The mean of scale answers given as the count of each value, with its t interval."""
+    n = sum(counts.values())
+    if n == 0:
+        return mean([])
+    average = math.fsum(v * c for v, c in counts.items()) / n
+    squares = math.fsum(c * (v - average) ** 2 for v, c in counts.items())
+    return mean_of(n, average, math.sqrt(squares / (n - 1)) if n > 1 else None)
 
 
 def _score(measure: str, estimate: Estimate) -> Score:
@@ -281,41 +330,102 @@ def _score(measure: str, estimate: Estimate) -> Score:
     )
 
 
-def _text_of(answer: Answer, free_text: bool) -> str | None:
+def _text_of(value: Any, free_text: bool) -> str | None:
     """The words of an answer: a text question's answer, or the text of an `other` choice."""
-    values = answer.value if isinstance(answer.value, list) else [answer.value]
-    for value in values:
-        if isinstance(value, str) and value.startswith(OTHER_PREFIX):
-            return value[len(OTHER_PREFIX) :].strip() or None
-    if free_text and isinstance(answer.value, str):
-        return answer.value.strip() or None
+    values = value if isinstance(value, list) else [value]
+    for one in values:
+        if isinstance(one, str) and one.startswith(OTHER_PREFIX):
+            return one[len(OTHER_PREFIX) :].strip() or None
+    if free_text and isinstance(value, str):
+        return value.strip() or None
     return None
 
 
-def _groups(
-    query: SurveyQuery, answers: list[Answer], catalog: ContentCatalog
-) -> dict[str, list[Answer]]:
+def _texts(query: SurveyQuery, question: Any, tallies: _Tallies) -> list[Worded]:
+    """Every answer to the question in words, newest first, matching the search if any."""
+    free_text = question.type is QuestionType.TEXT
+    needle = query.search.casefold() if query.search else None
+    found = []
+    for at, message, person, answer in sorted(tallies.worded, reverse=True):
+        text = _text_of(orjson.loads(answer), free_text)
+        if text is not None and (needle is None or needle in text.casefold()):
+            found.append((at, message, person, text))
+    return found
+
+
+def _page(
+    store: EventQueries, app_id: str, query: SurveyQuery, texts: list[Worded]
+) -> list[TextAnswer]:
+    """The page of text answers asked for, with each one's user and account."""
+    page = texts[query.answers_offset : query.answers_offset + query.answers_limit]
+    if not page:
+        return []
+    sql = Compilation()
+    rows = records(
+        store,
+        sql.statement(f"""SELECT e.message_id, e.user_id, e.account_id
+FROM resolved_events e
+WHERE e.app_id = {sql.bind(app_id)} AND e.event = '{ANSWERED}'
+  AND e.content_id = {sql.bind(query.survey)}
+  AND {one_of("e.message_id", sql.bind(sorted({message for _, message, _, _ in page})))}"""),
+    )
+    who = {row["message_id"]: (row["user_id"], row["account_id"]) for row in rows}
+    return [
+        TextAnswer(
+            answered_at=at.replace(tzinfo=UTC),
+            person_id=person,
+            user_id=who.get(message, (None, None))[0],
+            account_id=who.get(message, (None, None))[1],
+            text=text,
+        )
+        for at, message, person, text in page
+    ]
+
+
+def _groups(query: SurveyQuery, tallies: _Tallies, catalog: ContentCatalog) -> dict[str, Tally]:
     """The latest answers split by the breakdown: a trait's largest values (the rest as
-    Other), or each segment's members."""
+    Other, last), or each segment's members."""
     breakdown = query.breakdown
     if breakdown is None:
         return {}
     if breakdown.segments is not None:
         members = catalog.segment_members(breakdown.segments, "breakdown.segments")
-        return {key: [a for a in answers if a.person in members[key]] for key in breakdown.segments}
-    sizes: dict[str, int] = {}
-    for answer in answers:
-        sizes[answer.group] = sizes.get(answer.group, 0) + 1
+        groups: dict[str, Tally] = {}
+        for key in breakdown.segments:
+            tally = groups[key] = {}
+            for person, answer in tallies.people.items():
+                if person in members[key]:
+                    _add(tally, answer, 1)
+        return groups
+    sizes = {value: sum(tally.values()) for value, tally in tallies.groups.items()}
     ranked = sorted(sizes, key=lambda value: (-sizes[value], value))
-    kept = set(ranked[: breakdown.limit])
-    groups: dict[str, list[Answer]] = {}
-    for answer in answers:
-        groups.setdefault(answer.group if answer.group in kept else OTHER, []).append(answer)
+    groups = {value: tallies.groups[value] for value in ranked[: breakdown.limit]}
+    for value in ranked[breakdown.limit :]:
+        for answer, n in tallies.groups[value].items():
+            _add(groups.setdefault(OTHER, {}), answer, n)
     return groups
 
 
-def _export(query: SurveyQuery, survey: Survey, answers: list[Answer]) -> ExportFile:
+def _export(
+    store: EventQueries,
+    app_id: str,
+    query: SurveyQuery,
+    survey: Survey,
+    actions: Actions | None,
+) -> ExportFile:
     """Every answer to every question, one row each, as CSV or XLSX."""
+    sql = Compilation(actions)
+    props, params = sql.props, sql.params
+    where = " AND ".join(props.scope(query, app_id, "e.person_id"))
+    answered = records(
+        store,
+        sql.statement(f"""SELECT e.person_id, e.user_id, e.account_id, e.timestamp,
+  json_extract_string(e.properties, '$."$question"') AS question,
+  json_extract(e.properties, '$."$answer"')::VARCHAR AS answer
+FROM resolved_events e {props.joins()}
+WHERE {where} AND e.event = '{ANSWERED}' AND e.content_id = {params.add(query.survey)}
+ORDER BY e.timestamp, e.message_id"""),
+    )
     types = {q.key: q for q in survey.questions}
     header = [
         "answered_at",
@@ -328,21 +438,22 @@ def _export(query: SurveyQuery, survey: Survey, answers: list[Answer]) -> Export
         "answer",
     ]
     rows = []
-    for answer in answers:
-        question = types.get(answer.question)
+    for row in answered:
+        key = row["question"] or ""
+        value = orjson.loads(row["answer"]) if row["answer"] is not None else None
+        question = types.get(key)
         score = None
         scale = question.answer_range() if question is not None else None
         if scale is not None:
-            score = _score_of(answer.value, *scale)
-        value = answer.value
+            score = _score_of(value, *scale)
         text = "; ".join(map(str, value)) if isinstance(value, list) else value
         rows.append(
             [
-                answer.at,
-                answer.person,
-                answer.user_id,
-                answer.account_id,
-                answer.question,
+                row["timestamp"],
+                int(row["person_id"]),
+                row["user_id"],
+                row["account_id"],
+                key,
                 question.type.value if question is not None else None,
                 score,
                 None if score is not None else text,
@@ -366,50 +477,40 @@ def run_survey(
     question = _question(survey, query.question)
     if query.breakdown is not None and query.breakdown.source is Source.EVENT:
         raise InvalidInput("survey results break down by person or account", field="breakdown")
-    answers, shown = _answers(store, app_id, query, actions)
     if query.format != "json":
-        return _export(query, survey, answers)
-    mine = [a for a in answers if a.question == question.key]
-    latest = _latest(mine)
-    overall, ignored = _responses(question, latest)
+        return _export(store, app_id, query, survey, actions)
+    if query.breakdown is not None and query.breakdown.segments is not None:
+        catalog.segment_members(query.breakdown.segments, "breakdown.segments")
+    tallies = _tallies(store, app_id, query, question, actions)
+    overall, ignored = _responses(question, tallies.overall)
     starts = interval_starts(query.date_from, query.date_to, query.interval, query.timezone)
     zone = ZoneInfo(query.timezone)
     trend = [
         SurveyPeriod(
             start=start.replace(tzinfo=zone),
-            **_responses(question, _latest(a for a in mine if a.period == start))[0],
+            **_responses(question, tallies.periods.get(start, {}))[0],
         )
         for start in starts
     ]
     breakdown = [
-        SurveyGroup(value=value, **_responses(question, group)[0])
-        for value, group in _groups(query, latest, catalog).items()
+        SurveyGroup(value=value, **_responses(question, tally)[0])
+        for value, tally in _groups(query, tallies, catalog).items()
     ]
-    free_text = question.type is QuestionType.TEXT
-    texts = [(a, text) for a in reversed(mine) if (text := _text_of(a, free_text)) is not None]
-    if query.search:
-        needle = query.search.casefold()
-        texts = [(a, text) for a, text in texts if needle in text.casefold()]
-    page = texts[query.answers_offset : query.answers_offset + query.answers_limit]
+    texts = _texts(query, question, tallies)
+    shown = tallies.shown
+    responded: int = _responses(question, tallies.of_shown)[0]["responded"]
     return SurveyResult(
         **overall,
         survey=query.survey,
         question=question.key,
         question_type=question.type.value,
-        shown=len(shown),
-        response_rate=_response_rate(question, latest, shown),
+        shown=shown,
+        # Of the people shown the survey in the range, the share who answered the question (an
+        # answer to a showing before the range does not count).
+        response_rate=responded / shown if shown else None,
         ignored=ignored,
         trend=trend,
         breakdown=breakdown,
-        answers=[
-            TextAnswer(
-                answered_at=a.at.replace(tzinfo=ZoneInfo("UTC")),
-                person_id=a.person,
-                user_id=a.user_id,
-                account_id=a.account_id,
-                text=text,
-            )
-            for a, text in page
-        ],
+        answers=_page(store, app_id, query, texts),
         answers_total=len(texts),
     )
