@@ -110,6 +110,16 @@ def test_builder_writes_a_walkthrough_in_two_languages_publishes_it_and_sees_it_
     expect(page.locator("#item-versions")).to_have_text(
         EN["content.version.preview"].format(number=1)
     )
+    # The link shows the draft on the demo, in that tab, with a badge to end the preview.
+    preview = page.context.new_page()
+    preview.goto(link.get_attribute("href") or "")
+    shown = preview.locator("waypost-layer")
+    expect(shown.get_by_role("dialog", name="Welcome to your trial")).to_be_visible()
+    expect(shown.get_by_role("status")).to_contain_text("Preview")
+    shown.get_by_role("button", name="Exit preview").click()
+    expect(shown.get_by_role("dialog", name="Welcome to your trial")).to_have_count(0)
+    expect(shown.get_by_role("button", name="Exit preview")).to_have_count(0)
+    preview.close()
 
     page.get_by_role("button", name=EN["content.editor.publish"], exact=True).click()
     page.get_by_label(EN["content.publish.note"]).fill("First version")

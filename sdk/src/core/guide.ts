@@ -1,6 +1,8 @@
 // Guidance in the page: ask decide what this person may see here, keep the definitions between
 // pages (and tell decide which it need not send), wait for each item's browser-side trigger, and
 // hand one interruption at a time to the module that renders its kind (loaded when first needed).
+// A builder's preview link (?waypost_preview=TOKEN) is kept for the tab's session and sent to
+// decide, which then answers the draft it names; the badge saying so is a module of its own.
 
 import type { Checklist, Host, Item, Props, Render } from "../shared/types";
 import { Store } from "./store";
@@ -18,6 +20,7 @@ const MODULE_OF: Record<string, string> = {
 const INTERRUPTING = new Set(["walkthrough", "shoutout", "survey"]);
 const KEPT_DEFINITIONS = 400;
 const LOCK_MS = 5000; // another tab's interruption counts while it says so this recently
+const PREVIEW = "waypost_preview";
 
 type Answer = {
   locale: string;
@@ -46,6 +49,8 @@ export class Guide {
   private readonly tab: string;
   private readonly shared: Store;
   private readonly session: Store;
+  private preview: string; // a preview link's token, while previewing
+  private badge: Promise<(keys: string[]) => void> | null = null; // ends the badge and the drafts
   locale: string;
 
   constructor(
@@ -60,6 +65,15 @@ export class Guide {
     // The tab keeps its name across reloads, so its own lock never holds it back.
     this.tab = this.session.get("tab", "") || Math.random().toString(36).slice(2);
     this.session.set("tab", this.tab);
+    // A preview link: kept for this tab, out of the address bar (and of the page views sent).
+    const url = new URL(location.href);
+    const token = url.searchParams.get(PREVIEW);
+    if (token) {
+      this.session.set("preview", token);
+      url.searchParams.delete(PREVIEW);
+      history.replaceState(history.state, "", url.href);
+    }
+    this.preview = this.session.get("preview", "");
     addEventListener("pagehide", () => {
       if (!this.lockedElsewhere()) this.shared.remove("stage");
     });
@@ -89,6 +103,11 @@ export class Guide {
     for (const holdout of answer.holdouts)
       if (!holdout.recorded)
         this.tracker.track("$holdout_assigned", { $content_id: holdout.key });
+    if (this.preview && !this.badge)
+      this.badge = this.load<PreviewBadge>("preview").then(
+        (show) => show(this.host(), () => this.endPreview()),
+        (error) => (this.report("preview", error), () => undefined),
+      );
     this.items = items;
     this.checklist = answer.checklist;
     this.completeTasks();
@@ -106,6 +125,7 @@ export class Guide {
       ...(who.userHash ? { userHash: who.userHash } : {}),
       ...(who.groupId ? { groupId: who.groupId } : {}),
       ...(who.traits ? { traits: who.traits } : {}),
+      ...(this.preview ? { preview: this.preview } : {}),
       locale: this.locale,
       url: location.href,
       have: useCache ? Object.keys(cached).slice(-1000) : [],
@@ -117,7 +137,11 @@ export class Guide {
       credentials: "omit",
     }).catch(() => null);
     if (!response || response.status !== 200) {
-      if (response) this.report("decide", new Error(`decide answered ${response.status}`));
+      const error = response?.status === 401 && (await response.json().catch(() => null))?.error;
+      if (this.preview && error?.code === "preview_invalid") {
+        console.warn(`[waypost] preview ended: ${error.message}`);
+        this.endPreview(); // and ask again, for production
+      } else if (response) this.report("decide", new Error(`decide answered ${response.status}`));
       return null;
     }
     const answer = (await response.json()) as Answer;
@@ -132,6 +156,35 @@ export class Guide {
     for (const id of ids.slice(0, Math.max(0, ids.length - KEPT_DEFINITIONS))) delete cached[id];
     this.shared.set(`defs:${this.locale}`, cached);
     return answer;
+  }
+
+  // The preview is over (Exit, or decide refused the token): its drafts go, production follows.
+  private endPreview(): void {
+    this.preview = "";
+    this.session.remove("preview");
+    const drafts = this.items.filter((i) => i.preview).map((i) => i.key);
+    for (const key of drafts) {
+      this.passive.delete(key);
+      this.ended.delete(key);
+      document.dispatchEvent(new CustomEvent("waypost:close", { detail: key }));
+    }
+    if (this.showing?.preview) {
+      this.showing = null;
+      this.shared.remove("stage");
+    }
+    void this.badge?.then((end) => end(drafts));
+    this.badge = null;
+    void this.refresh().catch((error) => this.report("decide", error));
+  }
+
+  // What a guidance event says about its item (and that it is a draft seen in a preview).
+  private about(item: Item, props?: Props): Props {
+    return {
+      $content_id: item.key,
+      $content_version: item.version,
+      ...(item.preview ? { $preview: true } : {}),
+      ...props,
+    };
   }
 
   // --- what shows when ------------------------------------------------------------------
@@ -241,7 +294,7 @@ export class Guide {
       const when = (item.definition.complete_when ?? {}) as Props;
       if ((event && when.event === event) || (finished && when.walkthrough === finished)) {
         item.state.completed = any = true;
-        this.tracker.track("$task_completed", { $content_id: item.key, $content_version: item.version });
+        this.tracker.track("$task_completed", this.about(item));
       }
     }
     if (!any || !event) return;
@@ -330,7 +383,7 @@ export class Guide {
     this.ended.delete(key);
     const d = item.definition;
     if (item.kind === "shuttle") {
-      this.tracker.track("$guide_cta_clicked", { $content_id: key, $content_version: item.version, $url: d.url });
+      this.tracker.track("$guide_cta_clicked", this.about(item, { $url: d.url }));
       if (d.new_tab === false) location.assign(d.url as string);
       else window.open(d.url as string, "_blank", "noopener");
     } else if (item.kind === "task" && typeof d.start === "string") this.start(d.start);
@@ -340,11 +393,7 @@ export class Guide {
 
   private host(): Host {
     const emit = (event: string, item: Item, props?: Props) => {
-      this.tracker.track(event, {
-        $content_id: item.key,
-        $content_version: item.version,
-        ...props,
-      });
+      this.tracker.track(event, this.about(item, props));
       if (event === "$guide_completed" && item.kind === "walkthrough") this.completeTasks(item.key);
     };
     return {
@@ -375,6 +424,9 @@ export class Guide {
     };
   }
 }
+
+// The preview module: shows the badge; its answer removes the badge and the drafts drawn.
+type PreviewBadge = (host: Host, exit: () => void) => (keys: string[]) => void;
 
 // What the target module offers (also behind waypost.debug).
 export interface TargetApi {

@@ -12,6 +12,9 @@ const WORDS: Record<string, Words> = {
     search: "Search",
     nothing: "Nothing found",
     other: "Other",
+    preview: "Preview",
+    exit: "Exit",
+    exitPreview: "Exit preview",
   },
   ja: {
     next: "次へ",
@@ -23,6 +26,9 @@ const WORDS: Record<string, Words> = {
     search: "検索",
     nothing: "見つかりませんでした",
     other: "その他",
+    preview: "プレビュー",
+    exit: "終了",
+    exitPreview: "プレビューを終了",
   },
 };
 

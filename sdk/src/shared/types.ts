@@ -18,6 +18,8 @@ export interface Item {
   under_way: boolean;
   // Answered only so the person can start it (from the menu, a launcher, a button).
   listed?: boolean;
+  // A builder's draft, answered for their preview link only.
+  preview?: boolean;
   // Absent in decide's answer when the snippet held it; the core fills it in from its cache.
   definition: Props;
   state: ItemState;
@@ -34,6 +36,9 @@ export interface Words {
   search: string;
   nothing: string;
   other: string;
+  preview: string;
+  exit: string;
+  exitPreview: string;
 }
 
 export interface Host {

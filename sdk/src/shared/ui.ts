@@ -54,6 +54,8 @@ button:focus-visible,a:focus-visible,input:focus-visible{outline:3px solid var(-
 .choices label{display:flex;gap:8px;align-items:center;margin:0 0 6px}
 textarea,.other{width:100%;font:inherit;padding:8px;border:1px solid rgba(15,23,42,.2);border-radius:7px;margin:0 0 10px}
 @keyframes wp-pulse{50%{box-shadow:0 0 0 8px color-mix(in srgb,var(--wp-accent) 10%,transparent)}}
+.badge{position:fixed;z-index:2147483590;bottom:12px;inset-inline-start:12px;background:#1f2937;color:#fff;border-radius:999px;padding:3px 3px 3px 12px;font-size:12px;box-shadow:0 4px 12px rgba(15,23,42,.3)}
+.badge button{padding:2px 10px;border:0;border-radius:999px;font-size:12px}.badge button:focus-visible{outline-color:#fff}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 @keyframes wp-in{from{opacity:0;translate:0 6px}to{opacity:1;translate:0 0}}
 @media (prefers-reduced-motion:reduce){.card,.ring,.beacon{animation:none;transition:none}}

@@ -10,6 +10,10 @@ The order of the rules, for each item the environment has released:
 6. the attention budget, for interruptions (walkthroughs, surveys, shoutouts) not under way.
 Interruptions come back in the order the snippet must prefer them: an item under way first,
 then higher priority, then the older item, then the key (documented tie rules).
+
+A preview (a builder's preview link, verified by the caller) answers one item at its version in
+staging instead of whatever production releases under that key, first of all, to that request
+only: of the rules above only its page trigger applies.
 """
 
 from __future__ import annotations
@@ -65,7 +69,10 @@ class DecideRequest(Strict):
     locale: str | None = Field(None, max_length=35)
     url: str | None = Field(None, max_length=4000)
     device: str | None = Field(None, max_length=20)
+    # Kept for older callers: staging is read only through a preview (see sdk.py).
     environment: str = Field("production", pattern=r"^(production|staging)$")
+    # A preview link's token: one item's preview release, for this request only.
+    preview: str | None = Field(None, min_length=1, max_length=2000)
     writeKey: str | None = Field(None, max_length=200)
     # Definitions the snippet already holds for this locale, as "key@version": their entries
     # come without `definition` (unless it is personal: it differs per person).
@@ -162,6 +169,14 @@ def _localized(value: Any, locale: str, fallback: str, name: str = "") -> Any:
     if isinstance(value, str) and name in RICH_FIELDS:
         return render(value)
     return value
+
+
+@dataclass(frozen=True)
+class PreviewItem:
+    """The item a request previews: its release in staging, and the catalogue it is from."""
+
+    item: Released
+    source: Catalogue
 
 
 @dataclass(frozen=True)
@@ -363,9 +378,14 @@ def budget_of(
 
 
 def decide(
-    catalogue: Catalogue, request: DecideRequest, person: Person, now: datetime | None = None
+    catalogue: Catalogue,
+    request: DecideRequest,
+    person: Person,
+    now: datetime | None = None,
+    preview: PreviewItem | None = None,
 ) -> dict[str, Any]:
-    """The answer to one decide request (see the module's docstring for the rules)."""
+    """The answer to one decide request (see the module's docstring for the rules), with the
+    previewed item in place of what the catalogue releases under its key."""
     now = now or datetime.now(UTC)
     settings = catalogue.settings
     locale = request.locale or settings.fallback_locale
@@ -380,7 +400,14 @@ def decide(
     held = frozenset(request.have)
     chosen: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     holdouts: list[str] = []
+    if preview is not None:
+        found = _previewed(preview, catalogue, request, facts, states, locale, held)
+        if found is not None:
+            chosen.append(found)
+        by_key = {**by_key, preview.item.key: preview.item}
     for item in catalogue.released:
+        if preview is not None and item.key == preview.item.key:
+            continue
         document = item.document
         state = states.get(item.key, NO_STATE)
         number = item.number
@@ -437,7 +464,7 @@ def decide(
         }
         if definition is not shared or f"{item.key}@{number}" not in held:
             entry["definition"] = definition
-        order = (not under_way, -document.priority, item.created_at, item.key)
+        order = (True, not under_way, -document.priority, item.created_at, item.key)
         chosen.append((order, entry))
     chosen.sort(key=lambda pair: pair[0])
     tasks = {e["key"]: by_key[e["key"]] for _, e in chosen if e["kind"] == "task"}
@@ -457,6 +484,49 @@ def decide(
         },
         "checklist": _checklist(tasks, done_tasks),
     }
+
+
+def _previewed(
+    preview: PreviewItem,
+    catalogue: Catalogue,
+    request: DecideRequest,
+    facts: Facts,
+    states: Mapping[str, ItemState],
+    locale: str,
+    held: frozenset[str],
+) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
+    """The previewed item's entry, ordered before every other: the builder came to see it, so
+    audience, schedule, frequency, holdout and budget do not apply; its page trigger does
+    (listed only, when something can start it), and the browser keeps the rest of its trigger."""
+    item, source = preview.item, preview.source
+    state = states.get(item.key, NO_STATE)
+    under_way = item.kind == "walkthrough" and state.in_progress and state.version == item.number
+    listed = False
+    if not under_way and item.kind not in PASSIVE and item.key in source.off_page(request.url):
+        if item.key not in catalogue.on_call and item.key not in source.on_call:
+            return None
+        listed = True
+    shared = source.definition(item.key, item.number, locale)
+    definition = (
+        _personal(
+            item.kind, shared, source.versions[(item.key, item.number)], facts, catalogue.segments
+        )
+        if item.kind in PERSONAL
+        else shared
+    )
+    entry = {
+        "key": item.key,
+        "kind": item.kind,
+        "version": item.number,
+        "priority": item.document.priority,
+        "under_way": under_way,
+        "listed": listed,
+        "preview": True,
+        "state": NO_STATE_OUT if state is NO_STATE else _state_out(state),
+    }
+    if definition is not shared or f"{item.key}@{item.number}" not in held:
+        entry["definition"] = definition
+    return (False, not under_way, -item.document.priority, item.created_at, item.key), entry
 
 
 # Kinds that never take the screen by themselves: listed for the menu and the checklist, with no

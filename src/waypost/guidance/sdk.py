@@ -1,7 +1,8 @@
 """POST /sdk/v1/decide: the snippet asks which guidance one person may see now, with a write key
 (HTTP Basic user name, `writeKey` in the body, or `?key=`). Browsers call it from customers'
 pages, so it answers CORS preflights; a write key reads only what its app has released, and
-only for the person the request names (with identity verification, only with their hash)."""
+only for the person the request names (with identity verification, only with their hash).
+Staging is read only through a preview link's token, for the one item it names."""
 
 from __future__ import annotations
 
@@ -20,9 +21,17 @@ from waypost.errors import InvalidInput, Unauthorized, WaypostError
 from waypost.events import EventStore
 from waypost.guidance.app_settings import IdentityGate, hash_matches, identity_secret
 from waypost.guidance.catalogue import Catalogues
-from waypost.guidance.decide import DecideRequest, Person, decide, lookback
+from waypost.guidance.decide import (
+    Catalogue,
+    DecideRequest,
+    Person,
+    PreviewItem,
+    decide,
+    lookback,
+)
 from waypost.guidance.files import problems_of
 from waypost.guidance.library import Environment
+from waypost.guidance.preview_links import PreviewGrant, stale, verify
 from waypost.tracking.auth import app_for_key, key_from_basic_auth
 from waypost.tracking.bodies import MalformedBody, PayloadTooLarge
 
@@ -76,16 +85,46 @@ async def _app_id(request: Request, wanted: DecideRequest) -> str:
     return await app_for_key(request.app.state.write_keys, key, "writeKey")
 
 
-def _decide(request: Request, app_id: str, wanted: DecideRequest, wait: bool) -> Any:
+def _grant(request: Request, app_id: str, wanted: DecideRequest) -> PreviewGrant | None:
+    """The preview the request's token allows (401 preview_invalid for a bad one); staging
+    asked for without one is refused: a write key is public, drafts are not."""
+    if wanted.preview is not None:
+        return verify(request.app.state.signing_secret, wanted.preview, app_id)
+    if wanted.environment == Environment.STAGING.value:
+        raise Unauthorized(
+            "staging is shown only through a preview link: send its token as preview",
+            field="environment",
+            code="preview_invalid",
+        )
+    return None
+
+
+def _decide(
+    request: Request, app_id: str, wanted: DecideRequest, grant: PreviewGrant | None, wait: bool
+) -> Any:
     """The answer; with `wait` False, only from what is in memory (None when something must be
     read or waited for: the decision then goes to a worker thread)."""
     catalogues: Catalogues = request.app.state.catalogues
-    environment = Environment(wanted.environment)
-    catalogue = (
-        catalogues.get(app_id, environment) if wait else catalogues.fresh(app_id, environment)
-    )
+
+    def catalogue_of(environment: Environment) -> Catalogue | None:
+        return (
+            catalogues.get(app_id, environment) if wait else catalogues.fresh(app_id, environment)
+        )
+
+    catalogue = catalogue_of(Environment.PRODUCTION)
     if catalogue is None:
         return None
+    preview = None
+    if grant is not None:
+        staging = catalogue_of(Environment.STAGING)
+        if staging is None:
+            return None
+        released = staging.by_key.get(grant.key)
+        if released is None or released.number != grant.version:
+            if not wait:  # perhaps released a moment ago elsewhere: check with the database
+                return None
+            raise stale(grant, released.number if released else None)
+        preview = PreviewItem(released, staging)
     if catalogue.settings.identity_verification and wanted.userId is not None:
         gate: IdentityGate = request.app.state.identity_gate
         known, secret = gate.cached(app_id)
@@ -120,7 +159,7 @@ def _decide(request: Request, app_id: str, wanted: DecideRequest, wait: bool) ->
             break
     traits = {**(activity.profile.traits if activity else {}), **wanted.traits}
     person = Person(key=ids[0], activity=activity, traits=traits)
-    return decide(catalogue, wanted, person, now)
+    return decide(catalogue, wanted, person, now, preview)
 
 
 async def decide_endpoint(request: Request) -> Response:
@@ -130,10 +169,11 @@ async def decide_endpoint(request: Request) -> Response:
     try:
         wanted = await _request_of(request)
         app_id = await _app_id(request, wanted)
+        grant = _grant(request, app_id, wanted)
         # Mostly everything is in memory, and the decision is quicker than a thread hand-off.
-        answer = _decide(request, app_id, wanted, wait=False)
+        answer = _decide(request, app_id, wanted, grant, wait=False)
         if answer is None:
-            answer = await run_in_threadpool(_decide, request, app_id, wanted, True)
+            answer = await run_in_threadpool(_decide, request, app_id, wanted, grant, True)
     except WaypostError as exc:
         return _refuse(exc)
     return Response(

@@ -10,9 +10,6 @@ from the page's script; the routes here render pages and convert between a draft
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -29,7 +26,7 @@ from pydantic import BaseModel, Field
 from waypost.console.shell import ConsoleError, ConsolePage, Page
 from waypost.demo.seed import demo_app_id
 from waypost.errors import Forbidden, InvalidInput, NotFound
-from waypost.guidance import library
+from waypost.guidance import library, preview_links
 from waypost.guidance.documents import KINDS, Weekday
 from waypost.guidance.files import canonical, dump_yaml, read_documents
 from waypost.guidance.library import Environment, ItemSummary, Status
@@ -417,23 +414,6 @@ class PreviewIn(BaseModel):
     site: str = Field(min_length=1, max_length=2000, description="The page to preview on.")
 
 
-def preview_token(
-    secret: str, app_id: str, key: str, version: int, user_id: str, expires: datetime
-) -> str:
-    """A signed, short-lived token naming the item and version one member may preview:
-    base64url(JSON payload) "." base64url(HMAC-SHA256 of the payload), keyed by the server's
-    signing secret for this purpose only."""
-    payload = {"a": app_id, "k": key, "v": version, "u": user_id, "e": int(expires.timestamp())}
-    body = _b64(json.dumps(payload, separators=(",", ":")).encode())
-    signing_key = hashlib.sha256(f"waypost preview\x1f{secret}".encode()).digest()
-    mac = hmac.new(signing_key, body.encode(), hashlib.sha256).digest()
-    return f"{body}.{_b64(mac)}"
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def with_parameter(url: str, name: str, value: str) -> str:
     """The URL with one query parameter set (others kept)."""
     parts = urlsplit(url)
@@ -456,7 +436,7 @@ def preview_link(page: ConsolePage, app_id: str, key: str, body: PreviewIn) -> d
     if version is None:
         raise InvalidInput(f"{key!r} has no preview release: publish it to staging", field="key")
     expires = datetime.now(UTC) + timedelta(minutes=PREVIEW_MINUTES)
-    token = preview_token(
+    token = preview_links.issue(
         page.settings.signing_secret(), app_id, key, version, page.signed_in.user.id, expires
     )
     return {
