@@ -141,9 +141,12 @@ def test_builder_builds_a_funnel_sees_who_dropped_saves_it_and_puts_it_on_a_dash
     assert instead.locator("tbody tr").count() >= 1, "drop-offs did something else instead"
     screenshot(page, "insights-dropped")
 
-    # The table's button opens the same list for the next step (the keyboard's way in).
+    # The table's number of drop-offs opens the same list for the next step (the keyboard's way).
     table.get_by_role(
-        "button", name=EN["insights.funnel.who_dropped_before"].format(step=STEPS[2])
+        "button",
+        name=EN["insights.funnel.who_dropped_before"].format(
+            step=STEPS[2], count=counts[1] - counts[2]
+        ),
     ).click()
     expect(panel.get_by_role("heading", level=2)).to_have_text(
         EN["insights.dropped.title"].format(**{"from": STEPS[1], "to": STEPS[2]})
@@ -305,8 +308,10 @@ def test_japanese_insights_and_dashboard(
     headers = page.locator("#insight-numbers table thead th")
     expect(headers.first).to_have_text(JA["insights.funnel.col.step"])
     expect(headers.nth(2)).to_have_text(JA["insights.funnel.col.from_previous"])
+    # The button's name starts with the step; the count follows it in Japanese word order.
+    before = JA["insights.funnel.who_dropped_before"].split("{count}")[0].format(step=STEPS[1])
     page.locator("#insight-numbers table").get_by_role(
-        "button", name=JA["insights.funnel.who_dropped_before"].format(step=STEPS[1])
+        "button", name=re.compile("^" + re.escape(before))
     ).click()
     expect(page.locator("#dropped-title")).to_have_text(
         JA["insights.dropped.title"].format(**{"from": STEPS[0], "to": STEPS[1]})

@@ -125,25 +125,23 @@
       { label: wp.t("insights.funnel.col.dropped"), num: true },
       { label: wp.t("insights.funnel.col.median"), num: true },
     ];
-    if (onStep) columns.push({ label: wp.t("insights.funnel.col.who"), num: true });
     const rows = steps.map((s, i) => {
       const lost = i === 0 ? null : steps[i - 1].count - s.count;
-      const row = [
+      // The number of drop-offs opens who they were (the keyboard's way to what a bar's click shows).
+      const dropped = lost === null ? "\u2013" : !onStep || !lost ? wp.number(lost) : node("button", {
+        type: "button", class: "link", "data-step": String(i),
+        "aria-label": wp.t("insights.funnel.who_dropped_before", { step: stepName(s), count: wp.number(lost) }),
+        title: wp.t("insights.funnel.who_dropped_before", { step: stepName(s), count: wp.number(lost) }),
+        onclick: () => onStep(i),
+      }, wp.number(lost));
+      return [
         `${i + 1}. ${stepName(s)}`,
         wp.number(s.count),
         i === 0 ? "\u2013" : wp.percent(s.conversion_from_previous),
         wp.percent(s.conversion_from_first),
-        lost === null ? "\u2013" : wp.number(lost),
+        dropped,
         i === 0 ? "\u2013" : wp.duration(s.median_seconds_from_previous),
       ];
-      if (onStep) {
-        row.push(i === 0 || !lost ? "" : node("button", {
-          type: "button", class: "quiet small", "data-step": String(i),
-          "aria-label": wp.t("insights.funnel.who_dropped_before", { step: stepName(s) }),
-          onclick: () => onStep(i),
-        }, wp.t("insights.funnel.who_dropped")));
-      }
-      return row;
     });
     const parts = [table(columns, rows, wp.t("insights.kind.funnel"), "steps")];
     if (result.breakdowns?.length) {
