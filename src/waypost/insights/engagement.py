@@ -16,7 +16,7 @@ import orjson
 from pydantic import BaseModel
 
 from waypost.events.store import EventQueries
-from waypost.insights._sql import Compilation, plus_seconds, records
+from waypost.insights._sql import Compilation, one_of, plus_seconds, records
 from waypost.insights.actions import Actions
 from waypost.insights.catalog import ContentCatalog, ContentItemInfo
 from waypost.insights.exports import ExportFile, csv_file
@@ -101,29 +101,125 @@ def _counts(
     sql = Compilation(actions)
     props = sql.props
     conditions = props.scope(query, app_id, "e.person_id")
-    events = sql.bind(list(GUIDANCE_EVENTS))
+    conditions.append(one_of("e.event", sql.bind(list(GUIDANCE_EVENTS))))
     if query.items is not None:
-        conditions.append(f"e.content_id IN (SELECT unnest({sql.bind(query.items)}))")
+        conditions.append(one_of("e.content_id", sql.bind(query.items)))
     where = " AND ".join(conditions)
     view = props.events_view(AggregateBy.PERSON)
     joins = props.joins()
+    # One read of the events. People are sets of bits, one bitstring per block of 65,536
+    # person ids (the id's high bits pick the block, the low bits the bit): an item's people
+    # over all its steps are the union of its steps' sets, and a set's size is its bits
+    # counted; exact, with a few dozen groups where counting distinct ids would hash millions.
     rows = records(
         store,
-        sql.statement(f"""SELECT e.content_id AS item, e.event, e.content_step AS step,
-  count(*) AS events, count(DISTINCT e.person_id) AS people,
-  grouping(e.content_step) AS all_steps
-FROM {view} e {joins}
-WHERE {where} AND e.content_id IS NOT NULL AND e.event IN (SELECT unnest({events}))
-GROUP BY GROUPING SETS ((e.content_id, e.event), (e.content_id, e.event, e.content_step))"""),
+        sql.statement(f"""WITH sets AS MATERIALIZED (
+  SELECT e.content_id AS item, e.event, e.content_step AS step, e.person_id >> 16 AS block,
+    count(*) AS events, bitstring_agg(e.person_id & 65535, 0, 65535) AS people
+  FROM {view} e {joins}
+  WHERE {where} AND e.content_id IS NOT NULL
+  GROUP BY ALL
+)
+SELECT item, event, NULL::INTEGER AS step, sum(events) AS events, sum(people) AS people
+FROM (
+  SELECT item, event, block, sum(events) AS events, bit_count(bit_or(people)) AS people
+  FROM sets GROUP BY item, event, block
+) GROUP BY item, event
+UNION ALL
+SELECT item, event, step, sum(events), sum(bit_count(people))
+FROM sets WHERE event = '$guide_step_viewed' AND step IS NOT NULL GROUP BY item, event, step"""),
     )
     totals: dict[tuple[str, str], tuple[int, int]] = {}
     steps: dict[tuple[str, int], int] = {}
     for row in rows:
-        if row["all_steps"]:
+        if row["step"] is None:
             totals[(row["item"], row["event"])] = (int(row["events"]), int(row["people"]))
-        elif row["event"] == "$guide_step_viewed" and row["step"] is not None:
+        else:
             steps[(row["item"], int(row["step"]))] = int(row["people"])
     return totals, steps
+
+
+def _goal_lifts(
+    store: EventQueries,
+    app_id: str,
+    query: EngagementQuery,
+    actions: Actions | None,
+    items: list[ContentItemInfo],
+) -> dict[str, GoalLift]:
+    """Each item's goal reached by those who saw it and by its holdout, counted in one
+    statement for every item whose goal has no property conditions (the rest, one by one)."""
+    found = {}
+    counted = []
+    for item in items:
+        goal = getattr(item.document, "goal", None)
+        if goal is None:
+            continue
+        if goal.where:
+            found[item.key] = _goal_lift(store, app_id, query, actions, item, goal)
+        else:
+            counted.append((item, goal))
+    if not counted:
+        return found
+    sql = Compilation(actions)
+    props, bind = sql.props, sql.bind
+    conditions = props.scope(query, app_id, "e.person_id")
+    # The same as the condition below, spelled so the scan can skip other events.
+    shows = {SHOWN.get(item.kind, "$guide_shown") for item, _ in counted} | {HOLDOUT}
+    conditions.append(one_of("e.event", bind(sorted(shows))))
+    conditions.append(one_of("e.content_id", bind([item.key for item, _ in counted])))
+    # Each item from the show of its own kind, or its holdout draw.
+    starts = " OR ".join(
+        f"(e.content_id = {bind(item.key)} "
+        f"AND e.event IN ({bind(SHOWN.get(item.kind, '$guide_shown'))}, {bind(HOLDOUT)}))"
+        for item, _ in counted
+    )
+    starts_view, starts_joins = props.events_view(AggregateBy.PERSON), props.joins()
+    # The goals' events are matched apart from the query's filters, which choose the starts.
+    goal_props = PropertySql(sql.params, actions)
+    reached = [
+        goal_props.matches(EventMatch(event=goal.event, action=goal.action, where=[]))
+        for _, goal in counted
+    ]
+    goal_view, goal_joins = goal_props.events_view(AggregateBy.PERSON), goal_props.joins()
+    widest = bind(max(goal.within_days for _, goal in counted) * 86400)
+    named = [goal.event for _, goal in counted]
+    goal_where = [f"e.app_id = {bind(app_id)}", f"({' OR '.join(reached)})"]
+    if None not in named:
+        # The same as the goals' condition, spelled so the scan can skip other events.
+        goal_where.append(one_of("e.event", bind(sorted(set(named)))))
+    # Whether a goal event counts for the start it joined: the start's item's goal, in time.
+    hit = " ".join(
+        f"WHEN {bind(item.key)} THEN g.g{k} AND g.ts <= "
+        f"{plus_seconds('s.started', bind(goal.within_days * 86400))}"
+        for k, (item, goal) in enumerate(counted)
+    )
+    rows = records(
+        store,
+        sql.statement(f"""WITH starts AS (
+  SELECT e.content_id AS item, e.person_id AS unit,
+    arg_min(e.event, e.timestamp) = {bind(HOLDOUT)} AS holdout, min(e.timestamp) AS started
+  FROM {starts_view} e {starts_joins}
+  WHERE {" AND ".join(conditions)} AND ({starts})
+  GROUP BY ALL
+), goals AS (
+  SELECT e.person_id AS unit, e.timestamp AS ts,
+    {", ".join(f"{match} AS g{k}" for k, match in enumerate(reached))}
+  FROM {goal_view} e {goal_joins}
+  WHERE {" AND ".join(goal_where)} AND e.person_id IN (SELECT unit FROM starts)
+), arms AS (
+  SELECT s.item, s.unit, s.holdout, coalesce(bool_or(CASE s.item {hit} END), false) AS reached
+  FROM starts s LEFT JOIN goals g
+    ON g.unit = s.unit AND g.ts >= s.started AND g.ts <= {plus_seconds("s.started", widest)}
+  GROUP BY ALL
+)
+SELECT item, holdout, count(*) AS people, count(*) FILTER (WHERE reached) AS reached
+FROM arms GROUP BY ALL"""),
+    )
+    arms = {(r["item"], bool(r["holdout"])): (int(r["people"]), int(r["reached"])) for r in rows}
+    for item, goal in counted:
+        exposed, holdout = arms.get((item.key, False), (0, 0)), arms.get((item.key, True), (0, 0))
+        found[item.key] = _lift(goal, exposed, holdout)
+    return found
 
 
 def _goal_lift(
@@ -132,11 +228,9 @@ def _goal_lift(
     query: EngagementQuery,
     actions: Actions | None,
     item: ContentItemInfo,
-) -> GoalLift | None:
-    """The item's goal reached by those who saw it and by its holdout."""
-    goal = getattr(item.document, "goal", None)
-    if goal is None:
-        return None
+    goal: Any,
+) -> GoalLift:
+    """One item's goal with property conditions, which are tested here on each goal event."""
     sql = Compilation(actions)
     props = sql.props
     conditions = props.scope(query, app_id, "e.person_id")
@@ -150,7 +244,6 @@ def _goal_lift(
     goal_view, goal_joins = goal_props.events_view(AggregateBy.PERSON), goal_props.joins()
     window = sql.bind(goal.within_days * 86400)
     app = sql.bind(app_id)
-    extra = ", g.properties" if goal.where else ""
     rows = records(
         store,
         sql.statement(f"""WITH starts AS (
@@ -165,14 +258,14 @@ def _goal_lift(
   WHERE e.app_id = {app} AND {reached}
     AND e.person_id IN (SELECT unit FROM starts)
 )
-SELECT s.unit, s.holdout, g.ts IS NOT NULL AS reached{extra}
+SELECT s.unit, s.holdout, g.ts IS NOT NULL AS reached, g.properties
 FROM starts s LEFT JOIN goals g
   ON g.unit = s.unit AND g.ts >= s.started AND g.ts <= {plus_seconds("s.started", window)}"""),
     )
     arms: dict[int, tuple[bool, bool]] = {}
     for row in rows:
         hit = bool(row["reached"])
-        if hit and goal.where:
+        if hit:
             properties = orjson.loads(row["properties"] or "{}")
             hit = all(match.holds(properties.get(name)) for name, match in goal.where.items())
         unit = int(row["unit"])
@@ -180,16 +273,21 @@ FROM starts s LEFT JOIN goals g
         arms[unit] = (before[0], before[1] or hit)
     exposed = [hit for in_holdout, hit in arms.values() if not in_holdout]
     holdout = [hit for in_holdout, hit in arms.values() if in_holdout]
-    result = lift(sum(exposed), len(exposed), sum(holdout), len(holdout))
+    return _lift(goal, (len(exposed), sum(exposed)), (len(holdout), sum(holdout)))
+
+
+def _lift(goal: Any, exposed: tuple[int, int], holdout: tuple[int, int]) -> GoalLift:
+    """The goal's lift from each arm's (people, reached)."""
+    result = lift(exposed[1], exposed[0], holdout[1], holdout[0])
     return GoalLift(
         event=goal.event,
         action=goal.action,
         within_days=goal.within_days,
-        exposed_people=len(exposed),
-        exposed_reached=sum(exposed),
+        exposed_people=exposed[0],
+        exposed_reached=exposed[1],
         exposed_rate=result.exposed_rate,
-        holdout_people=len(holdout),
-        holdout_reached=sum(holdout),
+        holdout_people=holdout[0],
+        holdout_reached=holdout[1],
         holdout_rate=result.holdout_rate,
         lift_absolute=result.absolute,
         lift_relative=result.relative,
@@ -289,11 +387,9 @@ def run_engagement(
             catalog.item(key, f"items.{index}")
     totals, steps = _counts(store, app_id, query, actions)
     keys = query.items if query.items is not None else sorted({item for item, _ in totals})
-    found = []
-    for key in keys:
-        info = catalog.items.get(key)
-        goal = _goal_lift(store, app_id, query, actions, info) if info else None
-        found.append(_item(key, info, totals, steps, goal))
+    known = [info for key in keys if (info := catalog.items.get(key)) is not None]
+    goals = _goal_lifts(store, app_id, query, actions, known)
+    found = [_item(key, catalog.items.get(key), totals, steps, goals.get(key)) for key in keys]
     result = EngagementResult(items=found)
     if query.format == "csv":
         return csv_file("engagement", CSV_COLUMNS, engagement_rows(result))
