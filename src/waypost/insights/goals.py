@@ -9,15 +9,13 @@ its whole window.
 
 from __future__ import annotations
 
-import statistics
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
 from waypost.events.store import EventQueries
-from waypost.insights._sql import Compilation, bucket, plus_seconds, records
+from waypost.insights._sql import Compilation, bucket, one_of, plus_seconds, records
 from waypost.insights.actions import Actions
 from waypost.insights.catalog import ContentCatalog
 from waypost.insights.intervals import interval_starts
@@ -73,10 +71,18 @@ def run_goal(
     conditions.append(_start_condition(query, props, catalog))
     starts_view, starts_joins = props.events_view(AggregateBy.PERSON), props.joins()
     goal_props = PropertySql(params, actions)
-    reached = goal_props.matches(query.goal)
+    goal_match = goal_props.matches(query.goal)
     goal_view, goal_joins = goal_props.events_view(AggregateBy.PERSON), goal_props.joins()
     window = params.add(query.within_days * 86400)
-    cohort = bucket(params, "s.started", query.interval.value, query.timezone)
+    goal_where = [f"e.app_id = {params.add(app_id)}", goal_match]
+    if query.goal.event is not None:
+        # The same as the goal's condition, spelled so the scan can skip other events.
+        goal_where.append(one_of("e.event", params.add([query.goal.event])))
+    cohort = bucket(params, "started", query.interval.value, query.timezone)
+    # Counted here, the median too: quantile_cont(0.5) is the middle value, or the mean of the
+    # two middle values, as statistics.median.
+    counts = """count(*) AS started, count(reached_at) AS reached,
+  quantile_cont(epoch_us(reached_at) - epoch_us(started), 0.5) AS median_us"""
     rows = records(
         store,
         sql.statement(f"""WITH starts AS (
@@ -87,42 +93,41 @@ def run_goal(
 ), goals AS (
   SELECT e.person_id AS unit, e.timestamp AS ts
   FROM {goal_view} e {goal_joins}
-  WHERE e.app_id = {params.add(app_id)} AND {reached} AND e.person_id IN (SELECT unit FROM starts)
+  WHERE {" AND ".join(goal_where)} AND e.person_id IN (SELECT unit FROM starts)
+), units AS (
+  SELECT s.started, min(g.ts) AS reached_at
+  FROM starts s LEFT JOIN goals g
+    ON g.unit = s.unit AND g.ts >= s.started AND g.ts <= {plus_seconds("s.started", window)}
+  GROUP BY s.unit, s.started
 )
-SELECT {cohort} AS cohort, s.started, min(g.ts) AS reached_at
-FROM starts s LEFT JOIN goals g
-  ON g.unit = s.unit AND g.ts >= s.started AND g.ts <= {plus_seconds("s.started", window)}
-GROUP BY s.unit, s.started"""),
+SELECT true AS overall, NULL AS cohort, {counts} FROM units
+UNION ALL
+SELECT false, {cohort}, {counts} FROM units GROUP BY 2"""),
     )
-    times = [
-        (row["reached_at"] - row["started"]).total_seconds()
-        for row in rows
-        if row["reached_at"] is not None
-    ]
-    by_cohort: dict[Any, list[int]] = {}
-    for row in rows:
-        counts = by_cohort.setdefault(row["cohort"], [0, 0])
-        counts[0] += 1
-        counts[1] += row["reached_at"] is not None
-    share = wilson(len(times), len(rows), "nobody started")
+    overall = next(row for row in rows if row["overall"])
+    by_cohort = {row["cohort"]: row for row in rows if not row["overall"]}
+    started, reached = int(overall["started"]), int(overall["reached"])
+    share = wilson(reached, started, "nobody started")
     zone = ZoneInfo(query.timezone)
     trend = []
     for start in interval_starts(query.date_from, query.date_to, query.interval, query.timezone):
-        started, hit = by_cohort.get(start, [0, 0])
+        row = by_cohort.get(start)
+        begun, hit = (int(row["started"]), int(row["reached"])) if row else (0, 0)
         trend.append(
             GoalCohort(
                 start=start.replace(tzinfo=zone),
-                started=started,
+                started=begun,
                 reached=hit,
-                rate=hit / started if started else None,
+                rate=hit / begun if begun else None,
             )
         )
+    median = overall["median_us"]
     return GoalResult(
-        started=len(rows),
-        reached=len(times),
+        started=started,
+        reached=reached,
         rate=share.value,
         ci_low=share.ci_low,
         ci_high=share.ci_high,
-        median_seconds=statistics.median(times) if times else None,
+        median_seconds=None if median is None else float(median) / 1e6,
         trend=trend,
     )
