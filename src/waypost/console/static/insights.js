@@ -234,7 +234,13 @@
     }
     // A thin node's name would sit on its neighbours': its tooltip still names it.
     const data = [...nodes.values()].map(({ name, sessions }) => (sessions < total * SANKEY_LABEL_SHARE ? { name, label: { show: false } } : { name }));
-    return wpCharts.sankey(element, { nodes: data, links: [...links.values()] });
+    const chart = wpCharts.sankey(element, { nodes: data, links: [...links.values()] });
+    // A label wraps before the next column (ECharts leaves 75% of the width to the columns),
+    // and shows the step without its column number, which only keeps the nodes apart.
+    const columns = Math.max(2, ...shown.map((p) => p.steps.length));
+    const room = Math.max(60, (element.clientWidth * 0.75) / (columns - 1) - 30);
+    chart.setOption({ series: [{ label: { width: room, overflow: "breakAll", lineHeight: 14, formatter: (p) => p.name.replace(/^\d+\. /, "") } }] });
+    return chart;
   }
 
   function pathsTable(result) {
