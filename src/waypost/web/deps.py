@@ -47,7 +47,10 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
 
 
-DB = Annotated[Session, Depends(get_db)]
+# Committed as the handler returns, before the response leaves: with FastAPI's default (after
+# the response is sent) a browser following a redirect could ask before the write landed, and
+# find no session after signing in.
+DB = Annotated[Session, Depends(get_db, scope="function")]
 
 
 @dataclass(frozen=True)
