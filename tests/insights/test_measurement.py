@@ -15,7 +15,8 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import Tenant
+from tests.conftest import Tenant, sign_in
+from waypost.tenancy.roles import Role
 
 Z = 1.959963984540054
 
@@ -496,3 +497,28 @@ def test_bad_measurement_queries_name_the_field(
     world.content(TOUR)
     response = world.query(query, 422).json()
     assert response["error"]["field"] == field, response
+
+
+def test_a_viewer_gets_the_numbers_but_not_who_is_behind_them(
+    world: World, make_member: Callable[[str, Role, str], str]
+) -> None:
+    _survey_story(world)
+    viewer = make_member(world.tenant.workspace_id, Role.VIEWER, "viewer@measure.example")
+    csrf = sign_in(world.client, viewer)
+    app = {"app_id": world.tenant.app_id}
+
+    def ask(query: dict[str, Any]) -> Any:
+        return world.client.post(
+            "/api/v1/insights/query", params=app, json=query, headers={"X-CSRF-Token": csrf}
+        )
+
+    why = ask({"kind": "survey", "survey": "pulse", "question": "why", **JUNE})
+    assert why.status_code == 200
+    answers = why.json()["answers"]
+    assert [a["text"] for a in answers] == ["Great reports", "請求書の画面がわかりにくい"]
+    assert {(a["person_id"], a["user_id"], a["account_id"]) for a in answers} == {(None,) * 3}
+    assert ask({"kind": "survey", "survey": "pulse", "format": "csv", **JUNE}).status_code == 403
+    dropped = ask({"kind": "dropoff", "step": 0, "window_seconds": 60 * 86400,
+                   "steps": [{"event": "$survey_shown"}, {"event": "$survey_answered"}]})  # fmt: skip
+    assert dropped.status_code == 200
+    assert dropped.json()["dropped"] == 1 and dropped.json()["units"] == []

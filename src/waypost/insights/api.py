@@ -21,9 +21,11 @@ from waypost.insights.actions import (
     update_action,
 )
 from waypost.insights.answer import answer
+from waypost.insights.dropoff import DropOffResult
 from waypost.insights.exports import XLSX_TYPE
 from waypost.insights.queries import QUERY_SCHEMA, read_query
 from waypost.insights.runner import InsightResult, exported
+from waypost.insights.surveys import SurveyResult
 from waypost.tenancy.roles import Permission
 from waypost.web.deps import DB, Caller, Principal, caller_app
 
@@ -66,7 +68,14 @@ def _answer(
     except ValueError:
         raise InvalidInput("the body must be a JSON insight query") from None
     query = read_query(data)
+    # Who dropped off and who answered what are personal data: as raw events and profiles,
+    # for analysts and up. Others get the counts, and no file of them.
+    personal = Permission.READ_EVENTS in caller.permissions_in(app)
+    if not personal and getattr(query, "format", "json") != "json":
+        caller_app(db, caller, app.id, Permission.READ_EVENTS)
     result = answer(db, events, app.id, query)
+    if not personal:
+        result = _without_people(result)
     file = exported(query, result)
     if file is not None:
         return Response(
@@ -74,6 +83,19 @@ def _answer(
             media_type=file.media_type,
             headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
         )
+    return result
+
+
+def _without_people(result: BaseModel) -> BaseModel:
+    """The result without who is behind its numbers: no drop-off list, anonymous answers."""
+    if isinstance(result, DropOffResult):
+        return result.model_copy(update={"units": []})
+    if isinstance(result, SurveyResult):
+        answers = [
+            a.model_copy(update={"person_id": None, "user_id": None, "account_id": None})
+            for a in result.answers
+        ]
+        return result.model_copy(update={"answers": answers})
     return result
 
 

@@ -82,7 +82,7 @@ class SurveyGroup(Responses):
 
 class TextAnswer(BaseModel):
     answered_at: datetime
-    person_id: int
+    person_id: int | None  # None (with user and account) for members who may not read people
     user_id: str | None
     account_id: str | None
     text: str
