@@ -518,7 +518,28 @@ def test_a_viewer_gets_the_numbers_but_not_who_is_behind_them(
     assert [a["text"] for a in answers] == ["Great reports", "請求書の画面がわかりにくい"]
     assert {(a["person_id"], a["user_id"], a["account_id"]) for a in answers} == {(None,) * 3}
     assert ask({"kind": "survey", "survey": "pulse", "format": "csv", **JUNE}).status_code == 403
-    dropped = ask({"kind": "dropoff", "step": 0, "window_seconds": 60 * 86400,
-                   "steps": [{"event": "$survey_shown"}, {"event": "$survey_answered"}]})  # fmt: skip
+    steps = [{"event": "$survey_shown"}, {"event": "$survey_answered"}]
+    dropped = ask({"kind": "dropoff", "step": 0, "window_seconds": 60 * 86400, "steps": steps})
     assert dropped.status_code == 200
     assert dropped.json()["dropped"] == 1 and dropped.json()["units"] == []
+
+
+def test_a_builders_preview_is_left_out_of_survey_results_and_goals(world: World) -> None:
+    _survey_story(world)
+    world.content(TOUR)
+    # A builder previewing drafts: their showing, answer and tour start carry $preview.
+    preview = {"$preview": True}
+    world.track(
+        "b1", "2026-07-06T09:00:00Z", "$survey_shown", **{"$content_id": "pulse"}, **preview
+    )
+    world.answer("b1", "2026-07-06T09:01:00Z", "score", 0)
+    world.batch[-1]["properties"] |= preview
+    world.guide("b1", "2026-06-01T09:00:00Z", "$guide_shown", **preview)
+    world.track("b1", "2026-06-01T10:00:00Z", "Project Created")
+    world.send()
+    result = world.query({"kind": "survey", "survey": "pulse", **JUNE}).json()
+    assert (result["responded"], result["shown"], result["detractors"]) == (5, 6, 2)
+    goal = world.query(
+        {"kind": "goal", "start": {"item": "tour"}, "goal": {"event": "Project Created"}, **JUNE}
+    ).json()
+    assert goal["started"] == 0

@@ -67,7 +67,7 @@ def run_goal(
     """Answer a goal query from the event store."""
     sql = Compilation(actions)
     props, params = sql.props, sql.params
-    conditions = props.scope(query, app_id, "e.person_id")
+    conditions = props.scope(query, app_id, "e.person_id", guidance=True)
     conditions.append(_start_condition(query, props, catalog))
     starts_view, starts_joins = props.events_view(AggregateBy.PERSON), props.joins()
     goal_props = PropertySql(params, actions)

@@ -12,6 +12,9 @@ if TYPE_CHECKING:
     from waypost.insights._sql import Params
 
 TEST_ACCOUNT_TRAIT = "is_test_account"
+# Guidance events a builder sent while previewing a draft carry `$preview: true`; measurement
+# leaves them out (compared as text: a property that is not a boolean never raises).
+NOT_PREVIEW = "NOT coalesce(json_extract_string(e.properties, '$.\"$preview\"') = 'true', false)"
 _NUMBER_TYPES = "('BIGINT', 'UBIGINT', 'DOUBLE')"
 
 
@@ -24,12 +27,20 @@ class PropertySql:
         self._joins: dict[tuple[Source, str], str] = {}
 
     def scope(
-        self, query: Common, app_id: str, unit: str | None = None, dates: bool = True
+        self,
+        query: Common,
+        app_id: str,
+        unit: str | None = None,
+        dates: bool = True,
+        guidance: bool = False,
     ) -> list[str]:
         """Conditions every insight starts from: the app, events with a `unit`, the query's
-        dates (unless `dates` is false), its filters and the test-account rule."""
+        dates (unless `dates` is false), its filters and the test-account rule; with
+        `guidance`, not the events of a builder previewing a draft (`$preview`)."""
         add = self.params.add
         conditions = [f"e.app_id = {add(app_id)}", self.all_of(query.where)]
+        if guidance:
+            conditions.append(NOT_PREVIEW)
         if unit is not None:
             conditions.append(f"{unit} IS NOT NULL")
         if dates and query.date_from is not None:

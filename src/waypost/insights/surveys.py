@@ -139,7 +139,7 @@ def _scoped(sql: Compilation, query: SurveyQuery, app_id: str) -> tuple[str, str
     """The query's conditions on events with a person, the view to read and its trait joins,
     compiled into the statement's values but apart from any breakdown."""
     props = PropertySql(sql.params, sql.props.actions)
-    where = " AND ".join(props.scope(query, app_id, "e.person_id"))
+    where = " AND ".join(props.scope(query, app_id, "e.person_id", guidance=True))
     return where, props.events_view(AggregateBy.PERSON), props.joins()
 
 
@@ -153,7 +153,7 @@ def _tallies(
     props, params = sql.props, sql.params
     survey = params.add(query.survey)
     shown_where, shown_view, shown_joins = _scoped(sql, query, app_id)
-    conditions = props.scope(query, app_id, "e.person_id")
+    conditions = props.scope(query, app_id, "e.person_id", guidance=True)
     breakdown = query.breakdown
     trait = breakdown.property if breakdown is not None else None
     by_trait = breakdown is not None and trait is not None
@@ -416,7 +416,7 @@ def _export(
     """Every answer to every question, one row each, as CSV or XLSX."""
     sql = Compilation(actions)
     props, params = sql.props, sql.params
-    where = " AND ".join(props.scope(query, app_id, "e.person_id"))
+    where = " AND ".join(props.scope(query, app_id, "e.person_id", guidance=True))
     answered = records(
         store,
         sql.statement(f"""SELECT e.person_id, e.user_id, e.account_id, e.timestamp,
