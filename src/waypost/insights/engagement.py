@@ -163,16 +163,20 @@ def _goal_lifts(
     sql = Compilation(actions)
     props, bind = sql.props, sql.bind
     conditions = props.scope(query, app_id, "e.person_id")
-    # The same as the condition below, spelled so the scan can skip other events.
-    shows = {SHOWN.get(item.kind, "$guide_shown") for item, _ in counted} | {HOLDOUT}
-    conditions.append(one_of("e.event", bind(sorted(shows))))
+    # Each item starts at its holdout draw or at a show of its own kind's event: spelled as
+    # lists the scan can skip other events by, and, when the items' kinds show with different
+    # events, which items each event starts.
+    by_show: dict[str, list[str]] = {}
+    for item, _ in counted:
+        by_show.setdefault(SHOWN.get(item.kind, "$guide_shown"), []).append(item.key)
+    conditions.append(one_of("e.event", bind(sorted({*by_show, HOLDOUT}))))
     conditions.append(one_of("e.content_id", bind([item.key for item, _ in counted])))
-    # Each item from the show of its own kind, or its holdout draw.
-    starts = " OR ".join(
-        f"(e.content_id = {bind(item.key)} "
-        f"AND e.event IN ({bind(SHOWN.get(item.kind, '$guide_shown'))}, {bind(HOLDOUT)}))"
-        for item, _ in counted
-    )
+    if len(by_show) > 1:
+        shown = (
+            f"(e.event = {bind(event)} AND list_contains({bind(keys)}, e.content_id))"
+            for event, keys in by_show.items()
+        )
+        conditions.append(f"(e.event = {bind(HOLDOUT)} OR {' OR '.join(shown)})")
     starts_view, starts_joins = props.events_view(AggregateBy.PERSON), props.joins()
     # The goals' events are matched apart from the query's filters, which choose the starts.
     goal_props = PropertySql(sql.params, actions)
@@ -199,7 +203,7 @@ def _goal_lifts(
   SELECT e.content_id AS item, e.person_id AS unit,
     arg_min(e.event, e.timestamp) = {bind(HOLDOUT)} AS holdout, min(e.timestamp) AS started
   FROM {starts_view} e {starts_joins}
-  WHERE {" AND ".join(conditions)} AND ({starts})
+  WHERE {" AND ".join(conditions)}
   GROUP BY ALL
 ), goals AS (
   SELECT e.person_id AS unit, e.timestamp AS ts,
