@@ -69,7 +69,8 @@ def compile_time_to_value(
     gaps_only: bool = False,
 ) -> CompiledSql:
     """Rows per group (kind 'all', 'cohort' or 'segment', its key) with the statistics; with
-    `gaps_only`, each unit's microseconds to value instead (for tests between periods)."""
+    `gaps_only`, each unit's microseconds to value instead, shortest first (for tests between
+    periods)."""
     sql = Compilation(actions)
     props, params = sql.props, sql.params
     unit = UNIT_COLUMNS[query.aggregate_by]
@@ -103,7 +104,9 @@ def compile_time_to_value(
   GROUP BY s.unit, s.started, s.segment
 )"""
     if gaps_only:
-        return sql.statement(f"{ctes}\nSELECT {gap} AS gap FROM valued WHERE valued IS NOT NULL")
+        return sql.statement(
+            f"{ctes}\nSELECT {gap} AS gap FROM valued WHERE valued IS NOT NULL ORDER BY gap"
+        )
     cohort = bucket(params, "started", query.cohort_interval.value, query.timezone)
     stats = [
         "count(*) AS units",
@@ -160,7 +163,7 @@ def value_gaps(
     query: TimeToValueQuery,
     actions: Actions | None = None,
 ) -> list[int]:
-    """Each unit's microseconds from start to value, for units that got there."""
+    """Each unit's microseconds from start to value, for units that got there, shortest first."""
     compiled = compile_time_to_value(query, app_id, actions, gaps_only=True)
     _, rows = store.query(compiled.sql, compiled.params)
     return [int(row[0]) for row in rows]
