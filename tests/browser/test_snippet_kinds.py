@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -265,3 +266,44 @@ def test_a_walkthrough_for_another_page_waits_in_the_menu_until_started(
     expect(layer.get_by_role("dialog", name="Your invoices")).to_have_count(0)  # not by itself
     entry.click()
     expect(layer.get_by_role("dialog", name="Your invoices")).to_be_visible()
+
+
+def test_the_apps_theme_dresses_every_item_under_the_items_own(
+    browser_page: Page, site: str, live_server: str, tenant: Tenant
+) -> None:
+    settings = httpx.get(f"{live_server}/api/v1/guidance/settings", headers=tenant.bearer())
+    body = {k: v for k, v in settings.json().items() if k != "identity_secret"}
+    body["theme"] = {"accent": "#b3261e", "radius": 2}
+    saved = httpx.put(f"{live_server}/api/v1/guidance/settings", json=body, headers=tenant.bearer())
+    assert saved.status_code == 200, saved.text
+    publish(
+        live_server,
+        tenant,
+        {"kind": "shoutout", "key": "plain", "name": "Plain", "style": "modal",
+         "title": {"en": "App colours"}, "buttons": [{"label": {"en": "OK"}, "action": "complete"}]},
+        {"kind": "smart_tip", "key": "own", "name": "Own", "target": {"selector": "#email"},
+         "body": {"en": "Its own accent"}, "theme": {"accent": "#1b7a3d"}},
+    )  # fmt: skip
+    page = browser_page
+    page.goto(f"{site}/shop/index.html")
+    layer = page.locator("waypost-layer")
+    expect(layer.get_by_role("dialog", name="App colours")).to_be_visible()
+
+    def variable(key: str, name: str) -> str:
+        return str(
+            page.evaluate(
+                "([key, name]) => document.querySelector('waypost-layer').shadowRoot"
+                ".querySelector(`[data-key='${key}']`).style.getPropertyValue(name)",
+                [key, name],
+            )
+        )
+
+    # The app's accent and radius; the tip keeps its own accent and takes the app's radius.
+    assert (variable("plain", "--wp-accent"), variable("plain", "--wp-radius")) == (
+        "#b3261e",
+        "2px",
+    )
+    layer.get_by_role("button", name="OK").click()
+    page.hover("#email")
+    expect(layer.get_by_role("tooltip")).to_contain_text("Its own accent")
+    assert (variable("own", "--wp-accent"), variable("own", "--wp-radius")) == ("#1b7a3d", "2px")

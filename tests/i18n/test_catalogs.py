@@ -27,6 +27,7 @@ DYNAMIC_IDS = {
     "role.": [role.value for role in Role],
     "home.kind.": [kind.value for kind in KeyKind],
     "nav.": [key for key, _ in SECTIONS],
+    "settings.theme.": ["accent", "background", "text"],
 }
 
 

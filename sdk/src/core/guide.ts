@@ -27,6 +27,7 @@ type Answer = {
   items: Item[];
   holdouts: { key: string; recorded: boolean }[];
   checklist: Checklist;
+  theme?: Props | null;
 };
 type Trigger = {
   element?: { target: Props; on?: "present" | "click" };
@@ -40,6 +41,7 @@ type Trigger = {
 export class Guide {
   private items: Item[] = [];
   private checklist: Checklist = { done: 0, total: 0, tasks: [] };
+  private theme: Props | undefined;
   private showing: Item | null = null;
   private ended = new Set<string>(); // finished or dismissed on this page: not again until decide says
   private passive = new Set<string>(); // tips, launchers, the hub: drawn once per page
@@ -110,6 +112,7 @@ export class Guide {
       );
     this.items = items;
     this.checklist = answer.checklist;
+    this.theme = answer.theme ?? undefined;
     this.completeTasks();
     this.stage();
     document.dispatchEvent(new CustomEvent("waypost:decided"));
@@ -399,6 +402,7 @@ export class Guide {
     return {
       locale: this.locale,
       words: wordsFor(this.locale),
+      theme: this.theme,
       emit,
       release: (item) => {
         // Other tabs learn that it ended before they learn the stage is free.

@@ -18,7 +18,7 @@ const render = (host: Host, menu: Item): void => {
   const d = menu.definition;
   const root = layer();
   const wrap = el("div", { class: "wp", "data-key": menu.key });
-  themed(wrap, d.theme as Props | undefined);
+  themed(wrap, { ...host.theme, ...(d.theme as Props | undefined) });
   const title = (d.title as string) || host.words.help;
   const button = el("button", { type: "button", class: "hub-button", "aria-expanded": "false", "aria-controls": "wp-hub" }, title);
   wrap.append(button);

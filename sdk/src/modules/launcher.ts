@@ -22,7 +22,7 @@ const render = async (host: Host, item: Item): Promise<void> => {
     style === "button" ? label || name : style === "icon" ? "?" : "",
   );
   const wrap = el("div", { class: "wp", "data-key": item.key }, pin);
-  themed(wrap, d.theme as Props | undefined);
+  themed(wrap, { ...host.theme, ...(d.theme as Props | undefined) });
   layer().append(wrap);
   pin.addEventListener("click", () => {
     host.emit("$guide_cta_clicked", item);

@@ -14,7 +14,7 @@ const render = async (host: Host, item: Item): Promise<void> => {
   }
   const target = found.element;
   const wrap = el("div", { class: "wp", "data-key": item.key });
-  themed(wrap, d.theme as Props | undefined);
+  themed(wrap, { ...host.theme, ...(d.theme as Props | undefined) });
   const id = `wp-tip-${item.key}`;
   const box = el(
     "div",

@@ -44,6 +44,8 @@ export interface Words {
 export interface Host {
   locale: string;
   words: Words;
+  // The app's theme, under each item's own (decide's `theme`).
+  theme?: Props;
   // Send a guidance event about the item (adds $content_id and $content_version).
   emit(event: string, item: Item, props?: Props): void;
   // The item is over (finished, dismissed or given up): another interruption may start.

@@ -149,7 +149,7 @@ export function card(host: Host, item: Item, options: CardOptions): { wrap: HTML
   const root = layer();
   const id = `wp-title-${++cards}`;
   const wrap = el("div", { class: "wp", "data-key": item.key });
-  themed(wrap, item.definition.theme as Props | undefined);
+  themed(wrap, { ...host.theme, ...(item.definition.theme as Props | undefined) });
   const box = el("div", {
     class: `card ${options.className}`,
     role: options.modal ? "dialog" : "region",

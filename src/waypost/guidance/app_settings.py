@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from waypost.db.base import utcnow
 from waypost.guidance.conditions import Strict
-from waypost.guidance.documents import LOCALE_PATTERN
+from waypost.guidance.documents import LOCALE_PATTERN, Theme
 from waypost.guidance.models import GuidanceSettings
 
 
@@ -49,6 +49,9 @@ class AppSettings(Strict):
     identity_verification: bool = Field(
         False,
         description="Requests naming a user id must carry userHash = HMAC-SHA256(secret, userId).",
+    )
+    theme: Theme | None = Field(
+        None, description="The look of every item; an item's own theme overrides it field by field."
     )
     home: HomeJourney | None = Field(
         None, description="The journey the console's home measures; inferred when not set."

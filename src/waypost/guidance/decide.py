@@ -483,6 +483,7 @@ def decide(
             "cooldown_until": budget.cooldown_until.isoformat() if budget.cooldown_until else None,
         },
         "checklist": _checklist(tasks, done_tasks),
+        "theme": settings.theme.model_dump(exclude_none=True) if settings.theme else None,
     }
 
 

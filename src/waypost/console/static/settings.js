@@ -182,6 +182,20 @@
     }
   });
 
+  /** The app's theme from the form: only what is filled in; nothing at all is no theme. */
+  function themeOf(fields, numberOf) {
+    const theme = {};
+    for (const name of ["accent", "background", "text"]) {
+      const value = fields[`theme.${name}`].value.trim();
+      if (value) theme[name] = value;
+    }
+    for (const name of ["radius", "width"]) {
+      const value = numberOf(`theme.${name}`);
+      if (value !== null) theme[name] = value;
+    }
+    return Object.keys(theme).length ? theme : null;
+  }
+
   const guidanceForm = document.getElementById("guidance-form");
   guidanceForm?.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -194,6 +208,7 @@
     // Ranges are checked here first, to say so in the member's language.
     for (const input of guidanceForm.querySelectorAll("input[type=number]")) {
       const number = Number(input.value);
+      if (input.value === "" && input.hasAttribute("data-optional")) continue;
       if (input.value === "" || Number.isNaN(number) || number < Number(input.min) || number > Number(input.max)) {
         guidanceForm.querySelector(`[data-error-for="${CSS.escape(input.name)}"]`).textContent =
           wp.t("settings.field.range", { min: wp.number(Number(input.min)), max: wp.number(Number(input.max)) });
@@ -207,6 +222,7 @@
       fallback_locale: fields.fallback_locale.value.trim(),
       timezone: fields.timezone.value,
       budget: { max_new: numberOf("budget.max_new"), period_hours: numberOf("budget.period_hours"), cooldown_hours: numberOf("budget.cooldown_hours") },
+      theme: themeOf(fields, numberOf),
     };
     try {
       const current = await wp.api(settingsPath);
