@@ -100,7 +100,7 @@ def _counts(
     viewed the step."""
     sql = Compilation(actions)
     props = sql.props
-    conditions = props.scope(query, app_id, "e.person_id")
+    conditions = props.scope(query, app_id, "e.person_id", guidance=True)
     conditions.append(one_of("e.event", sql.bind(list(GUIDANCE_EVENTS))))
     if query.items is not None:
         conditions.append(one_of("e.content_id", sql.bind(query.items)))
@@ -162,7 +162,7 @@ def _goal_lifts(
         return found
     sql = Compilation(actions)
     props, bind = sql.props, sql.bind
-    conditions = props.scope(query, app_id, "e.person_id")
+    conditions = props.scope(query, app_id, "e.person_id", guidance=True)
     # Each item starts at its holdout draw or at a show of its own kind's event: spelled as
     # lists the scan can skip other events by, and, when the items' kinds show with different
     # events, which items each event starts.
@@ -237,7 +237,7 @@ def _goal_lift(
     """One item's goal with property conditions, which are tested here on each goal event."""
     sql = Compilation(actions)
     props = sql.props
-    conditions = props.scope(query, app_id, "e.person_id")
+    conditions = props.scope(query, app_id, "e.person_id", guidance=True)
     shown = sql.bind(SHOWN.get(item.kind, "$guide_shown"))
     key = sql.bind(item.key)
     starts_where = " AND ".join(conditions)

@@ -144,7 +144,7 @@ def run_productivity(
         assert query.item is not None  # the query model asks for one of the two
         item = catalog.item(query.item, "item")
         sql = Compilation(actions)
-        conditions = sql.props.scope(query, app_id, "e.person_id")
+        conditions = sql.props.scope(query, app_id, "e.person_id", guidance=True)
         done = sql.bind(COMPLETED.get(item.kind, "$guide_completed"))
         rows = records(
             store,
