@@ -280,7 +280,8 @@ def test_the_apps_theme_dresses_every_item_under_the_items_own(
         live_server,
         tenant,
         {"kind": "shoutout", "key": "plain", "name": "Plain", "style": "modal",
-         "title": {"en": "App colours"}, "buttons": [{"label": {"en": "OK"}, "action": "complete"}]},
+         "title": {"en": "App colours"},
+         "buttons": [{"label": {"en": "OK"}, "action": "complete"}]},
         {"kind": "smart_tip", "key": "own", "name": "Own", "target": {"selector": "#email"},
          "body": {"en": "Its own accent"}, "theme": {"accent": "#1b7a3d"}},
     )  # fmt: skip
