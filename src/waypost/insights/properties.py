@@ -13,12 +13,8 @@ if TYPE_CHECKING:
 
 TEST_ACCOUNT_TRAIT = "is_test_account"
 # Guidance events a builder sent while previewing a draft carry `$preview: true`; measurement
-# leaves them out (compared as text: a property that is not a boolean never raises). The text
-# search first spares parsing the JSON of every other event.
-NOT_PREVIEW = (
-    "NOT (contains(e.properties::VARCHAR, '\"$preview\"') "
-    "AND coalesce(json_extract_string(e.properties, '$.\"$preview\"') = 'true', false))"
-)
+# leaves them out (compared as text: a property that is not a boolean never raises).
+NOT_PREVIEW = "NOT coalesce(json_extract_string(e.properties, '$.\"$preview\"') = 'true', false)"
 _NUMBER_TYPES = "('BIGINT', 'UBIGINT', 'DOUBLE')"
 
 
