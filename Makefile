@@ -48,7 +48,7 @@ test: $(DEV) $(NODE_CLIENTS) sdk-check
 	$(BIN)/mypy src
 	WAYPOST_TEST_POSTGRES_URL=$$(scripts/test-services.sh) $(BIN)/python -m pytest
 
-## The fast set: no browser, SQLite only, no scale tests (under 3 minutes)
+## The fast set: no browser, SQLite only, no scale tests (target: under 3 minutes)
 test-fast: $(DEV) $(NODE_CLIENTS)
 	WAYPOST_QUICK_PROPERTIES=1 $(BIN)/python -m pytest -n 2 -m "not browser and not postgres and not slow"
 
