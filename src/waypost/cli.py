@@ -654,11 +654,7 @@ def insights_query(
         problems = "; ".join(f"{p['field'] or 'query'}: {p['message']}" for p in exc.problems or [])
         raise _fail(f"{file} is not a valid insight query: {problems}") from None
     with _metadata(settings) as session:
-        if app_id is None:
-            apps = session.scalars(select(AppRow.id)).all()
-            if len(apps) != 1:
-                raise _fail(f"there are {len(apps)} apps; name one with --app")
-            app_id = apps[0]
+        app_id = _the_app(session, app_id)
         with _event_store(settings, app_id, api="POST /api/v1/insights/query") as store:
             try:
                 result = answer(session, store, app_id, query)
