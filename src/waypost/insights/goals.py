@@ -18,12 +18,11 @@ from waypost.events.store import EventQueries
 from waypost.insights._sql import Compilation, bucket, one_of, plus_seconds, records
 from waypost.insights.actions import Actions
 from waypost.insights.catalog import ContentCatalog
+from waypost.insights.engagement import SHOWN
 from waypost.insights.intervals import interval_starts
 from waypost.insights.properties import PropertySql
 from waypost.insights.queries import AggregateBy, EventMatch, GoalQuery
 from waypost.insights.stats import wilson
-
-SHOWN = {"survey": "$survey_shown"}
 
 
 class GoalCohort(BaseModel):
