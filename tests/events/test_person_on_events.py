@@ -14,7 +14,7 @@ import pytest
 
 from tests.events.messages import identify, send, track
 from waypost.events import DuckDBEventStore, EventFilter, EventStoreError, duckdb_store
-from waypost.events.schema import EVENT_COLUMNS
+from waypost.events.schema import EVENT_COLUMNS, PERSON_COLUMN
 
 
 def persons_by_event(store: DuckDBEventStore) -> dict[str, str]:
@@ -144,3 +144,46 @@ def test_profile_counts_are_the_same_before_and_after_the_backlog_is_folded(
     assert {(c.event, c.count) for c in after.event_counts} == {("A", 3), ("B", 1)}
     backlog = store.cursor().execute("SELECT count(*) FROM activity_backlog").fetchone()
     assert backlog == (0,)
+
+
+def stored_previews(store: DuckDBEventStore) -> dict[str, bool | None]:
+    cursor = store.cursor()
+    return dict(cursor.execute("SELECT event, preview FROM events").fetchall())
+
+
+def test_a_builders_preview_events_are_flagged_as_they_are_stored(
+    store: DuckDBEventStore,
+) -> None:
+    send(
+        store,
+        track("Previewed", 0, userId="u1", properties={"$preview": True}),
+        track("Said false", 1, userId="u1", properties={"$preview": False}),
+        track("Said text", 2, userId="u1", properties={"$preview": "yes"}),
+        track("Plain", 3, userId="u1", properties={"note": "$preview"}),
+    )
+
+    assert stored_previews(store) == {
+        "Previewed": True,
+        "Said false": None,
+        "Said text": None,
+        "Plain": None,
+    }
+
+
+def test_a_file_from_before_the_preview_flag_gets_it_when_opened(tmp_path: Path) -> None:
+    path = tmp_path / "events.duckdb"
+    columns = ",\n".join(f"{c.name} {c.duckdb_type}" for c in (*EVENT_COLUMNS, PERSON_COLUMN))
+    with duckdb.connect(str(path)) as old:
+        old.execute(f"CREATE TABLE events ({columns})")
+        old.execute(
+            "INSERT INTO events (app_id, message_id, type, event, distinct_id, timestamp, "
+            "received_at, properties, context, person_id) VALUES "
+            """('app1', 'm1', 'track', 'Previewed', 'u1', now(), now(), '{"$preview": true}',
+              '{}', 7),
+            ('app1', 'm2', 'track', 'Live', 'u1', now(), now(), '{"$preview": false}', '{}', 7)"""
+        )
+    store = DuckDBEventStore(path)
+    try:
+        assert stored_previews(store) == {"Previewed": True, "Live": None}
+    finally:
+        store.close()

@@ -6,12 +6,15 @@ named for each rejected one, and the same row stored for each accepted one."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -276,7 +279,7 @@ lines = st.builds(_line, messages(), st.booleans(), st.booleans()) | st.sampled_
 # ---------------------------------------------------------------- what live ingestion says
 
 
-def _live(text: str) -> dict[str, Any] | tuple[str | None, str]:
+def _live(text: str, app_id: str) -> dict[str, Any] | tuple[str | None, str]:
     """The row live ingestion would store for this line, or the (field, code) it refuses with."""
     try:
         raw = decode_body(text.encode("utf-8"), None)
@@ -288,7 +291,7 @@ def _live(text: str) -> dict[str, Any] | tuple[str | None, str]:
         return (None, "invalid")
     if raw.get("timestamp") is None and raw.get("originalTimestamp") is None:
         return ("timestamp", "missing_time")
-    row = to_row(APP, message)
+    row = to_row(app_id, message)
     if message.message_id is None:
         row["message_id"] = "import-" + hashlib.md5(text.strip().encode()).hexdigest()
     return to_table([row]).to_pylist()[0]  # as the writer stores it (times in UTC, zone-less)
@@ -307,6 +310,17 @@ def _edge(**fields: Any) -> str:
     return json.dumps(
         {"type": "track", "event": "E", "userId": "u", "timestamp": "2024-01-01"} | fields
     )
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEventStore]:
+    """One store for the module's examples, each importing into an app of its own."""
+    opened = DuckDBEventStore(tmp_path_factory.mktemp("imports") / "events.duckdb")
+    yield opened
+    opened.close()
+
+
+_apps = itertools.count(1)
 
 
 @examples(200)
@@ -328,14 +342,15 @@ def _edge(**fields: Any) -> str:
 )
 @given(st.lists(lines, min_size=1, max_size=25), st.integers(1, 30))
 def test_import_accepts_refuses_and_stores_exactly_as_live_ingestion(
-    file_lines: list[str], chunk_rows: int
+    store: DuckDBEventStore, file_lines: list[str], chunk_rows: int
 ) -> None:
+    app_id = f"{APP}-{next(_apps)}"  # each example imports into an app of its own
     expected_rows: dict[str, dict[str, Any]] = {}
     expected_refusals: dict[int, tuple[str | None, str]] = {}
     for number, text in enumerate(file_lines, start=1):
         if not text.strip(" \t\r\n\x0b\x0c"):
             continue  # blank lines are skipped, not refused
-        outcome = _live(text)
+        outcome = _live(text, app_id)
         if isinstance(outcome, tuple):
             expected_refusals[number] = outcome
         else:
@@ -344,22 +359,20 @@ def test_import_accepts_refuses_and_stores_exactly_as_live_ingestion(
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "events.jsonl"
         path.write_text("\n".join(file_lines) + "\n", encoding="utf-8")
-        store = DuckDBEventStore(Path(folder) / "events.duckdb")
-        try:
-            summary = import_events(
-                store,
-                APP,
-                path,
-                chunk_rows=chunk_rows,
-                received_at=RECEIVED,
-                on_rejection=lambda r: refusals.__setitem__(r.line, (r.field, r.code)),
-            )
-            cursor = store.cursor()
-            result = cursor.execute("SELECT * EXCLUDE (person_id) FROM events")
-            columns = [d[0] for d in result.description or ()]
-            stored = [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
-        finally:
-            store.close()
+        summary = import_events(
+            store,
+            app_id,
+            path,
+            chunk_rows=chunk_rows,
+            received_at=RECEIVED,
+            on_rejection=lambda r: refusals.__setitem__(r.line, (r.field, r.code)),
+        )
+    cursor = store.cursor()
+    result = cursor.execute(
+        "SELECT * EXCLUDE (person_id, preview) FROM events WHERE app_id = ?", [app_id]
+    )
+    columns = [d[0] for d in result.description or ()]
+    stored = [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
     assert refusals == expected_refusals
     assert {row["message_id"]: _comparable(row) for row in stored} == {
         key: _comparable(row) for key, row in expected_rows.items()

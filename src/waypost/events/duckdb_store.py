@@ -32,8 +32,11 @@ from waypost.events.ingest import Ingestion
 from waypost.events.journal import Journal
 from waypost.events.schema import (
     BACKFILL_PERSONS,
+    BACKFILL_PREVIEW,
     EVENTS_ARROW_SCHEMA,
     IDENTITY_DDL,
+    PREVIEW_COLUMN,
+    PREVIEW_SQL,
     STORED_COLUMNS,
     added_columns_ddl,
     events_ddl,
@@ -74,7 +77,14 @@ REPLAY_ROWS = 100_000
 # when loading is failing, since loads take well under a second).
 READ_WAIT_SECONDS = 30.0
 _COLUMN_LIST = ", ".join(c.name for c in STORED_COLUMNS)
-_INSERT_EVENTS = f"INSERT INTO events ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM incoming"
+# The store fills the preview flag from each event's properties as it stores it.
+_INSERT_EVENTS = (
+    f"INSERT INTO events ({_COLUMN_LIST}) SELECT "
+    + ", ".join(
+        f"{PREVIEW_SQL} AS {c.name}" if c is PREVIEW_COLUMN else c.name for c in STORED_COLUMNS
+    )
+    + " FROM incoming"
+)
 # The write-ahead log is folded into the file when it grows past this. Each checkpoint rewrites
 # the key indexes whole, so DuckDB's small default made checkpoints a large share of every
 # append; a larger log costs a few seconds more replay after a crash.
@@ -100,12 +110,13 @@ class DuckDBEventStore:
             raise EventStoreError(f"cannot open the event store {path}: {exc}") from None
         connection = self._connection
         connection.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
-        had_persons = bool(
-            connection.execute(
-                "SELECT 1 FROM duckdb_columns() WHERE table_name = 'events' "
-                "AND column_name = 'person_id' AND database_name = current_database()"
+        had = {
+            str(name)
+            for (name,) in connection.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = 'events' "
+                "AND database_name = current_database()"
             ).fetchall()
-        )
+        }
         for statement in (
             events_ddl(),
             *added_columns_ddl(),
@@ -114,8 +125,10 @@ class DuckDBEventStore:
             *JOURNAL_DDL,
         ):
             connection.execute(statement)
-        if not had_persons:
+        if had and "person_id" not in had:
             connection.execute(BACKFILL_PERSONS)
+        if had and PREVIEW_COLUMN.name not in had:
+            connection.execute(BACKFILL_PREVIEW)
         row = connection.execute("SELECT max(loaded_seq) FROM journal_position").fetchone()
         self._loaded_seq = int(row[0]) if row and row[0] is not None else 0
         self._loaded = threading.Condition()
@@ -463,8 +476,8 @@ class DuckDBEventStore:
             at = _naive(where.before[0])
             params.extend([at, at, where.before[1]])
         sql = (
-            f"SELECT * EXCLUDE (app_id) FROM resolved_events WHERE {' AND '.join(clauses)} "
-            "ORDER BY timestamp DESC, message_id DESC LIMIT ?"
+            "SELECT * EXCLUDE (app_id, preview) FROM resolved_events "
+            f"WHERE {' AND '.join(clauses)} ORDER BY timestamp DESC, message_id DESC LIMIT ?"
         )
         with self._reading() as cursor:
             result = cursor.execute(sql, [*params, where.limit])

@@ -63,7 +63,15 @@ def to_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
 # The store fills this one itself: the person the event's distinct id belonged to when it was
 # stored. Merges never rewrite it; `person_overrides` points a merged person to the survivor.
 PERSON_COLUMN = Column("person_id", "BIGINT", pa.int64(), "the person, as of storing the event")
-STORED_COLUMNS = (*EVENT_COLUMNS, PERSON_COLUMN)
+# And this one: true for the guidance events a builder sent while previewing a draft (their
+# properties say `$preview: true`), NULL for the rest. Measurement leaves them out; a column
+# read costs far less than parsing every guidance event's properties at each query.
+PREVIEW_COLUMN = Column("preview", "BOOLEAN", pa.bool_(), "a builder's preview event, else NULL")
+STORED_COLUMNS = (*EVENT_COLUMNS, PERSON_COLUMN, PREVIEW_COLUMN)
+# The preview column from the properties: a text search first, so only the rare events that
+# mention `$preview` are parsed (compared as text: a value that is not a boolean never raises).
+PREVIEW_SQL = """CASE WHEN contains(properties, '"$preview"')
+  AND json_extract_string(properties, '$."$preview"') = 'true' THEN true END"""
 
 
 def events_ddl(table: str = "events") -> str:
@@ -209,11 +217,19 @@ IDENTITY_DDL: tuple[str, ...] = (
 SELECT e.* REPLACE (coalesce(o.person_id, e.person_id) AS person_id)
 FROM events e
 LEFT JOIN person_overrides o ON o.app_id = e.app_id AND o.old_person_id = e.person_id""",
+    # Only events without a group of their own look up their person: in two branches, because
+    # DuckDB joins every row to persons for a coalesce, and a column's statistics let each
+    # branch skip the row groups where its events cannot be (all grouped, or none).
     """CREATE OR REPLACE VIEW resolved_events AS
-SELECT e.* REPLACE (coalesce(e.account_id, p.account_id) AS account_id)
+SELECT * FROM person_events WHERE account_id IS NOT NULL
+UNION ALL
+SELECT e.* REPLACE (p.account_id AS account_id)
 FROM person_events e
-LEFT JOIN persons p ON p.app_id = e.app_id AND p.person_id = e.person_id""",
+LEFT JOIN persons p ON p.app_id = e.app_id AND p.person_id = e.person_id
+WHERE e.account_id IS NULL""",
 )
+# Files from before events carried their preview flag: fill it in from the properties, once.
+BACKFILL_PREVIEW = f"UPDATE events SET preview = true WHERE {PREVIEW_SQL}"
 # Files from before events carried their person: fill it in from the ids, once.
 BACKFILL_PERSONS = """UPDATE events SET person_id = i.person_id FROM person_ids i
 WHERE events.person_id IS NULL

@@ -12,9 +12,9 @@ if TYPE_CHECKING:
     from waypost.insights._sql import Params
 
 TEST_ACCOUNT_TRAIT = "is_test_account"
-# Guidance events a builder sent while previewing a draft carry `$preview: true`; measurement
-# leaves them out (compared as text: a property that is not a boolean never raises).
-NOT_PREVIEW = "NOT coalesce(json_extract_string(e.properties, '$.\"$preview\"') = 'true', false)"
+# Guidance events a builder sent while previewing a draft carry `$preview: true`, which the
+# store flags in a column of their own; measurement leaves them out.
+NOT_PREVIEW = "e.preview IS NOT TRUE"
 _NUMBER_TYPES = "('BIGINT', 'UBIGINT', 'DOUBLE')"
 
 
