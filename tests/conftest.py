@@ -17,6 +17,7 @@ import httpx
 import hypothesis
 import pytest
 import uvicorn
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, make_url, text
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from waypost.app import create_app
 from waypost.db import create_engine_for, session_factory, upgrade
 from waypost.settings import Settings
+from waypost.tenancy import passwords
 from waypost.tenancy.members import add_member, create_user
 from waypost.tenancy.roles import Role
 from waypost.tenancy.workspaces import NewApp, create_workspace
@@ -43,6 +45,18 @@ def _postgres_admin_url() -> str:
             "or deselect with -m 'not postgres'"
         )
     return url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_password_hashing() -> Iterator[None]:
+    """Argon2id at its lightest inside the tests: the server's parameters cost about 0.2 s of
+    both cores a hash, and most tests make members and sign them in. Hashes carry their own
+    parameters, so checking works the same; tests/tenancy/test_sign_in.py checks the server's."""
+    quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_HASHER", quick)
+        patch.setattr(passwords, "_DUMMY_HASH", quick.hash("waypost-timing-equaliser"))
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -54,7 +54,9 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.identity_gate = IdentityGate(app.state.sessions)
         # What exists now lives as long as the process: frozen, full collections stop walking it
         # (their pauses stalled the event loop under load; see docs/lab/performance-history.md).
-        gc.collect()
+        # The young generations' garbage goes first; a full collection here would walk the whole
+        # heap once more, a cost every start paid (the test suite starts hundreds of servers).
+        gc.collect(1)
         gc.freeze()
         try:
             yield

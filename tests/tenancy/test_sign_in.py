@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import PASSWORD, Tenant, login_form_token, sign_in
 from waypost.settings import Settings
+from waypost.tenancy import passwords
 from waypost.tenancy.members import find_user
 from waypost.web.deps import changes_state
 
@@ -31,6 +32,13 @@ def test_passwords_are_stored_as_argon2id_hashes(
     assert user is not None
     assert user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in user.password_hash
+
+
+def test_the_server_hashes_with_argon2ids_recommended_cost() -> None:
+    # The tests hash with a lighter cost (tests/conftest.py); the server's must stay RFC 9106's.
+    stored = passwords.SERVER_HASHER.hash(PASSWORD)
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert passwords.SERVER_HASHER.verify(stored, PASSWORD)
 
 
 def test_sign_in_sets_an_http_only_session_cookie_and_opens_the_console(
