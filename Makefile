@@ -43,12 +43,13 @@ sdk-check: $(SDK_MODULES)
 run: $(RUNTIME)
 	$(BIN)/waypost serve --bootstrap
 
-## The type check, then every test, on SQLite and PostgreSQL, with the browser tests in Debian's Chromium
+## The type check, then every test, on SQLite and PostgreSQL, with the browser tests in Debian's
+## Chromium; in two workers (every test makes its own databases and servers on free ports)
 test: $(DEV) $(NODE_CLIENTS) sdk-check
 	$(BIN)/mypy src
-	WAYPOST_TEST_POSTGRES_URL=$$(scripts/test-services.sh) $(BIN)/python -m pytest
+	WAYPOST_TEST_POSTGRES_URL=$$(scripts/test-services.sh) $(BIN)/python -m pytest -n 2
 
-## The fast set: no browser, SQLite only, no scale tests (target: under 3 minutes)
+## The fast set: no browser, SQLite only, no scale tests (under 3 minutes)
 test-fast: $(DEV) $(NODE_CLIENTS)
 	WAYPOST_QUICK_PROPERTIES=1 $(BIN)/python -m pytest -n 2 -m "not browser and not postgres and not slow"
 
