@@ -119,6 +119,22 @@ def test_a_profile_shows_ids_traits_guidance_tasks_and_answers(
     assert 'data-person="' in page  # the timeline loads from the events API
 
 
+def test_a_builders_preview_is_not_listed_as_guidance_seen(
+    client: TestClient, shop: Tenant
+) -> None:
+    _send(
+        client,
+        shop,
+        {"type": "track", "userId": "ben-2", "event": "$guide_shown",
+         "properties": {"$content_id": "first-project", "$content_version": 2,
+                        "$preview": True}},
+    )  # fmt: skip
+    sign_in(client, shop.owner_email)
+    page = _main(client.get(f"/console/apps/{shop.app_id}/people/persons/ben-2").text)
+    assert "Create your first project" not in page
+    assert "#preview" not in page
+
+
 def test_an_unknown_person_is_a_console_404(client: TestClient, shop: Tenant) -> None:
     sign_in(client, shop.owner_email)
     missing = client.get(f"/console/apps/{shop.app_id}/people/persons/nobody")

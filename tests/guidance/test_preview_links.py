@@ -236,3 +236,49 @@ def test_staging_is_refused_without_a_preview_token(
         ("welcome", version, True)
     ]
     assert _entries(_decide(client, acme, environment="production")) == [("welcome", 1, False)]
+
+
+def test_a_preview_keeps_its_own_state_apart_from_the_live_items(
+    client: TestClient, make_tenant: Callable[[str], Tenant], settings: Settings
+) -> None:
+    acme = make_tenant("Acme")
+    tour = {
+        "kind": "walkthrough",
+        "key": "tour",
+        "name": "Tour",
+        "frequency": {"show": "once"},
+        "steps": [
+            {"kind": "popup", "title": {"en": "One"}},
+            {"kind": "popup", "title": {"en": "Two"}},
+        ],
+    }
+    version = _release(client, acme, tour, "production")
+    _release(client, acme, tour, "staging")
+    # The builder previews the tour, leaving it at its first step.
+    seen = {"$content_id": "tour", "$content_version": version, "$preview": True}
+    sent = client.post(
+        "/v1/batch",
+        json={
+            "writeKey": acme.app.write_key,
+            "batch": [
+                {"type": "track", "event": "$guide_shown", "userId": "u1", "properties": seen},
+                {
+                    "type": "track",
+                    "event": "$guide_step_viewed",
+                    "userId": "u1",
+                    "properties": {**seen, "$content_step": 0},
+                },
+            ],
+        },
+    )
+    assert sent.status_code == 200, sent.text
+    token = _token(settings, acme, "tour", version)
+
+    previewed = _decide(client, acme, preview=token).json()["items"]
+    assert [(i["key"], i["under_way"], i["state"]["step"]) for i in previewed] == [
+        ("tour", True, 0)
+    ], "the preview resumes where the builder left it"
+    live = _decide(client, acme).json()["items"]
+    assert [(i["key"], i["under_way"], i["state"]["shown"]) for i in live] == [
+        ("tour", False, 0)
+    ], "seeing the draft is not seeing the live item, which shows once"

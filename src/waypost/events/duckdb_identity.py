@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from waypost.events.identity import Link, LinkPlan, plan_links
+from waypost.events.schema import PREVIEW_SQL, PREVIEW_STATE_SUFFIX
 
 # Trait changes the new rows carry: identify traits and $set/$set_once (PostHog's way) for
 # persons, group traits for accounts. `contains` spares parsing the properties of rows that
@@ -88,14 +89,17 @@ SELECT app_id, person_id, account_id, event, count(*), min(timestamp), max(times
 FROM incoming GROUP BY app_id, person_id, account_id, event, day
 """
 # Guidance events (those about a content item) also count per item, with the latest's version.
-_CONTENT_BACKLOG = """
+_CONTENT_BACKLOG = f"""
 INSERT INTO content_backlog
-SELECT app_id, person_id, content_id, event, count(*), min(timestamp), max(timestamp),
+SELECT app_id, person_id,
+       CASE WHEN {PREVIEW_SQL} THEN content_id || '{PREVIEW_STATE_SUFFIX}' ELSE content_id END
+         AS state_key,
+       event, count(*), min(timestamp), max(timestamp),
        arg_max(TRY_CAST(json_extract_string(properties, '$."$content_version"') AS INTEGER),
                (timestamp, seq)),
        arg_max(content_step, (timestamp, seq))
 FROM incoming WHERE content_id IS NOT NULL AND starts_with(event, '$')
-GROUP BY app_id, person_id, content_id, event
+GROUP BY app_id, person_id, state_key, event
 """
 _CONTENT_UPSERT = """
     ON CONFLICT DO UPDATE SET

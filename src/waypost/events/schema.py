@@ -228,6 +228,10 @@ FROM person_events e
 LEFT JOIN persons p ON p.app_id = e.app_id AND p.person_id = e.person_id
 WHERE e.account_id IS NULL""",
 )
+# A builder's preview keeps its own guidance state, under the item's key with this suffix (no
+# key can hold it): seeing a draft must not count as seeing the item, nor spend the builder's
+# attention budget, while a walkthrough previewed across pages still resumes where it was.
+PREVIEW_STATE_SUFFIX = "#preview"
 # Files from before events carried their preview flag: fill it in from the properties, once.
 BACKFILL_PREVIEW = f"UPDATE events SET preview = true WHERE {PREVIEW_SQL}"
 # Files from before events carried their person: fill it in from the ids, once.

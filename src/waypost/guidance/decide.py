@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, StringConstraints
 
 from waypost.events import PersonActivity
+from waypost.events.schema import PREVIEW_STATE_SUFFIX
 from waypost.guidance.app_settings import AppSettings
 from waypost.guidance.conditions import Strict
 from waypost.guidance.documents import (
@@ -500,7 +501,7 @@ def _previewed(
     audience, schedule, frequency, holdout and budget do not apply; its page trigger does
     (listed only, when something can start it), and the browser keeps the rest of its trigger."""
     item, source = preview.item, preview.source
-    state = states.get(item.key, NO_STATE)
+    state = states.get(item.key + PREVIEW_STATE_SUFFIX, NO_STATE)
     under_way = item.kind == "walkthrough" and state.in_progress and state.version == item.number
     listed = False
     if not under_way and item.kind not in PASSIVE and item.key in source.off_page(request.url):

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse
 
 from waypost.console.shell import ConsoleError, ConsolePage
 from waypost.events import ContentActivity, EventFilter, EventStore
+from waypost.events.schema import PREVIEW_STATE_SUFFIX
 from waypost.guidance import library
 from waypost.i18n import translator
 from waypost.tenancy.roles import Permission
@@ -288,6 +289,8 @@ def guidance_seen(
     items: dict[str, GuidanceSeen] = {}
     tasks: list[tuple[str, str, datetime]] = []
     for row in content:
+        if row.content_id.endswith(PREVIEW_STATE_SUFFIX):
+            continue  # a builder's preview of a draft, not the item seen
         document = documents.get(row.content_id)
         name = document.name if document is not None else row.content_id
         first, last = _utc(row.first_seen), _utc(row.last_seen)
