@@ -200,3 +200,18 @@ def test_the_api_round_trips_files_and_publishes_versions(
         assert third["number"] == 3
         restored = client.get("/api/v1/content/welcome/versions/3", headers=headers).json()
         assert "Later" in str(restored["document"])
+
+
+def test_a_version_number_past_any_version_is_refused_naming_the_field(
+    client: TestClient, make_tenant: Callable[[str], Tenant]
+) -> None:
+    tenant = make_tenant("Acme")
+    huge = 2**70  # more than the metadata database's integers hold
+    reverted = client.post(
+        "/api/v1/content/welcome/revert", json={"version": huge}, headers=tenant.bearer()
+    )
+    assert reverted.status_code == 422, reverted.text
+    assert reverted.json()["error"]["field"] == "version"
+    shown = client.get(f"/api/v1/content/welcome/versions/{huge}", headers=tenant.bearer())
+    assert shown.status_code == 422, shown.text
+    assert shown.json()["error"]["field"] == "number"

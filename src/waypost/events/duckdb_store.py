@@ -50,6 +50,7 @@ from waypost.events.store import (
     EventStoreError,
     IngestHealth,
     PersonActivity,
+    PersonCondition,
     PersonProfile,
 )
 
@@ -143,6 +144,7 @@ class DuckDBEventStore:
         self._append_cursor = self._connection.cursor()
         self._activity = ActivityCache()
         self._warming = False
+        self._warmer: threading.Thread | None = None
         self._closing = False
         self._journal = Journal(path.with_suffix(".journal"), after=self._loaded_seq)
         try:
@@ -185,7 +187,10 @@ class DuckDBEventStore:
         persons' activity into memory in the background for the first decisions."""
         self._ingestion.start()
         self._warming = True
-        threading.Thread(target=self._warm, name="waypost-activity-warm", daemon=True).start()
+        self._warmer = threading.Thread(
+            target=self._warm, name="waypost-activity-warm", daemon=True
+        )
+        self._warmer.start()
 
     def _warm(self) -> None:
         """Remember every person's activity, most recently active first, until the cache is
@@ -424,21 +429,30 @@ class DuckDBEventStore:
         return found
 
     def person_activities(
-        self, app_id: str, since: date, batch: int = 5_000
+        self, app_id: str, since: date, batch: int = 5_000, where: PersonCondition | None = None
     ) -> Iterator[PersonActivity]:
-        """Every person of the app with their activity (as `person_activity`), in person id
-        order, read `batch` persons at a time."""
+        """Every person of the app (or those `where` keeps) with their activity (as
+        `person_activity`), in person id order, read `batch` persons at a time."""
+        condition = where or PersonCondition("true")
+        statement = (
+            f"SELECT p.person_id FROM persons p WHERE p.app_id = $app_id AND ({condition.sql}) "
+            "ORDER BY p.person_id"
+        )
         with self._reading() as cursor:
-            ids = [
-                int(row[0])
-                for row in cursor.execute(
-                    "SELECT person_id FROM persons WHERE app_id = ? ORDER BY person_id", [app_id]
-                ).fetchall()
-            ]
+            rows = cursor.execute(statement, {**condition.params, "app_id": app_id}).fetchall()
+        ids = [int(row[0]) for row in rows]
         for start in range(0, len(ids), batch):
             with self._reading() as cursor:
                 chunk = _activities(cursor, app_id, ids[start : start + batch], since)
             yield from chunk
+
+    def person_count(self, app_id: str) -> int:
+        """How many persons the app has."""
+        with self._reading() as cursor:
+            row = cursor.execute(
+                "SELECT count(*) FROM persons WHERE app_id = ?", [app_id]
+            ).fetchone()
+        return int(row[0]) if row else 0
 
     def person_ids(self, app_id: str, any_id: str) -> tuple[str, ...]:
         """Every id of the person `any_id` names (empty when nobody has it)."""
@@ -574,16 +588,23 @@ class DuckDBEventStore:
         file; further use raises EventStoreError."""
         self._closing = True
         self._ingestion.stop()
+        if self._warmer is not None:
+            # It stops at its next batch; closing the connection under a call of its own
+            # would fail ("connection is busy").
+            self._warmer.join(timeout=CLOSE_WAIT_SECONDS)
         with contextlib.suppress(EventStoreError):  # already closed, or the file failed
             self.fold_activity()
         self._append_cursor.close()
-        self._connection.close()
+        with self._lock:  # not while a reader is taking a cursor from it
+            self._connection.close()
         self._journal.close()
 
 
 # A person's counts: those folded so far plus the backlog's.
 # The background read of persons into memory: this many at a time, every day of their counts.
 WARM_BATCH = 2_000
+# How long closing waits for that read to stop (it checks between batches).
+CLOSE_WAIT_SECONDS = 30.0
 WARM_SINCE = date(1970, 1, 1)
 _BY_RECENT = """
 SELECT p.person_id FROM persons p

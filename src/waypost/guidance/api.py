@@ -4,9 +4,9 @@ content as code (import, export), segments, and each app's guidance settings."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from waypost.errors import Forbidden, InvalidInput
@@ -75,8 +75,12 @@ class EnvironmentIn(BaseModel):
     environment: Environment = Environment.PRODUCTION
 
 
+# Version numbers fit the metadata database's integer column; larger ones name no version.
+MAX_VERSION = 2**31 - 1
+
+
 class RevertIn(BaseModel):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_VERSION)
 
 
 class DiffOut(BaseModel):
@@ -252,7 +256,11 @@ def list_versions(db: DB, caller: Caller, key: str, app_id: str | None = None) -
 
 @router.get("/content/{key}/versions/{number}", response_model=VersionOut)
 def get_version(
-    db: DB, caller: Caller, key: str, number: int, app_id: str | None = None
+    db: DB,
+    caller: Caller,
+    key: str,
+    number: Annotated[int, Path(ge=1, le=MAX_VERSION)],
+    app_id: str | None = None,
 ) -> VersionOut:
     """One published version with its document."""
     app = caller_app(db, caller, app_id, Permission.VIEW)
