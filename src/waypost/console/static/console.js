@@ -1,6 +1,7 @@
 // What every console page's scripts share: translations from the page's catalogue, numbers and
-// dates in the member's language and zone, calls to the admin API with the session's CSRF
-// token, copy buttons and a polite status line. No framework: each page adds a small module.
+// dates in the member's language and zone, elements built in one call, calls to the admin API
+// with the session's CSRF token, copy buttons and a polite status line. No framework: each page
+// adds a small module.
 "use strict";
 (() => {
   const messages = JSON.parse(document.getElementById("wp-messages")?.textContent || "{}");
@@ -52,8 +53,26 @@
     return String(seconds);
   }
 
+  /** An element with attributes and children. `text` sets its text, an on… function listens,
+   * true is a bare attribute, and false, null or undefined leave the attribute out; children
+   * (text or nodes, arrays of them too) that are null, undefined, false or "" are left out. */
+  function h(tag, attributes = {}, ...children) {
+    const element = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes)) {
+      if (value === false || value === null || value === undefined) continue;
+      if (name === "text") element.textContent = value;
+      else if (name.startsWith("on") && typeof value === "function") element.addEventListener(name.slice(2), value);
+      else element.setAttribute(name, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child !== null && child !== undefined && child !== false && child !== "") element.append(child);
+    }
+    return element;
+  }
+
   /** Call the admin API as the signed-in member: JSON in and out, errors as thrown Error with
-   * the field the server named. `app` adds ?app_id= for the page's app. */
+   * the field the server named and its problems (the error itself where it named none). `app`
+   * adds ?app_id= for the page's app. */
   async function api(path, { method = "GET", body, app = true, raw = false } = {}) {
     const url = new URL(path, location.origin);
     const appId = meta("wp-app");
@@ -67,7 +86,7 @@
     if (!response.ok) {
       const error = new Error(data?.error?.message || response.statusText);
       error.field = data?.error?.field || null;
-      error.problems = data?.error?.problems || [];
+      error.problems = data?.error?.problems || [{ field: error.field, message: error.message }];
       error.status = response.status;
       throw error;
     }
@@ -105,5 +124,5 @@
     if (select) select.form.submit();
   });
 
-  window.wp = { t: translate, number, percent, money, when, duration, api, say, lang };
+  window.wp = { t: translate, number, percent, money, when, duration, h, api, say, lang };
 })();

@@ -6,35 +6,9 @@
 (() => {
   const $ = (selector, root = document) => root.querySelector(selector);
   const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
-
-  /** An element with attributes (on… are listeners) and children. */
-  function h(tag, attrs = {}, ...children) {
-    const el = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs)) {
-      if (name.startsWith("on") && typeof value === "function") el.addEventListener(name.slice(2), value);
-      else if (value === true) el.setAttribute(name, "");
-      else if (value !== false && value !== null && value !== undefined) el.setAttribute(name, value);
-    }
-    for (const child of children.flat()) if (child !== null && child !== undefined && child !== false) el.append(child);
-    return el;
-  }
+  const { h } = wp;
   let uid = 0;
   const nextId = (prefix) => `${prefix}-${++uid}`;
-
-  /** Call a console or API route; errors carry the server's field and every problem it named. */
-  async function call(path, options = {}) {
-    const response = await wp.api(path, { ...options, raw: true });
-    const text = await response.text();
-    const data = text ? JSON.parse(text) : null;
-    if (!response.ok) {
-      const error = new Error(data?.error?.message || response.statusText);
-      error.field = data?.error?.field || null;
-      error.problems = data?.error?.problems || [{ field: error.field, message: error.message }];
-      error.status = response.status;
-      throw error;
-    }
-    return data;
-  }
 
   /** The list of problems above an editor, and a note beside each field the server named
    * (the longest data-field its name starts with); `inForm` says whether fields are shown. */
@@ -94,14 +68,14 @@
     let from = area.value;
     return {
       async write(document) {
-        const out = await call(yamlUrl, { method: "POST", body: { document } });
+        const out = await wp.api(yamlUrl, { method: "POST", body: { document } });
         area.value = out.yaml;
         from = out.yaml;
       },
       async read() {
         if (area.value === from) return null;
         try {
-          const out = await call(parseUrl, { method: "POST", body: { yaml: area.value, ...parseBody() } });
+          const out = await wp.api(parseUrl, { method: "POST", body: { yaml: area.value, ...parseBody() } });
           from = area.value;
           return out.document;
         } catch (error) {
@@ -142,6 +116,16 @@
       });
     }
     return { show, get current() { return state.current; } };
+  }
+
+  /** Ctrl+S (⌘S on a Mac) saves the editor's draft instead of the browser saving the page. */
+  function saveOnShortcut(save) {
+    document.addEventListener("keydown", (event) => {
+      if ((event.ctrlKey || event.metaKey) && event.key === "s") {
+        event.preventDefault();
+        save();
+      }
+    });
   }
 
   /** A key made from a name: lower-case letters, digits and dashes. */
@@ -915,8 +899,8 @@
       }
       try {
         const item = state.key
-          ? await call(apiItem(), { method: "PUT", body: state.doc })
-          : await call("/api/v1/content", { method: "POST", body: state.doc });
+          ? await wp.api(apiItem(), { method: "PUT", body: state.doc })
+          : await wp.api("/api/v1/content", { method: "POST", body: state.doc });
         if (!state.key) becomeSaved(item.key);
         took(item);
         saved();
@@ -941,7 +925,7 @@
     async function publish(note) {
       if ((state.dirty || !state.key) && !(await save())) return;
       try {
-        const version = await call(`${apiItem()}/publish`, { method: "POST", body: { note } });
+        const version = await wp.api(`${apiItem()}/publish`, { method: "POST", body: { note } });
         state.live = version.number;
         state.draftChanged = false;
         state.status = "published";
@@ -958,9 +942,9 @@
       problems.clear();
       const site = $("#preview-site").value.trim();
       try {
-        const version = await call(`${apiItem()}/publish`, { method: "POST", body: { environment: "staging", note: wp.t("content.preview.note") } });
+        const version = await wp.api(`${apiItem()}/publish`, { method: "POST", body: { environment: "staging", note: wp.t("content.preview.note") } });
         state.preview = version.number;
-        const link = await call(`${consoleBase}/item/${encodeURIComponent(state.key)}/preview`, { method: "POST", body: { site } });
+        const link = await wp.api(`${consoleBase}/item/${encodeURIComponent(state.key)}/preview`, { method: "POST", body: { site } });
         $("#preview-link").href = link.url;
         $("#preview-expiry").textContent = wp.t("content.preview.expires", { time: wp.when(link.expires_at, { timeStyle: "short" }) });
         $("#preview-result").hidden = false;
@@ -989,7 +973,7 @@
     async function archive() {
       if (!confirm(wp.t("content.editor.archive_confirm"))) return;
       try {
-        await call(apiItem(), { method: "DELETE" });
+        await wp.api(apiItem(), { method: "DELETE" });
         state.status = "archived";
         state.live = state.preview = null;
         showStatus();
@@ -1003,7 +987,7 @@
 
     async function refreshVersions() {
       if (!state.key) return;
-      state.versions = await call(`${apiItem()}/versions`);
+      state.versions = await wp.api(`${apiItem()}/versions`);
       if (tabs.current === "versions") renderVersions();
     }
 
@@ -1039,7 +1023,7 @@
       $("#diff-to").value = String(newer);
       const params = new URLSearchParams({ from: String(older), to: String(newer) });
       try {
-        const out = await call(`${apiItem()}/diff?${params}`);
+        const out = await wp.api(`${apiItem()}/diff?${params}`);
         const pre = $("#diff");
         pre.replaceChildren(...out.diff.split("\n").filter((line, i, all) => line || i < all.length - 1).map((line) => {
           const kind = line.startsWith("@@") ? "hunk" : line.startsWith("+") ? "added" : line.startsWith("-") ? "removed" : "same";
@@ -1056,7 +1040,7 @@
     async function revert(number) {
       if (state.dirty && !confirm(wp.t("content.versions.revert_unsaved"))) return;
       try {
-        const item = await call(`${apiItem()}/revert`, { method: "POST", body: { version: number } });
+        const item = await wp.api(`${apiItem()}/revert`, { method: "POST", body: { version: number } });
         took(item);
         fillCommon();
         renderKindFields();
@@ -1104,17 +1088,12 @@
         await navigator.clipboard.writeText($("#preview-link").href).catch(() => {});
         wp.say(wp.t("common.copied"));
       });
-      document.addEventListener("keydown", (event) => {
-        if ((event.ctrlKey || event.metaKey) && event.key === "s") {
-          event.preventDefault();
-          save();
-        }
-      });
+      saveOnShortcut(save);
     }
     if (!state.key) $("#f-name").focus();
   }
 
-  window.wpEditing = { h, call, $, $$, getAt, setAt, problemsPanel, yamlView, viewTabs, slug };
+  window.wpEditing = { $, $$, getAt, setAt, problemsPanel, yamlView, viewTabs, saveOnShortcut, slug };
 
   const library = document.getElementById("library");
   if (library) initLibrary(library);

@@ -3,10 +3,11 @@
 // reports, the range, filters and tiles changed over the admin API.
 "use strict";
 (() => {
+  const { h } = wp;
   const documentNode = document.getElementById("board-document");
   if (!documentNode) return;
   const board = JSON.parse(documentNode.textContent);
-  const { node, table, draw, verdict, ttvStats } = window.wpInsights;
+  const { table, draw, verdict, ttvStats } = window.wpInsights;
   const appId = document.querySelector('meta[name="wp-app"]').getAttribute("content");
   const listUrl = `/console/apps/${appId}/dashboards`;
   const boardApi = `/api/v1/dashboards/${encodeURIComponent(board.id)}`;
@@ -16,20 +17,20 @@
   // --- Drawing one tile. ---
 
   function chartIn(body, className = "chart") {
-    const element = node("div", { class: className, role: "img", "aria-label": body.closest("article").querySelector("h2").textContent });
+    const element = h("div", { class: className, role: "img", "aria-label": body.closest("article").querySelector("h2").textContent });
     body.append(element);
     return element;
   }
 
   function big(body, value, words) {
-    body.append(node("div", { class: "big", text: value }), words ? node("p", { class: "muted", text: words }) : null);
+    body.append(h("div", { class: "big", text: value }), words ? h("p", { class: "muted", text: words }) : null);
   }
 
   const RENDER = {
     funnel(body, result) {
       const steps = result.steps;
       const last = steps[steps.length - 1];
-      body.append(node("p", { class: "muted small", text: wp.t("dashboards.tile.funnel", { share: wp.percent(last?.conversion_from_first ?? null), count: wp.number(steps[0]?.count ?? 0) }) }));
+      body.append(h("p", { class: "muted small", text: wp.t("dashboards.tile.funnel", { share: wp.percent(last?.conversion_from_first ?? null), count: wp.number(steps[0]?.count ?? 0) }) }));
       draw.funnel(chartIn(body), steps);
     },
     trends(body, result) {
@@ -53,7 +54,7 @@
     },
     comparison(body, result, query) {
       const steps = query?.insight?.steps || null;
-      body.append(node("ul", { class: "verdicts" }, result.differences.map((d) => node("li", {}, verdict(d, steps)))));
+      body.append(h("ul", { class: "verdicts" }, result.differences.map((d) => h("li", {}, verdict(d, steps)))));
     },
     survey(body, result) {
       const score = result.score;
@@ -81,7 +82,7 @@
       ));
     },
     dropoff(body, result) {
-      body.append(node("p", { class: "muted small", text: wp.t("dashboards.tile.dropoff", { dropped: wp.number(result.dropped), converted: wp.number(result.converted) }) }));
+      body.append(h("p", { class: "muted small", text: wp.t("dashboards.tile.dropoff", { dropped: wp.number(result.dropped), converted: wp.number(result.converted) }) }));
       body.append(table(
         [{ label: wp.t("insights.dropped.col.event") }, { label: wp.t("insights.dropped.col.share"), num: true }],
         result.instead.map((e) => [e.event, wp.percent(e.share)]),
@@ -90,7 +91,7 @@
   };
 
   function nothing(body) {
-    body.append(node("p", { class: "empty", text: wp.t("insights.result.nothing") }));
+    body.append(h("p", { class: "empty", text: wp.t("insights.result.nothing") }));
     return null;
   }
 
@@ -112,7 +113,7 @@
     noteBox.textContent = notes.join(" ");
     noteBox.hidden = !notes.length;
     if (data.error) {
-      body.append(node("p", { class: "field-error", role: "note", text: data.name === null ? wp.t("dashboards.tile.gone") : wp.t("dashboards.tile.error", { message: data.error.message }) }));
+      body.append(h("p", { class: "field-error", role: "note", text: data.name === null ? wp.t("dashboards.tile.gone") : wp.t("dashboards.tile.error", { message: data.error.message }) }));
       return;
     }
     const render = RENDER[data.kind];
@@ -134,7 +135,7 @@
       for (const card of cards) {
         const body = card.querySelector(".tile-body");
         body.removeAttribute("aria-busy");
-        body.replaceChildren(node("p", { class: "field-error", text: wp.t("common.error", { message: error.message }) }));
+        body.replaceChildren(h("p", { class: "field-error", text: wp.t("common.error", { message: error.message }) }));
       }
     }
   }
@@ -199,7 +200,7 @@
     const preset = field("preset");
     if (board.last_days && ["7", "30", "90"].includes(String(board.last_days))) preset.value = String(board.last_days);
     else if (board.last_days) {
-      preset.append(node("option", { value: String(board.last_days), text: wp.t("dashboards.range.last_days", { days: wp.number(board.last_days) }) }));
+      preset.append(h("option", { value: String(board.last_days), text: wp.t("dashboards.range.last_days", { days: wp.number(board.last_days) }) }));
       preset.value = String(board.last_days);
     } else if (board.date_from || board.date_to) preset.value = "custom";
     else preset.value = "none";

@@ -3,6 +3,7 @@
 // defined from an autocaptured click (builders and up), listed with how often they matched.
 "use strict";
 (() => {
+  const { h } = wp;
   const root = document.getElementById("events-page");
   if (!root) return;
   const POLL_MS = Number(root.dataset.poll || 4) * 1000;
@@ -23,17 +24,6 @@
   let polling = null;
   let selected = null;
   let generation = 0; // filters changed: answers to older requests are dropped
-
-  function element(tag, attributes = {}, ...children) {
-    const made = document.createElement(tag);
-    for (const [name, value] of Object.entries(attributes)) {
-      if (name === "text") made.textContent = value;
-      else if (name === "className") made.className = value;
-      else made.setAttribute(name, value);
-    }
-    for (const child of children) if (child !== null && child !== undefined && child !== "") made.append(child);
-    return made;
-  }
 
   // --- filters: held in the URL, so a link shows the same stream ---
 
@@ -79,18 +69,18 @@
   }
 
   function row(event) {
-    const button = element("button", { type: "button", className: "link", title: event.event }, label(event));
-    const what = element("td", { className: "what" });
-    const line1 = element("span", { className: "name" }, button);
-    if (event.event === AUTOCAPTURE && event.element_text) line1.append(" ", element("span", { className: "element-text", text: wp.t("events.quoted", { text: event.element_text }) }));
+    const button = h("button", { type: "button", class: "link", title: event.event }, label(event));
+    const what = h("td", { class: "what" });
+    const line1 = h("span", { class: "name" }, button);
+    if (event.event === AUTOCAPTURE && event.element_text) line1.append(" ", h("span", { class: "element-text", text: wp.t("events.quoted", { text: event.element_text }) }));
     what.append(line1);
-    const where = element("td", { className: "where" });
-    if (event.path || event.url) where.append(element("span", { className: "path", title: event.url || "", text: event.path || event.url }));
-    if (event.event === AUTOCAPTURE && event.element_selector) where.append(element("code", { className: "selector", title: event.element_selector, text: event.element_selector }));
-    const line = element("tr", { "data-id": event.message_id },
-      element("td", { className: "time" }, element("time", { datetime: event.timestamp, title: wp.when(event.timestamp, { dateStyle: "medium", timeStyle: "medium" }), text: shortTime(event.timestamp) })),
+    const where = h("td", { class: "where" });
+    if (event.path || event.url) where.append(h("span", { class: "path", title: event.url || "", text: event.path || event.url }));
+    if (event.event === AUTOCAPTURE && event.element_selector) where.append(h("code", { class: "selector", title: event.element_selector, text: event.element_selector }));
+    const line = h("tr", { "data-id": event.message_id },
+      h("td", { class: "time" }, h("time", { datetime: event.timestamp, title: wp.when(event.timestamp, { dateStyle: "medium", timeStyle: "medium" }), text: shortTime(event.timestamp) })),
       what,
-      element("td", { className: "person", title: who(event) }, who(event)),
+      h("td", { class: "person", title: who(event) }, who(event)),
       where);
     if (event.event === AUTOCAPTURE) line.classList.add("click");
     return line;
@@ -113,7 +103,7 @@
     }
     rows.querySelector("tr.placeholder")?.remove();
     for (const extra of existing().slice(KEEP)) { known.delete(extra.dataset.id); extra.remove(); }
-    if (!known.size) rows.replaceChildren(element("tr", { className: "placeholder" }, element("td", { colspan: "4", className: "empty", text: emptyText() })));
+    if (!known.size) rows.replaceChildren(h("tr", { class: "placeholder" }, h("td", { colspan: "4", class: "empty", text: emptyText() })));
     updateNames();
     $("stream-count").textContent = wp.t("events.count", { count: wp.number(known.size) });
     if (fresh) setTimeout(() => rows.querySelectorAll("tr.new").forEach((line) => line.classList.remove("new")), 4000);
@@ -128,7 +118,7 @@
   function updateNames() {
     const list = $("event-names");
     if (list.children.length === names.size) return;
-    list.replaceChildren(...[...names].sort().map((name) => element("option", { value: name })));
+    list.replaceChildren(...[...names].sort().map((name) => h("option", { value: name })));
   }
 
   // --- loading and polling ---
@@ -139,7 +129,7 @@
     const chosen = filters();
     keepInUrl(chosen);
     known.clear();
-    rows.replaceChildren(element("tr", { className: "placeholder" }, element("td", { colspan: "4", className: "empty", text: wp.t("common.loading") })));
+    rows.replaceChildren(h("tr", { class: "placeholder" }, h("td", { colspan: "4", class: "empty", text: wp.t("common.loading") })));
     select(null);
     try {
       const page = await fetchEvents(chosen);
@@ -151,7 +141,7 @@
       status();
     } catch (error) {
       if (mine !== generation) return;
-      rows.replaceChildren(element("tr", {}, element("td", { colspan: "4", className: "field-error", text: wp.t("common.error", { message: error.message }) })));
+      rows.replaceChildren(h("tr", {}, h("td", { colspan: "4", class: "field-error", text: wp.t("common.error", { message: error.message }) })));
     }
   }
 
@@ -249,7 +239,7 @@
       [wp.t("events.fact.session"), event.session_id],
     ];
     $("detail-facts").replaceChildren(...facts.filter(([, value]) => value !== null && value !== undefined && value !== "")
-      .flatMap(([name, value]) => [element("dt", { text: name }), element("dd", { text: String(value) })]));
+      .flatMap(([name, value]) => [h("dt", { text: name }), h("dd", { text: String(value) })]));
     $("detail-properties").textContent = JSON.stringify(event.properties, null, 2);
     $("person-profile").href = `${root.dataset.people}${encodeURIComponent(who(event))}`;
     const define = $("define-action");
@@ -404,23 +394,23 @@
     try {
       actions = await wp.api("/api/v1/actions");
     } catch (error) {
-      body.replaceChildren(element("tr", {}, element("td", { colspan: String(columns), className: "field-error", text: wp.t("common.error", { message: error.message }) })));
+      body.replaceChildren(h("tr", {}, h("td", { colspan: String(columns), class: "field-error", text: wp.t("common.error", { message: error.message }) })));
       return;
     }
     if (!actions.length) {
-      body.replaceChildren(element("tr", {}, element("td", { colspan: String(columns), className: "empty", text: canDefine ? wp.t("events.actions.none_builder") : wp.t("events.actions.none") })));
+      body.replaceChildren(h("tr", {}, h("td", { colspan: String(columns), class: "empty", text: canDefine ? wp.t("events.actions.none_builder") : wp.t("events.actions.none") })));
       return;
     }
     body.replaceChildren(...actions.map((action) => {
-      const line = element("tr", { "data-action": action.id },
-        element("th", { scope: "row" }, action.name, action.description ? element("div", { className: "muted small", text: action.description }) : null),
-        element("td", {}, ...action.steps.map((made) => element("div", { className: "step", text: stepWords(made) }))),
-        element("td", { className: "num", "data-part": "matches", text: "\u2026" }),
-        element("td", { text: wp.when(action.created_at, { dateStyle: "medium" }) }));
+      const line = h("tr", { "data-action": action.id },
+        h("th", { scope: "row" }, action.name, action.description ? h("div", { class: "muted small", text: action.description }) : null),
+        h("td", {}, ...action.steps.map((made) => h("div", { class: "step", text: stepWords(made) }))),
+        h("td", { class: "num", "data-part": "matches", text: "\u2026" }),
+        h("td", { text: wp.when(action.created_at, { dateStyle: "medium" }) }));
       if (canDefine) {
-        const remove = element("button", { type: "button", className: "quiet danger-text", "aria-label": wp.t("events.actions.delete_named", { name: action.name }) }, wp.t("events.actions.delete"));
+        const remove = h("button", { type: "button", class: "quiet danger-text", "aria-label": wp.t("events.actions.delete_named", { name: action.name }) }, wp.t("events.actions.delete"));
         remove.addEventListener("click", () => removeAction(action));
-        line.append(element("td", {}, remove));
+        line.append(h("td", {}, remove));
       }
       if (action.id === highlight) line.classList.add("new");
       return line;

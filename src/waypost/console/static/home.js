@@ -4,18 +4,8 @@
 // reloads into the dashboard when it has.
 "use strict";
 (() => {
+  const { h } = wp;
   const POLL_MS = 3000;
-
-  /** An element with attributes and children (text or elements). */
-  function el(tag, attributes = {}, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attributes)) {
-      if (name === "text") node.textContent = value;
-      else node.setAttribute(name, value);
-    }
-    for (const child of children) node.append(child);
-    return node;
-  }
 
   function waitForFirstEvent(section) {
     const url = section.dataset.statusUrl;
@@ -39,23 +29,23 @@
 
   /** A list of labelled horizontal bars: [{label, share, note}]. */
   function shareBars(rows) {
-    const list = el("ul", { class: "share-bars" });
+    const list = h("ul", { class: "share-bars" });
     for (const row of rows) {
       const width = Math.max(0, Math.min(1, row.share || 0)) * 100;
-      list.append(el("li", {},
-        el("span", { class: "label", text: row.label, title: row.label }),
-        el("span", { class: "bar", "aria-hidden": "true" }, el("span", { style: `width: ${width}%` })),
-        el("span", { class: "num", text: wp.percent(row.share, 0) })));
+      list.append(h("li", {},
+        h("span", { class: "label", text: row.label, title: row.label }),
+        h("span", { class: "bar", "aria-hidden": "true" }, h("span", { style: `width: ${width}%` })),
+        h("span", { class: "num", text: wp.percent(row.share, 0) })));
     }
     return list;
   }
 
   function metric(value, caption) {
-    return [el("p", { class: "metric", text: value }), el("p", { class: "caption", text: caption })];
+    return [h("p", { class: "metric", text: value }), h("p", { class: "caption", text: caption })];
   }
 
   function empty(text) {
-    return [el("p", { class: "empty", text })];
+    return [h("p", { class: "empty", text })];
   }
 
   const cards = {
@@ -86,9 +76,9 @@
       const parts = metric(wp.number(score.value, 0),
         wp.t("home.card.nps.caption", { count: wp.number(result.responded), rate: wp.percent(result.response_rate, 0) }));
       if (score.ci_low !== null && score.ci_high !== null) {
-        parts.push(el("p", { class: "muted", text: wp.t("home.card.nps.interval", { low: wp.number(score.ci_low, 0), high: wp.number(score.ci_high, 0) }) }));
+        parts.push(h("p", { class: "muted", text: wp.t("home.card.nps.interval", { low: wp.number(score.ci_low, 0), high: wp.number(score.ci_high, 0) }) }));
       } else if (score.note) {
-        parts.push(el("p", { class: "muted", text: wp.t("home.card.nps.few") }));
+        parts.push(h("p", { class: "muted", text: wp.t("home.card.nps.few") }));
       }
       const total = result.promoters + result.passives + result.detractors;
       const groups = [
@@ -96,11 +86,11 @@
         ["passives", result.passives, wp.t("home.card.nps.passives")],
         ["detractors", result.detractors, wp.t("home.card.nps.detractors")],
       ];
-      const stack = el("div", { class: "nps-stack", "aria-hidden": "true" });
-      const legend = el("ul", { class: "nps-legend" });
+      const stack = h("div", { class: "nps-stack", "aria-hidden": "true" });
+      const legend = h("ul", { class: "nps-legend" });
       for (const [name, count, label] of groups) {
-        stack.append(el("span", { class: name, style: `flex-grow: ${count}` }));
-        legend.append(el("li", { class: name }, el("span", { class: "swatch" }), `${label} ${wp.percent(total ? count / total : 0, 0)}`));
+        stack.append(h("span", { class: name, style: `flex-grow: ${count}` }));
+        legend.append(h("li", { class: name }, h("span", { class: "swatch" }), `${label} ${wp.percent(total ? count / total : 0, 0)}`));
       }
       parts.push(stack, legend);
       return parts;
@@ -117,8 +107,8 @@
       }
       const last = steps[steps.length - 1];
       summary.replaceChildren(
-        el("span", { class: "metric", text: wp.percent(last.conversion_from_first, 0) }), " ",
-        el("span", { class: "caption", text: wp.t("home.card.funnel.caption", { first: steps[0].event, last: last.event, count: wp.number(last.count) }) }));
+        h("span", { class: "metric", text: wp.percent(last.conversion_from_first, 0) }), " ",
+        h("span", { class: "caption", text: wp.t("home.card.funnel.caption", { first: steps[0].event, last: last.event, count: wp.number(last.count) }) }));
       chart.setAttribute("aria-label", steps.map((s) => `${s.event}: ${wp.number(s.count)}`).join(", "));
       const drawn = wpCharts.bars(chart, { labels: steps.map((s) => s.event || s.action), values: steps.map((s) => s.count) });
       // Long step names side by side: wrap each within its own column rather than overlap.
@@ -133,19 +123,19 @@
         .sort((a, b) => b.target_missing_rate - a.target_missing_rate)
         .slice(0, 6);
       if (!broken.length) {
-        return [el("p", { class: "all-good" }, el("span", { class: "pill good", text: wp.t("home.card.broken.none_pill") }), " ", wp.t("home.card.broken.none"))];
+        return [h("p", { class: "all-good" }, h("span", { class: "pill good", text: wp.t("home.card.broken.none_pill") }), " ", wp.t("home.card.broken.none"))];
       }
-      const table = el("table", { class: "data" },
-        el("thead", {}, el("tr", {},
-          el("th", { scope: "col", text: wp.t("home.card.broken.item") }),
-          el("th", { scope: "col", class: "num", text: wp.t("home.card.broken.rate") }),
-          el("th", { scope: "col", class: "num", text: wp.t("home.card.broken.count") }))));
-      const rows = el("tbody");
+      const table = h("table", { class: "data" },
+        h("thead", {}, h("tr", {},
+          h("th", { scope: "col", text: wp.t("home.card.broken.item") }),
+          h("th", { scope: "col", class: "num", text: wp.t("home.card.broken.rate") }),
+          h("th", { scope: "col", class: "num", text: wp.t("home.card.broken.count") }))));
+      const rows = h("tbody");
       for (const item of broken) {
-        rows.append(el("tr", {},
-          el("td", { text: item.name || item.key }),
-          el("td", { class: "num" }, el("span", { class: "pill bad", text: wp.percent(item.target_missing_rate, 0) })),
-          el("td", { class: "num", text: wp.number(item.target_missing) })));
+        rows.append(h("tr", {},
+          h("td", { text: item.name || item.key }),
+          h("td", { class: "num" }, h("span", { class: "pill bad", text: wp.percent(item.target_missing_rate, 0) })),
+          h("td", { class: "num", text: wp.number(item.target_missing) })));
       }
       table.append(rows);
       return [table];
@@ -162,7 +152,7 @@
       const parts = cards[name](result, body);
       if (parts) body.replaceChildren(...parts);
     } catch (error) {
-      body.replaceChildren(el("p", { class: "field-error", text: wp.t("common.error", { message: error.message }) }));
+      body.replaceChildren(h("p", { class: "field-error", text: wp.t("common.error", { message: error.message }) }));
     } finally {
       body.setAttribute("aria-busy", "false");
     }

@@ -187,99 +187,100 @@
     return wp.t("impact.hours", { hours: wp.number(value, Math.abs(value) < 10 ? 1 : 0) });
   }
 
-  // --- the calculators ---
+  // --- the calculators: each one's query kind, what it measures and what it shows ---
+
+  /** What the two time calculators show: the hours saved and what they are worth. */
+  const timeSaved = (result) => ({ hours_saved: hours(result.hours_saved), value: wp.money(result.value, currency()) });
 
   const calculators = {
     renewal: {
       form: document.getElementById("renewal-form"),
-      build(form) {
-        const data = new FormData(form);
-        const given = data.get("mode") === "given";
-        const { chosen, missing } = chosenInputs(form, given);
-        if (missing.length) return { missing };
-        const query = { kind: "impact_renewal", ...chosen };
-        if (!given) {
-          const measure = {
-            new: { event: String(data.get("new_event")).trim() },
-            milestones: lines(data.get("milestones")).map((event) => ({ event })),
-            within_days: Number(data.get("within_days") || 30),
-            outcome: { trait: String(data.get("outcome_trait")).trim(), renewed: lines(data.get("renewed")), churned: lines(data.get("churned")) },
-          };
-          if (data.get("item")) measure.item = data.get("item");
-          if (data.get("launched_at")) measure.launched_at = midnight(data.get("launched_at"));
-          if (String(data.get("contract_value_trait") || "").trim()) measure.contract_value_trait = String(data.get("contract_value_trait")).trim();
-          query.measure = measure;
-          period(form, query);
-        }
-        return { query };
+      kind: "impact_renewal",
+      // Where every number is given, all are sent and nothing is measured.
+      allGiven: (data) => data.get("mode") === "given",
+      measure(data, query) {
+        const measure = {
+          new: { event: String(data.get("new_event")).trim() },
+          milestones: lines(data.get("milestones")).map((event) => ({ event })),
+          within_days: Number(data.get("within_days") || 30),
+          outcome: { trait: String(data.get("outcome_trait")).trim(), renewed: lines(data.get("renewed")), churned: lines(data.get("churned")) },
+        };
+        if (data.get("item")) measure.item = data.get("item");
+        if (data.get("launched_at")) measure.launched_at = midnight(data.get("launched_at"));
+        if (String(data.get("contract_value_trait") || "").trim()) measure.contract_value_trait = String(data.get("contract_value_trait")).trim();
+        query.measure = measure;
       },
-      show(panel, result) {
-        out(panel, "renewals_before", count(result.renewals_before));
-        out(panel, "renewals_after", count(result.renewals_after));
-        out(panel, "additional_renewals", signed(result.additional_renewals));
-        out(panel, "retained_revenue", wp.money(result.retained_revenue, currency()));
-        const inputs = Object.fromEntries(result.inputs.map((found) => [found.name, found.value]));
-        panel.querySelector('[data-part="explain"]').textContent = wp.t("impact.renewal.explain", {
-          customers: wp.number(inputs.new_customers), before: wp.percent(inputs.completion_before, 0), after: wp.percent(inputs.completion_after, 0),
-          renewals_before: count(result.renewals_before), renewals_after: count(result.renewals_after),
-          completed: wp.percent(inputs.renewal_rate_completed, 0), rest: wp.percent(inputs.renewal_rate_not_completed, 0),
-          revenue: wp.money(result.retained_revenue, currency()) });
-      },
+      outputs: (result) => ({
+        renewals_before: count(result.renewals_before),
+        renewals_after: count(result.renewals_after),
+        additional_renewals: signed(result.additional_renewals),
+        retained_revenue: wp.money(result.retained_revenue, currency()),
+      }),
+      explain: (result, inputs) => wp.t("impact.renewal.explain", {
+        customers: wp.number(inputs.new_customers), before: wp.percent(inputs.completion_before, 0), after: wp.percent(inputs.completion_after, 0),
+        renewals_before: count(result.renewals_before), renewals_after: count(result.renewals_after),
+        completed: wp.percent(inputs.renewal_rate_completed, 0), rest: wp.percent(inputs.renewal_rate_not_completed, 0),
+        revenue: wp.money(result.retained_revenue, currency()) }),
     },
     productivity: {
       form: document.getElementById("productivity-form"),
-      build(form) {
-        const data = new FormData(form);
-        const { chosen, missing } = chosenInputs(form, false);
-        if (missing.length) return { missing };
-        const query = { kind: "impact_productivity", ...chosen };
+      kind: "impact_productivity",
+      measure(data, query) {
         if (data.get("item")) query.item = data.get("item");
-        period(form, query);
-        return { query };
       },
-      show(panel, result) {
-        out(panel, "hours_saved", hours(result.hours_saved));
-        out(panel, "value", wp.money(result.value, currency()));
-        const inputs = Object.fromEntries(result.inputs.map((found) => [found.name, found.value]));
-        panel.querySelector('[data-part="explain"]').textContent = wp.t("impact.productivity.explain", {
-          completions: wp.number(inputs.completions), minutes: wp.number(inputs.minutes_saved_per_completion, 0),
-          attribution: wp.percent(inputs.attribution, 0), hours: hours(result.hours_saved),
-          rate: wp.money(inputs.hourly_rate, currency()), value: wp.money(result.value, currency()) });
-      },
+      outputs: timeSaved,
+      explain: (result, inputs) => wp.t("impact.productivity.explain", {
+        completions: wp.number(inputs.completions), minutes: wp.number(inputs.minutes_saved_per_completion, 0),
+        attribution: wp.percent(inputs.attribution, 0), hours: hours(result.hours_saved),
+        rate: wp.money(inputs.hourly_rate, currency()), value: wp.money(result.value, currency()) }),
     },
     time: {
       form: document.getElementById("time-form"),
-      build(form) {
-        const data = new FormData(form);
-        const { chosen, missing } = chosenInputs(form, false);
-        if (missing.length) return { missing };
-        const query = { kind: "impact_time_saved", ...chosen };
+      kind: "impact_time_saved",
+      measure(data, query) {
         const start = String(data.get("start") || "").trim();
         const end = String(data.get("end") || "").trim();
         if (start && end) query.process = { start: { event: start }, end: { event: end }, window_days: Number(data.get("window_days") || 30) };
         if (data.get("item")) query.item = data.get("item");
         if (data.get("launched_at")) query.launched_at = midnight(data.get("launched_at"));
-        period(form, query);
-        return { query };
       },
-      show(panel, result) {
-        out(panel, "hours_saved", hours(result.hours_saved));
-        out(panel, "value", wp.money(result.value, currency()));
-        const inputs = Object.fromEntries(result.inputs.map((found) => [found.name, found.value]));
-        panel.querySelector('[data-part="explain"]').textContent = wp.t("impact.time.explain", {
-          before: wp.duration(inputs.seconds_before), after: wp.duration(inputs.seconds_after),
-          completions: wp.number(inputs.completions), hours: hours(result.hours_saved), value: wp.money(result.value, currency()) });
-        const verdict = panel.querySelector('[data-part="verdict"]');
+      outputs: timeSaved,
+      explain: (result, inputs) => wp.t("impact.time.explain", {
+        before: wp.duration(inputs.seconds_before), after: wp.duration(inputs.seconds_after),
+        completions: wp.number(inputs.completions), hours: hours(result.hours_saved), value: wp.money(result.value, currency()) }),
+      verdict(result) {
         const test = result.comparison;
-        if (!test || test.p_value === null) verdict.textContent = "";
-        else if (test.significant) verdict.textContent = wp.t("impact.time.significant", { p: wp.number(test.p_value, 3) });
-        else verdict.textContent = wp.t("impact.time.not_significant", { p: wp.number(test.p_value, 3) });
+        if (!test || test.p_value === null) return "";
+        if (test.significant) return wp.t("impact.time.significant", { p: wp.number(test.p_value, 3) });
+        return wp.t("impact.time.not_significant", { p: wp.number(test.p_value, 3) });
       },
     },
   };
 
-  function out(panel, name, text) {
-    panel.querySelector(`[data-out="${name}"]`).textContent = text;
+  /** The calculator's query from its form, or the inputs it misses. */
+  function build(calculator) {
+    const form = calculator.form;
+    const data = new FormData(form);
+    const given = Boolean(calculator.allGiven?.(data));
+    const { chosen, missing } = chosenInputs(form, given);
+    if (missing.length) return { missing };
+    const query = { kind: calculator.kind, ...chosen };
+    if (!given) {
+      calculator.measure(data, query);
+      period(form, query);
+    }
+    return { query };
+  }
+
+  /** A calculation's result in the calculator's panel: its numbers, in words, and its verdict. */
+  function show(calculator, result) {
+    const panel = calculator.form.closest("section");
+    for (const [name, text] of Object.entries(calculator.outputs(result))) {
+      panel.querySelector(`[data-out="${name}"]`).textContent = text;
+    }
+    const inputs = Object.fromEntries(result.inputs.map((found) => [found.name, found.value]));
+    panel.querySelector('[data-part="explain"]').textContent = calculator.explain(result, inputs);
+    if (calculator.verdict) panel.querySelector('[data-part="verdict"]').textContent = calculator.verdict(result);
   }
 
   async function calculate(name) {
@@ -287,7 +288,7 @@
     const form = calculator.form;
     const panel = form.closest("section");
     showError(form, null);
-    const built = calculator.build(form);
+    const built = build(calculator);
     if (built.missing) { missingError(form, built.missing); return; }
     const button = form.querySelector('button[type="submit"]');
     const results = panel.querySelector('[data-part="results"]');
@@ -297,7 +298,7 @@
     try {
       const result = await wp.api("/api/v1/insights/query", { method: "POST", body: built.query });
       showInputs(form, result.inputs);
-      calculator.show(panel, result);
+      show(calculator, result);
       calculator.last = result;
       panel.dataset.done = "true";
     } catch (error) {
@@ -346,7 +347,7 @@
     showCurrency();
     // Amounts are the member's own: a new currency relabels them, it converts nothing.
     for (const calculator of Object.values(calculators)) {
-      if (calculator.last) calculator.show(calculator.form.closest("section"), calculator.last);
+      if (calculator.last) show(calculator, calculator.last);
     }
   });
 

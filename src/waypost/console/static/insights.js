@@ -3,6 +3,7 @@
 // shared with dashboards (window.wpInsights), which load this file too.
 "use strict";
 (() => {
+  const { h } = wp;
   const zone = document.querySelector('meta[name="wp-timezone"]')?.getAttribute("content") || "UTC";
 
   // --- Days in the member's zone: date inputs hold days, queries hold instants. ---
@@ -36,37 +37,21 @@
 
   // --- Small DOM helpers. ---
 
-  function node(tag, attrs = {}, ...children) {
-    const element = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs)) {
-      if (value === null || value === undefined || value === false) continue;
-      if (name === "class") element.className = value;
-      else if (name === "text") element.textContent = value;
-      else if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
-      else element.setAttribute(name, value === true ? "" : value);
-    }
-    for (const child of children.flat()) {
-      if (child === null || child === undefined) continue;
-      element.append(child instanceof Node ? child : String(child));
-    }
-    return element;
-  }
-
   /** A data table: `columns` [{label, num}], `rows` of cells (text or nodes). */
   function table(columns, rows, caption, className = "") {
-    return node("div", { class: "table-scroll" }, node("table", { class: `data ${className}`.trim() },
-      caption ? node("caption", { class: "visually-hidden", text: caption }) : null,
-      node("thead", {}, node("tr", {}, columns.map((c) => node("th", { scope: "col", class: c.num ? "num" : null, text: c.label })))),
-      node("tbody", {}, rows.map((row) => node("tr", {}, row.map((cell, i) => (i === 0 && !columns[0].num
-        ? node("th", { scope: "row" }, cell)
-        : node("td", { class: columns[i].num ? "num" : null }, cell))))))));
+    return h("div", { class: "table-scroll" }, h("table", { class: `data ${className}`.trim() },
+      caption ? h("caption", { class: "visually-hidden", text: caption }) : null,
+      h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.num ? "num" : null, text: c.label })))),
+      h("tbody", {}, rows.map((row) => h("tr", {}, row.map((cell, i) => (i === 0 && !columns[0].num
+        ? h("th", { scope: "row" }, cell)
+        : h("td", { class: columns[i].num ? "num" : null }, cell))))))));
   }
 
   function metric(label, value, note) {
-    return node("div", { class: "stat" },
-      node("div", { class: "stat-label", text: label }),
-      node("div", { class: "metric", text: value }),
-      note ? node("div", { class: "muted small", text: note }) : null);
+    return h("div", { class: "stat" },
+      h("div", { class: "stat-label", text: label }),
+      h("div", { class: "metric", text: value }),
+      note ? h("div", { class: "muted small", text: note }) : null);
   }
 
   // --- How each kind's answer is drawn (shared with dashboards). ---
@@ -128,7 +113,7 @@
     const rows = steps.map((s, i) => {
       const lost = i === 0 ? null : steps[i - 1].count - s.count;
       // The number of drop-offs opens who they were (the keyboard's way to what a bar's click shows).
-      const dropped = lost === null ? "\u2013" : !onStep || !lost ? wp.number(lost) : node("button", {
+      const dropped = lost === null ? "\u2013" : !onStep || !lost ? wp.number(lost) : h("button", {
         type: "button", class: "link", "data-step": String(i),
         "aria-label": wp.t("insights.funnel.who_dropped_before", { step: stepName(s), count: wp.number(lost) }),
         title: wp.t("insights.funnel.who_dropped_before", { step: stepName(s), count: wp.number(lost) }),
@@ -146,7 +131,7 @@
     const parts = [table(columns, rows, wp.t("insights.kind.funnel"), "steps")];
     if (result.breakdowns?.length) {
       const property = query?.breakdown?.property || "";
-      parts.push(node("h3", { text: wp.t("insights.breakdown.by", { property: property }) }));
+      parts.push(h("h3", { text: wp.t("insights.breakdown.by", { property: property }) }));
       parts.push(table(
         [{ label: wp.t("insights.breakdown.value") }, ...steps.map((s, i) => ({ label: `${i + 1}. ${stepName(s)}`, num: true })), { label: wp.t("insights.funnel.col.conversion"), num: true }],
         result.breakdowns.map((b) => [blankValue(b.value), ...b.steps.map((s) => wp.number(s.count)), wp.percent(b.steps[b.steps.length - 1].conversion_from_first)]),
@@ -177,7 +162,7 @@
       [{ label: wp.t("insights.trends.col.interval") }, ...result.series.map((s) => ({ label: seriesName(s), num: true }))],
       result.buckets.map((b, i) => [dateLabel(b, result.interval), ...result.series.map((s) => wp.number(s.values[i]))]),
     );
-    return [totals, node("details", {}, node("summary", { text: wp.t("insights.show_table") }), byInterval)];
+    return [totals, h("details", {}, h("summary", { text: wp.t("insights.show_table") }), byInterval)];
   }
 
   function periodName(interval, n) {
@@ -206,7 +191,7 @@
       result.cohorts.map((c) => [dateLabel(c.start, result.interval), wp.number(c.size),
         ...Array.from({ length: periods }, (_, n) => (n < c.rates.length ? wp.percent(c.rates[n], 0) : ""))]),
     );
-    return [node("details", {}, node("summary", { text: wp.t("insights.show_table") }), detail)];
+    return [h("details", {}, h("summary", { text: wp.t("insights.show_table") }), detail)];
   }
 
   /** Paths as a Sankey: a node per (position, step), so a path that loops back stays acyclic.
@@ -251,7 +236,7 @@
   }
 
   function ttvStats(stats) {
-    return node("div", { class: "stats" },
+    return h("div", { class: "stats" },
       metric(wp.t("insights.ttv.started"), wp.number(stats.units)),
       metric(wp.t("insights.ttv.reached"), wp.number(stats.reached), stats.units ? wp.percent(stats.reached / stats.units) : null),
       metric(wp.t("insights.ttv.median"), wp.duration(stats.median_seconds)),
@@ -273,7 +258,7 @@
   function ttvTables(result) {
     return [
       ttvStats(result.overall),
-      node("details", {}, node("summary", { text: wp.t("insights.ttv.cohorts") }), table(
+      h("details", {}, h("summary", { text: wp.t("insights.ttv.cohorts") }), table(
         [{ label: wp.t("insights.retention.col.cohort") }, { label: wp.t("insights.ttv.started"), num: true },
           { label: wp.t("insights.ttv.reached"), num: true }, { label: wp.t("insights.ttv.median"), num: true }],
         result.cohorts.map((c) => [dateLabel(c.start, "week"), wp.number(c.units), wp.number(c.reached), wp.duration(c.median_seconds)]),
@@ -353,8 +338,8 @@
 
   function comparisonTables(result, query) {
     const steps = comparisonSteps(result, query);
-    const sentences = node("ul", { class: "verdicts" }, result.differences.map((d) => node("li", {},
-      node("span", { class: `pill ${d.significant ? (d.difference > 0 ? "good" : "bad") : ""}`, text: d.significant ? wp.t("insights.compare.significant") : wp.t("insights.compare.not_significant") }),
+    const sentences = h("ul", { class: "verdicts" }, result.differences.map((d) => h("li", {},
+      h("span", { class: `pill ${d.significant ? (d.difference > 0 ? "good" : "bad") : ""}`, text: d.significant ? wp.t("insights.compare.significant") : wp.t("insights.compare.not_significant") }),
       " ", verdict(d, steps))));
     const numbers = table(
       [{ label: wp.t("insights.compare.col.measure") }, { label: wp.t("insights.compare.before"), num: true }, { label: wp.t("insights.compare.after"), num: true },
@@ -362,7 +347,7 @@
       result.differences.map((d) => [measureName(d.measure, steps), compareValue(d, d.before), compareValue(d, d.after), compareDifference(d, d.difference),
         d.ci_low === null ? "\u2013" : `${compareDifference(d, d.ci_low)} \u2026 ${compareDifference(d, d.ci_high)}`, pValue(d.p_value)]),
     );
-    return [sentences, numbers, node("p", { class: "muted small", text: wp.t("insights.compare.caution") })];
+    return [sentences, numbers, h("p", { class: "muted small", text: wp.t("insights.compare.caution") })];
   }
 
   const SANKEY_PATHS = 12;
@@ -373,7 +358,7 @@
   const CHART_CLASS = { funnel: "chart", trends: "chart", retention: "chart tall", paths: "chart tall", time_to_value: "chart small", comparison: "chart small" };
 
   window.wpInsights = {
-    node, table, metric, stepName, measureName, verdict, dateLabel, unitWords, blankValue,
+    table, metric, stepName, measureName, verdict, dateLabel, unitWords, blankValue,
     draw: { funnel: drawFunnel, trends: drawTrends, retention: drawRetention, paths: drawPaths, histogram: drawHistogram, comparison: drawComparison },
     numbers: { funnel: funnelTable, trends: trendsTable, retention: retentionTable, paths: pathsTable, time_to_value: ttvTables, comparison: comparisonTables },
     ttvStats, CHART_CLASS, dayStart, dayOf, addDays, today, zone,
@@ -459,9 +444,9 @@
     ];
     const known = new Set(groups.flatMap(([, values]) => values));
     if (value && !known.has(value)) groups.push([wp.t("insights.pick.other"), [value]]);
-    select.replaceChildren(node("option", { value: "", text: wp.t("insights.pick.placeholder") }),
-      ...groups.filter(([, values]) => values.length).map(([label, values]) => node("optgroup", { label },
-        values.map((v) => node("option", { value: v, text: v.slice(v.indexOf(":") + 1) })))));
+    select.replaceChildren(h("option", { value: "", text: wp.t("insights.pick.placeholder") }),
+      ...groups.filter(([, values]) => values.length).map(([label, values]) => h("optgroup", { label },
+        values.map((v) => h("option", { value: v, text: v.slice(v.indexOf(":") + 1) })))));
     select.value = value || "";
   }
   const pickOf = (match) => (match?.action ? `action:${match.action}` : match?.event ? `event:${match.event}` : "");
@@ -516,7 +501,7 @@
       for (const [attr, first] of [["from", 0], ["to", 1]]) {
         const select = $(`[data-${attr}]`, row);
         const chosen = select.value || row.dataset[attr];
-        select.replaceChildren(...steps.slice(first, steps.length - 1 + first).map((_, i) => node("option", { value: String(i + first), text: String(i + first + 1) })));
+        select.replaceChildren(...steps.slice(first, steps.length - 1 + first).map((_, i) => h("option", { value: String(i + first), text: String(i + first + 1) })));
         if ([...select.options].some((o) => o.value === chosen)) select.value = chosen;
       }
     }
@@ -882,26 +867,26 @@
         dropped: wp.number(answer.dropped), converted: wp.number(answer.converted), from: from, to: to,
       });
       if (!answer.dropped) {
-        body.append(node("p", { class: "empty", text: wp.t("insights.dropped.none") }));
+        body.append(h("p", { class: "empty", text: wp.t("insights.dropped.none") }));
         return;
       }
       const instead = answer.instead.length
         ? table([{ label: wp.t("insights.dropped.col.event") }, { label: unitWords(query.aggregate_by), num: true }, { label: wp.t("insights.dropped.col.share"), num: true }],
           answer.instead.map((e) => [e.event, wp.number(e.units), wp.percent(e.share)]))
-        : node("p", { class: "muted", text: wp.t("insights.dropped.nothing_instead") });
+        : h("p", { class: "muted", text: wp.t("insights.dropped.nothing_instead") });
       const apart = answer.over_represented.length
         ? table([{ label: wp.t("insights.dropped.col.event") }, { label: wp.t("insights.dropped.col.dropped"), num: true }, { label: wp.t("insights.dropped.col.converted"), num: true }, { label: wp.t("insights.dropped.col.odds"), num: true }],
           answer.over_represented.map((e) => [e.event, wp.number(e.dropped), wp.number(e.converted), wp.number(e.odds_ratio, 2)]))
-        : node("p", { class: "muted", text: wp.t("insights.dropped.nothing_apart") });
+        : h("p", { class: "muted", text: wp.t("insights.dropped.nothing_apart") });
       const people = table([{ label: wp.t("insights.dropped.col.person") }, { label: wp.t("insights.dropped.col.reached_at", { step: from }), num: true }],
         answer.units.map((u) => [u.user_ids.length ? u.user_ids.join(", ") : wp.t("insights.dropped.anonymous", { unit: u.unit }), wp.when(u.reached_at)]));
       const more = answer.dropped > answer.units.length
-        ? node("p", { class: "muted small", text: wp.t("insights.dropped.more", { shown: wp.number(answer.units.length), total: wp.number(answer.dropped) }) })
+        ? h("p", { class: "muted small", text: wp.t("insights.dropped.more", { shown: wp.number(answer.units.length), total: wp.number(answer.dropped) }) })
         : null;
       body.append(
-        node("h3", { text: wp.t("insights.dropped.instead") }), instead,
-        node("h3", { text: wp.t("insights.dropped.apart") }), apart,
-        node("h3", { text: wp.t("insights.dropped.people") }), people, more,
+        h("h3", { text: wp.t("insights.dropped.instead") }), instead,
+        h("h3", { text: wp.t("insights.dropped.apart") }), apart,
+        h("h3", { text: wp.t("insights.dropped.people") }), people, more,
       );
       wp.say($("#dropped-summary").textContent);
     } catch (error) {
@@ -917,7 +902,7 @@
       wp.say(wp.t("common.error", { message: response.statusText }));
       return;
     }
-    const link = node("a", { href: URL.createObjectURL(await response.blob()), download: `dropoff-step-${droppedQuery.step + 1}.csv` });
+    const link = h("a", { href: URL.createObjectURL(await response.blob()), download: `dropoff-step-${droppedQuery.step + 1}.csv` });
     document.body.append(link);
     link.click();
     link.remove();
@@ -943,8 +928,8 @@
 
   function showDashboards(chosen) {
     const select = addForm.elements.namedItem("dashboard");
-    select.replaceChildren(node("option", { value: "", text: wp.t("insights.add.new") }),
-      ...dashboards.map((d) => node("option", { value: d.id, text: d.name })));
+    select.replaceChildren(h("option", { value: "", text: wp.t("insights.add.new") }),
+      ...dashboards.map((d) => h("option", { value: d.id, text: d.name })));
     select.value = chosen ?? (dashboards.length ? dashboards[0].id : "");
     syncNewDashboard();
   }
@@ -992,7 +977,7 @@
         }
         const appId = document.querySelector('meta[name="wp-app"]').getAttribute("content");
         saveStatus.replaceChildren(wp.t("insights.add.added", { name: board.name }), " ",
-          node("a", { href: `/console/apps/${appId}/dashboards/${board.id}`, text: wp.t("insights.add.open", { name: board.name }) }));
+          h("a", { href: `/console/apps/${appId}/dashboards/${board.id}`, text: wp.t("insights.add.open", { name: board.name }) }));
         wp.say(wp.t("insights.add.added", { name: board.name }));
         dashboards = [...dashboards.filter((d) => d.id !== board.id), board].sort(byName);
         showDashboards(board.id);
@@ -1012,8 +997,8 @@
   }
   function showSaved() {
     const chosen = openSaved.value;
-    openSaved.replaceChildren(node("option", { value: "", text: wp.t("insights.open_saved.choose") }),
-      ...savedList.map((s) => node("option", { value: s.id, text: `${s.name} (${KIND_TITLE[s.kind] ? KIND_TITLE[s.kind]() : s.kind})` })));
+    openSaved.replaceChildren(h("option", { value: "", text: wp.t("insights.open_saved.choose") }),
+      ...savedList.map((s) => h("option", { value: s.id, text: `${s.name} (${KIND_TITLE[s.kind] ? KIND_TITLE[s.kind]() : s.kind})` })));
     openSaved.value = chosen;
   }
   openSaved.addEventListener("change", () => {

@@ -2,6 +2,7 @@
 // narrowed to one event name if the member likes.
 "use strict";
 (() => {
+  const { h } = wp;
   const section = document.getElementById("timeline");
   if (!section) return;
   const PAGE = 50;
@@ -31,16 +32,6 @@
     $holdout_assigned: wp.t("people.event.holdout_assigned"),
   };
 
-  function el(tag, attributes = {}, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attributes)) {
-      if (name === "text") node.textContent = value;
-      else node.setAttribute(name, value);
-    }
-    for (const child of children) node.append(child);
-    return node;
-  }
-
   function value(v) {
     if (v === null || v === undefined) return "";
     return typeof v === "object" ? JSON.stringify(v) : String(v);
@@ -56,27 +47,27 @@
       parts.push([key.replace(/^\$/, ""), value(v)]);
       if (parts.length >= 5) break;
     }
-    const list = el("span", { class: "props" });
-    for (const [key, v] of parts) list.append(el("span", { class: "prop" }, el("span", { class: "key", text: `${key}:` }), " ", v.length > 80 ? `${v.slice(0, 79)}…` : v));
+    const list = h("span", { class: "props" });
+    for (const [key, v] of parts) list.append(h("span", { class: "prop" }, h("span", { class: "key", text: `${key}:` }), " ", v.length > 80 ? `${v.slice(0, 79)}…` : v));
     return list;
   }
 
   function row(event) {
     const name = event.event;
     const label = named[name];
-    const cell = el("td", {}, label ? el("span", { text: label }) : el("strong", { text: name }));
-    if (label) cell.append(" ", el("code", { class: "muted small", text: name }));
-    return el("tr", {},
-      el("td", { class: "when", text: wp.when(event.timestamp, { dateStyle: "medium", timeStyle: "medium" }) }),
+    const cell = h("td", {}, label ? h("span", { text: label }) : h("strong", { text: name }));
+    if (label) cell.append(" ", h("code", { class: "muted small", text: name }));
+    return h("tr", {},
+      h("td", { class: "when", text: wp.when(event.timestamp, { dateStyle: "medium", timeStyle: "medium" }) }),
       cell,
-      el("td", { class: "path", text: event.path || event.name || "" }),
-      el("td", {}, details(event)));
+      h("td", { class: "path", text: event.path || event.name || "" }),
+      h("td", {}, details(event)));
   }
 
   async function load(reset) {
     if (reset) {
       cursor = null;
-      body.replaceChildren(el("tr", {}, el("td", { colspan: "4", class: "loading", text: wp.t("common.loading") })));
+      body.replaceChildren(h("tr", {}, h("td", { colspan: "4", class: "loading", text: wp.t("common.loading") })));
     }
     body.setAttribute("aria-busy", "true");
     more.disabled = true;
@@ -87,11 +78,11 @@
       const page = await wp.api(`/api/v1/events?${query}`);
       if (reset) body.replaceChildren();
       body.append(...page.events.map(row));
-      if (!body.children.length) body.append(el("tr", {}, el("td", { colspan: "4", class: "empty", text: wp.t("people.timeline.none") })));
+      if (!body.children.length) body.append(h("tr", {}, h("td", { colspan: "4", class: "empty", text: wp.t("people.timeline.none") })));
       cursor = page.next_cursor;
       more.hidden = !cursor;
     } catch (error) {
-      body.replaceChildren(el("tr", {}, el("td", { colspan: "4", class: "field-error", text: wp.t("common.error", { message: error.message }) })));
+      body.replaceChildren(h("tr", {}, h("td", { colspan: "4", class: "field-error", text: wp.t("common.error", { message: error.message }) })));
     } finally {
       body.setAttribute("aria-busy", "false");
       more.disabled = false;

@@ -4,17 +4,7 @@
 // page that edits rules; the editor's shared parts (problems, YAML view, tabs) are content.js's.
 "use strict";
 (() => {
-  /** An element with attributes (on… are listeners) and children. */
-  function h(tag, attrs = {}, ...children) {
-    const el = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs)) {
-      if (name.startsWith("on") && typeof value === "function") el.addEventListener(name.slice(2), value);
-      else if (value === true) el.setAttribute(name, "");
-      else if (value !== false && value !== null && value !== undefined) el.setAttribute(name, value);
-    }
-    for (const child of children.flat()) if (child !== null && child !== undefined && child !== false) el.append(child);
-    return el;
-  }
+  const { h } = wp;
   const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
   const soleKey = (value) => (isObject(value) && Object.keys(value).length === 1 ? Object.keys(value)[0] : null);
 
@@ -393,7 +383,7 @@
   }
 
   function initEditor(root) {
-    const { $, call, problemsPanel, yamlView, viewTabs, slug } = window.wpEditing;
+    const { $, problemsPanel, yamlView, viewTabs, saveOnShortcut, slug } = window.wpEditing;
     const appId = root.dataset.app;
     const canEdit = root.dataset.canEdit === "true";
     const base = `/console/apps/${encodeURIComponent(appId)}/segments`;
@@ -478,8 +468,8 @@
       }
       try {
         const saved = state.key
-          ? await call(`/api/v1/segments/${encodeURIComponent(state.key)}`, { method: "PUT", body: document })
-          : await call("/api/v1/segments", { method: "POST", body: document });
+          ? await wp.api(`/api/v1/segments/${encodeURIComponent(state.key)}`, { method: "PUT", body: document })
+          : await wp.api("/api/v1/segments", { method: "POST", body: document });
         if (!state.key) {
           state.key = saved.key;
           $("#f-key").readOnly = true;
@@ -504,12 +494,7 @@
     recount(true);
     if (canEdit) {
       $("#save").addEventListener("click", save);
-      document.addEventListener("keydown", (event) => {
-        if ((event.ctrlKey || event.metaKey) && event.key === "s") {
-          event.preventDefault();
-          save();
-        }
-      });
+      saveOnShortcut(save);
     }
     if (!state.key) $("#f-name").focus();
   }

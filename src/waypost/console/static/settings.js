@@ -3,6 +3,7 @@
 // preferences are an ordinary form; this only offers the browser's time zone for it.
 "use strict";
 (() => {
+  const { h } = wp;
   const appId = document.querySelector('meta[name="wp-app"]')?.content;
   const SAID = "wp-settings-said";
 
@@ -15,16 +16,6 @@
   if (said) {
     sessionStorage.removeItem(SAID);
     wp.say(said);
-  }
-
-  function el(tag, attributes = {}, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attributes)) {
-      if (name === "text") node.textContent = value;
-      else node.setAttribute(name, value);
-    }
-    for (const child of children) node.append(child);
-    return node;
   }
 
   function failed(error) {
@@ -41,13 +32,13 @@
     const manages = Boolean(document.getElementById("rotate-form"));
     keysBody.replaceChildren(...keys.map((key) => {
       const shown = key.value || key.hint;
-      const row = el("tr", { "data-key-id": key.id },
-        el("td", { text: keyKinds[key.kind] || key.kind }),
-        el("td", {}, el("code", { text: shown })),
-        el("td", { text: wp.when(key.created_at) }),
-        el("td", { text: key.expires_at ? wp.when(key.expires_at) : wp.t("home.key_never") }));
+      const row = h("tr", { "data-key-id": key.id },
+        h("td", { text: keyKinds[key.kind] || key.kind }),
+        h("td", {}, h("code", { text: shown })),
+        h("td", { text: wp.when(key.created_at) }),
+        h("td", { text: key.expires_at ? wp.when(key.expires_at) : wp.t("home.key_never") }));
       if (manages) {
-        row.append(el("td", { class: "num" }, el("button", {
+        row.append(h("td", { class: "num" }, h("button", {
           type: "button", class: "quiet danger-text", "data-revoke": key.id,
           "aria-label": wp.t("settings.keys.revoke_label", { key: shown }), text: wp.t("settings.keys.revoke"),
         })));

@@ -4,6 +4,7 @@
 // downloads the answers as CSV or XLSX. Every number comes from the insights API.
 "use strict";
 (() => {
+  const { h } = wp;
   const zone = document.querySelector('meta[name="wp-timezone"]')?.content || "UTC";
   const colors = { promoters: "#1b7a3d", passives: "#858ea1", detractors: "#c0392b", accent: "#3451d1", band: "rgba(52, 81, 209, 0.18)" };
 
@@ -63,40 +64,29 @@
     return wp.t("surveys.score.interval", { low: score(result.measure, result.ci_low), high: score(result.measure, result.ci_high), count: wp.number(result.n) });
   }
 
-  function element(tag, attributes = {}, ...children) {
-    const made = document.createElement(tag);
-    for (const [name, value] of Object.entries(attributes)) {
-      if (name === "text") made.textContent = value;
-      else if (name === "className") made.className = value;
-      else made.setAttribute(name, value);
-    }
-    for (const child of children) if (child !== null && child !== undefined) made.append(child);
-    return made;
-  }
-
   /** An interval drawn on the score's scale: a band from low to high and a mark at the score. */
   function intervalBar(container, result, scale, mini = false) {
     const [low, high] = scale;
     const at = (value) => `${Math.max(0, Math.min(100, ((value - low) / (high - low)) * 100))}%`;
     container.replaceChildren();
     container.className = `ci${mini ? " mini" : ""}`;
-    const track = element("div", { className: "track" });
+    const track = h("div", { class: "track" });
     const known = result && result.value !== null;
     const banded = known && result.ci_low !== null && result.ci_high !== null;
-    if (low < 0 && high > 0) track.append(element("span", { className: "zero", style: `left:${at(0)}` }));
+    if (low < 0 && high > 0) track.append(h("span", { class: "zero", style: `left:${at(0)}` }));
     if (banded) {
-      const band = element("span", { className: "band" });
+      const band = h("span", { class: "band" });
       band.style.left = at(result.ci_low);
       band.style.width = `calc(${at(result.ci_high)} - ${at(result.ci_low)})`;
       track.append(band);
     } else {
       container.classList.add("none");
     }
-    if (known) track.append(element("span", { className: "mark", style: `left:${at(result.value)}` }));
+    if (known) track.append(h("span", { class: "mark", style: `left:${at(result.value)}` }));
     container.append(track);
     if (!mini) {
       const ends = [score(result?.measure, low), ...(low < 0 && high > 0 ? [score(result?.measure, 0)] : []), score(result?.measure, high)];
-      container.append(element("div", { className: "scale", "aria-hidden": "true" }, ...ends.map((end) => element("span", { text: end }))));
+      container.append(h("div", { class: "scale", "aria-hidden": "true" }, ...ends.map((end) => h("span", { text: end }))));
     }
     container.setAttribute("role", "img");
     container.setAttribute("aria-label", known ? `${score(result.measure, result.value)} · ${intervalWords(result)}` : intervalWords(result));
@@ -121,24 +111,24 @@
         cells.score.replaceChildren(listScore(result, question));
       } catch (error) {
         cells.responses.textContent = "\u2013";
-        cells.score.replaceChildren(element("span", { className: "field-error", text: wp.t("common.error", { message: error.message }) }));
+        cells.score.replaceChildren(h("span", { class: "field-error", text: wp.t("common.error", { message: error.message }) }));
       }
     }));
   }
 
   function listScore(result, question) {
     if (result.score) {
-      const holder = element("span", { className: "score" });
-      holder.append(element("strong", { text: `${measureName(result.score.measure)} ${score(result.score.measure, result.score.value)}` }));
-      holder.append(" ", element("span", { className: "muted small", text: intervalWords(result.score) }));
+      const holder = h("span", { class: "score" });
+      holder.append(h("strong", { text: `${measureName(result.score.measure)} ${score(result.score.measure, result.score.value)}` }));
+      holder.append(" ", h("span", { class: "muted small", text: intervalWords(result.score) }));
       return holder;
     }
     if (result.options.length && result.responded) {
       const top = [...result.options].sort((a, b) => b.count - a.count)[0];
       const label = question.options.find((option) => option.key === top.key)?.label || optionLabel(top);
-      return element("span", { text: wp.t("surveys.list.top_option", { option: label, share: wp.percent(top.share, 0) }) });
+      return h("span", { text: wp.t("surveys.list.top_option", { option: label, share: wp.percent(top.share, 0) }) });
     }
-    return element("span", { className: "muted", text: "\u2013" });
+    return h("span", { class: "muted", text: "\u2013" });
   }
 
   function measureName(measure) {
@@ -191,7 +181,7 @@
       if (question.group === "choice") drawOptions(part("options"), question, result);
       if (part("answers")) showAnswers(section, result, false);
     } catch (error) {
-      part("summary").replaceChildren(element("span", { className: "field-error", text: wp.t("common.error", { message: error.message }) }));
+      part("summary").replaceChildren(h("span", { class: "field-error", text: wp.t("common.error", { message: error.message }) }));
     } finally {
       section.removeAttribute("aria-busy");
     }
@@ -224,12 +214,12 @@
     const total = result.responded || 0;
     const groups = [["promoters", wp.t("surveys.nps.promoters")], ["passives", wp.t("surveys.nps.passives")], ["detractors", wp.t("surveys.nps.detractors")]];
     bar.replaceChildren(...groups.map(([key]) => {
-      const span = element("span", { className: key });
+      const span = h("span", { class: key });
       span.style.width = total ? `${(result[key] / total) * 100}%` : "0";
       return span;
     }));
-    legend.replaceChildren(...groups.map(([key, name]) => element("li", {},
-      element("span", { className: `swatch ${key}`, "aria-hidden": "true" }),
+    legend.replaceChildren(...groups.map(([key, name]) => h("li", {},
+      h("span", { class: `swatch ${key}`, "aria-hidden": "true" }),
       wp.t("surveys.nps.group", { name: name, count: wp.number(result[key]), share: wp.percent(total ? result[key] / total : null, 0) }))));
   }
 
@@ -318,20 +308,20 @@
     const measure = result.score?.measure || question.type;
     const scale = scaleOf(question, measure);
     if (!result.breakdown.length) {
-      body.replaceChildren(element("tr", {}, element("td", { colspan: "5", className: "empty", text: wp.t("surveys.breakdown.empty") })));
+      body.replaceChildren(h("tr", {}, h("td", { colspan: "5", class: "empty", text: wp.t("surveys.breakdown.empty") })));
       return;
     }
     body.replaceChildren(...result.breakdown.map((group) => {
-      const bar = element("div");
+      const bar = h("div");
       intervalBar(bar, group.score, scale, true);
-      const row = element("tr", {},
-        element("th", { scope: "row", text: groupName(group.value, breakdown) }),
-        element("td", { className: "num", text: wp.number(group.responded) }),
-        element("td", { className: "num", text: score(measure, group.score?.value) }),
-        element("td", { className: "interval" }, bar, element("div", { className: "muted small", text: intervalWords(group.score) })));
+      const row = h("tr", {},
+        h("th", { scope: "row", text: groupName(group.value, breakdown) }),
+        h("td", { class: "num", text: wp.number(group.responded) }),
+        h("td", { class: "num", text: score(measure, group.score?.value) }),
+        h("td", { class: "interval" }, bar, h("div", { class: "muted small", text: intervalWords(group.score) })));
       if (question.type === "nps") {
         const total = group.responded;
-        row.append(element("td", { className: "num small", text: total ? `${wp.percent(group.promoters / total, 0)} / ${wp.percent(group.passives / total, 0)} / ${wp.percent(group.detractors / total, 0)}` : "\u2013" }));
+        row.append(h("td", { class: "num small", text: total ? `${wp.percent(group.promoters / total, 0)} / ${wp.percent(group.passives / total, 0)} / ${wp.percent(group.detractors / total, 0)}` : "\u2013" }));
       }
       return row;
     }));
@@ -339,18 +329,18 @@
 
   function drawOptions(body, question, result) {
     if (!result.responded) {
-      body.replaceChildren(element("tr", {}, element("td", { colspan: "4", className: "empty", text: wp.t("surveys.options.none") })));
+      body.replaceChildren(h("tr", {}, h("td", { colspan: "4", class: "empty", text: wp.t("surveys.options.none") })));
       return;
     }
     body.replaceChildren(...result.options.map((option) => {
       const label = question.options.find((known) => known.key === option.key)?.label || optionLabel(option);
-      const bar = element("div", { className: "share-bar", "aria-hidden": "true" }, element("span"));
+      const bar = h("div", { class: "share-bar", "aria-hidden": "true" }, h("span"));
       bar.firstChild.style.width = `${Math.min(100, option.share * 100)}%`;
-      return element("tr", {},
-        element("th", { scope: "row", text: label }),
-        element("td", { className: "num", text: wp.number(option.count) }),
-        element("td", { className: "num", text: wp.percent(option.share, 0) }),
-        element("td", { className: "bar" }, bar));
+      return h("tr", {},
+        h("th", { scope: "row", text: label }),
+        h("td", { class: "num", text: wp.number(option.count) }),
+        h("td", { class: "num", text: wp.percent(option.share, 0) }),
+        h("td", { class: "bar" }, bar));
     }));
   }
 
@@ -360,13 +350,13 @@
 
   /** The text with every occurrence of the search marked (any language, ignoring case). */
   function marked(text, search) {
-    const holder = element("span", { className: "text" });
+    const holder = h("span", { class: "text" });
     if (!search) { holder.textContent = text; return holder; }
     const lower = text.toLocaleLowerCase();
     const needle = search.toLocaleLowerCase();
     let from = 0;
     for (let found = lower.indexOf(needle); found !== -1 && needle; found = lower.indexOf(needle, from)) {
-      holder.append(text.slice(from, found), element("mark", { text: text.slice(found, found + needle.length) }));
+      holder.append(text.slice(from, found), h("mark", { text: text.slice(found, found + needle.length) }));
       from = found + needle.length;
     }
     holder.append(text.slice(from));
@@ -380,10 +370,10 @@
     // may read people; the rest see when.
     const people = form.dataset.people;
     const items = result.answers.map((answer) => {
-      const meta = element("div", { className: "meta" }, wp.when(answer.answered_at));
+      const meta = h("div", { class: "meta" }, wp.when(answer.answered_at));
       const id = answer.user_id || String(answer.person_id);
-      if (people) meta.append(" · ", element("a", { href: `${people}${encodeURIComponent(id)}`, text: answer.user_id || `#${answer.person_id}` }));
-      return element("li", {}, marked(answer.text, search), meta);
+      if (people) meta.append(" · ", h("a", { href: `${people}${encodeURIComponent(id)}`, text: answer.user_id || `#${answer.person_id}` }));
+      return h("li", {}, marked(answer.text, search), meta);
     });
     if (more) list.append(...items);
     else list.replaceChildren(...items);
@@ -392,7 +382,7 @@
     count.textContent = search
       ? wp.t("surveys.answers.matching", { count: wp.number(result.answers_total), search: search })
       : wp.t("surveys.answers.count", { count: wp.number(result.answers_total) });
-    if (!shown) list.replaceChildren(element("li", { className: "empty", text: search ? wp.t("surveys.answers.no_match") : wp.t("surveys.answers.none") }));
+    if (!shown) list.replaceChildren(h("li", { class: "empty", text: search ? wp.t("surveys.answers.no_match") : wp.t("surveys.answers.none") }));
     const button = section.querySelector('[data-part="more"]');
     button.hidden = shown >= result.answers_total;
     button.dataset.offset = String(shown);
@@ -465,7 +455,7 @@
       }
       const blob = await response.blob();
       const name = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "")?.[1] || `survey-${form.dataset.survey}.${format}`;
-      const link = element("a", { href: URL.createObjectURL(blob), download: name });
+      const link = h("a", { href: URL.createObjectURL(blob), download: name });
       document.body.append(link);
       link.click();
       link.remove();
