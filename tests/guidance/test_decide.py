@@ -331,6 +331,26 @@ def test_a_task_is_done_by_its_event_from_anywhere_or_by_finishing_its_walkthrou
     assert done() == {"import": True, "filtered": False, "toured": True}
 
 
+def test_a_task_done_by_its_rule_is_marked_unreported_until_its_report_is_stored(
+    bench: Bench,
+) -> None:
+    bench.publish(
+        "kind: task\nkey: import\nname: Import\ntitle: Import contacts\n"
+        "complete_when: {event: Contacts Imported}"
+    )
+
+    def unreported() -> bool | None:
+        (item,) = bench.decide("ann", MONDAY + DAY)["items"]
+        return item.get("unreported")
+
+    bench.send(MONDAY, {"type": "track", "event": "Signed Up", "userId": "ann"})
+    assert unreported() is None  # not done
+    bench.send(MONDAY, {"type": "track", "event": "Contacts Imported", "userId": "ann"})
+    assert unreported() is True  # done, never reported
+    bench.guide(MONDAY, "ann", "$task_completed", "import")
+    assert unreported() is None  # reported
+
+
 def test_did_counts_an_action_as_the_sum_of_its_events(bench: Bench) -> None:
     from waypost.insights.actions import ActionIn, create_action
 

@@ -40,6 +40,7 @@ type Trigger = {
 
 export class Guide {
   private items: Item[] = [];
+  private reported = new Set<string>();
   private checklist: Checklist = { done: 0, total: 0, tasks: [] };
   private theme: Props | undefined;
   private showing: Item | null = null;
@@ -105,6 +106,11 @@ export class Guide {
     for (const holdout of answer.holdouts)
       if (!holdout.recorded)
         this.tracker.track("$holdout_assigned", { $content_id: holdout.key });
+    for (const item of items)
+      if (item.unreported && !this.reported.has(item.key)) {
+        this.reported.add(item.key); // once a page: the next answer knows it is stored
+        this.tracker.track("$task_completed", this.about(item));
+      }
     if (this.preview && !this.badge)
       this.badge = this.load<PreviewBadge>("preview").then(
         (show) => show(this.host(), () => this.endPreview()),

@@ -20,6 +20,8 @@ export interface Item {
   listed?: boolean;
   // A builder's draft, answered for their preview link only.
   preview?: boolean;
+  // A task done by its rule with no $task_completed stored yet: the snippet reports it.
+  unreported?: boolean;
   // Absent in decide's answer when the snippet held it; the core fills it in from its cache.
   definition: Props;
   state: ItemState;

@@ -473,6 +473,10 @@ def decide(
     for _, entry in chosen:
         if entry["key"] in done_tasks and not entry["state"]["completed"]:
             entry["state"] = {**entry["state"], "completed": True}
+            # Done by its rule (an event from the backend, a walkthrough finished elsewhere)
+            # with no `$task_completed` stored: the snippet reports it, so that engagement
+            # counts every task done, not only those the browser saw happen.
+            entry["unreported"] = True
     return {
         "locale": locale,
         "items": [entry for _, entry in chosen],
