@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.snippet import Events, publish, screenshot, stored
+from tests.browser.snippet import Events, publish, ready, screenshot, stored, stored_named
 from tests.conftest import Tenant
 
 pytestmark = pytest.mark.browser
@@ -202,3 +203,37 @@ def test_cards_follow_a_right_to_left_page(
     close = dialog.get_by_role("button", name="Close").bounding_box()
     assert box and close
     assert close["x"] < box["x"] + box["width"] / 2  # the close button sits at the start: left
+
+
+def test_a_task_done_from_the_backend_is_reported_by_the_snippet(
+    browser_page: Page, site: str, live_server: str, tenant: Tenant
+) -> None:
+    page = browser_page
+    publish(
+        live_server,
+        tenant,
+        {
+            "kind": "task",
+            "key": "import",
+            "name": "Import",
+            "title": {"en": "Import your contacts"},
+            "complete_when": {"event": "Contacts Imported"},
+        },
+    )
+    page.goto(f"{site}/shop/index.html")
+    ready(page)
+    page.evaluate("() => waypost.identify('ann-42')")
+    # The customer's backend reports the event: the browser never sees it happen.
+    sent = httpx.post(
+        f"{live_server}/v1/batch",
+        json={
+            "writeKey": tenant.app.write_key,
+            "batch": [{"type": "track", "event": "Contacts Imported", "userId": "ann-42"}],
+        },
+    )
+    assert sent.status_code == 200, sent.text
+    page.reload()
+    ready(page)
+    page.evaluate("() => waypost.flush()")
+    reported = stored_named(live_server, tenant, "$task_completed")
+    assert [(e["content_id"], e["user_id"]) for e in reported] == [("import", "ann-42")]
