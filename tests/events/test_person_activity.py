@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from tests.events.messages import START, identify, send, track
-from waypost.events import DuckDBEventStore
+from waypost.events import DuckDBEventStore, PersonCondition
 
 DAY = 24 * 60
 
@@ -128,3 +128,18 @@ def test_every_persons_activity_is_read_in_batches_in_person_order(
     assert [len(a.content) for a in everyone] == [0, 0, 0, 1, 0]
     one = store.person_activity("app1", "u3", since=date(2026, 1, 1))
     assert everyone[3] == one
+
+
+def test_a_condition_keeps_only_the_persons_it_holds_for(store: DuckDBEventStore) -> None:
+    send(store, *(track("Seen", n, userId=f"u{n}") for n in range(5)))
+    send(store, track("Paid", 6, userId="u1"), track("Paid", 7, userId="u4"))
+    send(store, track("Paid", 0, userId="u9"), app_id="app2")
+    paid = PersonCondition(
+        "p.person_id IN (SELECT person_id FROM activity_backlog "
+        "WHERE app_id = $app_id AND event = $event)",
+        {"event": "Paid"},
+    )
+
+    kept = list(store.person_activities("app1", since=date(2026, 1, 1), batch=1, where=paid))
+    assert [a.profile.user_ids for a in kept] == [("u1",), ("u4",)]
+    assert (store.person_count("app1"), store.person_count("app2")) == (5, 1)

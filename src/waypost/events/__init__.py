@@ -11,6 +11,7 @@ from waypost.events.store import (
     EventStore,
     EventStoreError,
     PersonActivity,
+    PersonCondition,
     PersonProfile,
     open_event_store,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "EventStore",
     "EventStoreError",
     "PersonActivity",
+    "PersonCondition",
     "PersonProfile",
     "open_event_store",
     "to_table",

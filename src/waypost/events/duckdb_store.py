@@ -50,6 +50,7 @@ from waypost.events.store import (
     EventStoreError,
     IngestHealth,
     PersonActivity,
+    PersonCondition,
     PersonProfile,
 )
 
@@ -428,21 +429,30 @@ class DuckDBEventStore:
         return found
 
     def person_activities(
-        self, app_id: str, since: date, batch: int = 5_000
+        self, app_id: str, since: date, batch: int = 5_000, where: PersonCondition | None = None
     ) -> Iterator[PersonActivity]:
-        """Every person of the app with their activity (as `person_activity`), in person id
-        order, read `batch` persons at a time."""
+        """Every person of the app (or those `where` keeps) with their activity (as
+        `person_activity`), in person id order, read `batch` persons at a time."""
+        condition = where or PersonCondition("true")
+        statement = (
+            f"SELECT p.person_id FROM persons p WHERE p.app_id = $app_id AND ({condition.sql}) "
+            "ORDER BY p.person_id"
+        )
         with self._reading() as cursor:
-            ids = [
-                int(row[0])
-                for row in cursor.execute(
-                    "SELECT person_id FROM persons WHERE app_id = ? ORDER BY person_id", [app_id]
-                ).fetchall()
-            ]
+            rows = cursor.execute(statement, {**condition.params, "app_id": app_id}).fetchall()
+        ids = [int(row[0]) for row in rows]
         for start in range(0, len(ids), batch):
             with self._reading() as cursor:
                 chunk = _activities(cursor, app_id, ids[start : start + batch], since)
             yield from chunk
+
+    def person_count(self, app_id: str) -> int:
+        """How many persons the app has."""
+        with self._reading() as cursor:
+            row = cursor.execute(
+                "SELECT count(*) FROM persons WHERE app_id = ?", [app_id]
+            ).fetchone()
+        return int(row[0]) if row else 0
 
     def person_ids(self, app_id: str, any_id: str) -> tuple[str, ...]:
         """Every id of the person `any_id` names (empty when nobody has it)."""

@@ -9,7 +9,7 @@ imports, insights and the command line are typed against `EventStore` only.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -98,6 +98,15 @@ class PersonActivity:
     profile: PersonProfile
     daily: dict[tuple[str, date], int]
     content: tuple[ContentActivity, ...]
+
+
+@dataclass(frozen=True)
+class PersonCondition:
+    """Which persons a read keeps: a SQL condition on the persons table as `p`, in which
+    `$app_id` names the app, with its own named parameters (never one called `app_id`)."""
+
+    sql: str
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -200,10 +209,13 @@ class EventStore(EventQueries, Protocol):
         `(False, None)` when only `person_activity` can tell. Never blocks."""
 
     def person_activities(
-        self, app_id: str, since: date, batch: int = 5_000
+        self, app_id: str, since: date, batch: int = 5_000, where: PersonCondition | None = None
     ) -> Iterator[PersonActivity]:
-        """Every person of the app with their activity, `batch` persons read at a time (for
-        segment previews and caches)."""
+        """Every person of the app (or those `where` keeps) with their activity, in person id
+        order, `batch` persons read at a time (for segment previews and caches)."""
+
+    def person_count(self, app_id: str) -> int:
+        """How many persons the app has."""
 
     def erase_person(self, app_id: str, any_id: str) -> Erasure | None:
         """Delete the person, all their ids, traits, profile and events, leaving no copy in the

@@ -1,5 +1,6 @@
-"""Who is in a segment now: the rules tested against every person of the app, as the decisions
-would test them (page, device and locale rules hold for nobody here: there is no page)."""
+"""Who is in a segment now: the rules tested against the persons of the app as the decisions
+would test them (page, device and locale rules hold for nobody here: there is no page). Only
+the persons a SQL prefilter keeps are read: it keeps everyone the rules can hold for."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from waypost.events import EventStore
 from waypost.guidance.decide import Person, lookback, person_facts
 from waypost.guidance.library import Released
+from waypost.guidance.prefilter import prefilter
 from waypost.guidance.rules import Rule, holds
 from waypost.guidance.state import item_states
 
@@ -34,12 +36,14 @@ def preview(
     sample: int = 20,
     now: datetime | None = None,
 ) -> Preview:
-    """Test the rules against every person of the app; the count and the first `sample`."""
+    """Test the rules against every person of the app; the count, of how many, and the first
+    `sample` (in person id order)."""
     now = now or datetime.now(UTC)
-    count = total = 0
+    total = store.person_count(app_id)
+    where = prefilter([rules], segments, actions, now)
+    count = 0
     found: list[dict[str, Any]] = []
-    for activity in store.person_activities(app_id, lookback(now)):
-        total += 1
+    for activity in store.person_activities(app_id, lookback(now), where=where):
         profile = activity.profile
         key = (profile.user_ids or profile.anonymous_ids or (profile.person_id,))[0]
         person = Person(key=key, activity=activity, traits=profile.traits)

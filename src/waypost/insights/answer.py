@@ -14,6 +14,7 @@ from waypost.events.store import EventStore
 from waypost.guidance import library
 from waypost.guidance.actions import countable_actions
 from waypost.guidance.decide import Person, lookback, person_facts
+from waypost.guidance.prefilter import prefilter
 from waypost.guidance.rules import holds
 from waypost.guidance.segments import app_segment_rules
 from waypost.guidance.state import item_states
@@ -37,10 +38,12 @@ def content_catalog(session: Session, app_id: str, store: EventStore) -> Content
     actions = countable_actions(session, app_id)
 
     def members(keys: Sequence[str]) -> SegmentMembers:
-        # The same test a segment preview makes, for every person of the app.
+        # The same test a segment preview makes, for the persons any of the segments may hold
+        # for (the prefilter keeps all of those).
         now = datetime.now(UTC)
         found: SegmentMembers = {key: set() for key in keys}
-        for activity in store.person_activities(app_id, lookback(now)):
+        where = prefilter([rules[key] for key in keys], rules, actions, now)
+        for activity in store.person_activities(app_id, lookback(now), where=where):
             profile = activity.profile
             person_key = (profile.user_ids or profile.anonymous_ids or (profile.person_id,))[0]
             person = Person(key=person_key, activity=activity, traits=profile.traits)
