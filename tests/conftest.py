@@ -248,10 +248,10 @@ def _wait_until_healthy(base_url: str, thread: threading.Thread) -> None:
 
 def examples(full: int) -> hypothesis.settings:
     """Settings for the slow property tests (SQL against a reference): `make test` runs `full`
-    examples, `make test-fast` (WAYPOST_QUICK_PROPERTIES=1) a quarter of them."""
+    examples, `make test-fast` (WAYPOST_QUICK_PROPERTIES=1) a fifth of them."""
     quick = os.environ.get("WAYPOST_QUICK_PROPERTIES") == "1"
     return hypothesis.settings(
-        max_examples=max(10, full // 4) if quick else full,
+        max_examples=max(10, full // 5) if quick else full,
         deadline=None,
         suppress_health_check=[hypothesis.HealthCheck.too_slow],
     )
