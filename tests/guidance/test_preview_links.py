@@ -64,6 +64,13 @@ def _decide(client: TestClient, tenant: Tenant, **body: Any) -> Any:
     return answer
 
 
+def _send(client: TestClient, tenant: Tenant, *messages: dict[str, Any]) -> None:
+    """Messages from user u1's browser, stored before the next decide."""
+    batch = [{"userId": "u1", **message} for message in messages]
+    sent = client.post("/v1/batch", json={"writeKey": tenant.app.write_key, "batch": batch})
+    assert sent.status_code == 200, sent.text
+
+
 def _entries(answer: Any) -> list[tuple[str, int, bool]]:
     assert answer.status_code == 200, answer.text
     return [(i["key"], i["version"], i.get("preview", False)) for i in answer.json()["items"]]
@@ -151,18 +158,13 @@ def test_audience_schedule_frequency_holdout_and_budget_do_not_hide_a_preview(
     spent = client.put("/api/v1/guidance/settings", json=budget, headers=acme.bearer())
     assert spent.status_code == 200, spent.text
     seen = {"$content_id": "enterprise-news", "$content_version": version}
-    sent = client.post(
-        "/v1/batch",
-        json={
-            "writeKey": acme.app.write_key,
-            "batch": [
-                {"type": "identify", "userId": "u1", "traits": {"plan": "trial"}},
-                {"type": "track", "event": "$guide_shown", "userId": "u1", "properties": seen},
-                {"type": "track", "event": "$holdout_assigned", "userId": "u1", "properties": seen},
-            ],
-        },
+    _send(
+        client,
+        acme,
+        {"type": "identify", "traits": {"plan": "trial"}},
+        {"type": "track", "event": "$guide_shown", "properties": seen},
+        {"type": "track", "event": "$holdout_assigned", "properties": seen},
     )
-    assert sent.status_code == 200, sent.text
     token = _token(settings, acme, "enterprise-news", version)
 
     assert _entries(_decide(client, acme)) == []
@@ -256,22 +258,16 @@ def test_a_preview_keeps_its_own_state_apart_from_the_live_items(
     _release(client, acme, tour, "staging")
     # The builder previews the tour, leaving it at its first step.
     seen = {"$content_id": "tour", "$content_version": version, "$preview": True}
-    sent = client.post(
-        "/v1/batch",
-        json={
-            "writeKey": acme.app.write_key,
-            "batch": [
-                {"type": "track", "event": "$guide_shown", "userId": "u1", "properties": seen},
-                {
-                    "type": "track",
-                    "event": "$guide_step_viewed",
-                    "userId": "u1",
-                    "properties": {**seen, "$content_step": 0},
-                },
-            ],
+    _send(
+        client,
+        acme,
+        {"type": "track", "event": "$guide_shown", "properties": seen},
+        {
+            "type": "track",
+            "event": "$guide_step_viewed",
+            "properties": {**seen, "$content_step": 0},
         },
     )
-    assert sent.status_code == 200, sent.text
     token = _token(settings, acme, "tour", version)
 
     previewed = _decide(client, acme, preview=token).json()["items"]
